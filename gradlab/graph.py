@@ -1,0 +1,117 @@
+"""The backward graph of a loss as DOT text: grad_fn nodes → AccumulateGrad → leaves, with values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gradlab.config import RunConfig, resolve_device
+from gradlab.fmt import num, vec
+from gradlab.model import make_data, make_params
+
+
+@dataclass(frozen=True)
+class GraphNode:
+    """One node of the backward graph."""
+
+    node_id: str
+    label: str
+    kind: str  # "grad_fn" | "accumulate" | "leaf"
+
+
+@dataclass(frozen=True)
+class AutogradGraph:
+    """Nodes and edges of the backward graph, and its DOT rendering."""
+
+    nodes: tuple[GraphNode, ...]
+    edges: tuple[tuple[str, str], ...]
+    dot: str
+
+
+def _values(t: torch.Tensor | None) -> str:
+    if t is None:
+        return "None"
+    flat = t.detach().cpu().reshape(-1).tolist()
+    return num(flat[0]) if t.dim() == 0 else vec(flat[:4]) + (" …" if len(flat) > 4 else "")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def build_graph(
+    loss: torch.Tensor, leaves: dict[str, torch.Tensor], outputs: dict[str, torch.Tensor] | None = None
+) -> AutogradGraph:
+    """Walk `loss.grad_fn` to the leaves; label nodes with data and grad, micrograd-style.
+
+    `outputs` names intermediate tensors (with retain_grad()) so their grad_fn node shows their values.
+    """
+    if loss.grad_fn is None:
+        raise ValueError("loss: has no grad_fn; it must come from tensors that require grad")
+    leaf_names = {id(t): n for n, t in leaves.items()}
+    made_by = {id(t.grad_fn): (n, t) for n, t in (outputs or {}).items() if t.grad_fn is not None}
+    made_by.setdefault(id(loss.grad_fn), ("loss", loss))
+    ids: dict[int, str] = {}
+    nodes: dict[str, GraphNode] = {}
+    edges: list[tuple[str, str]] = []
+
+    def node_id(fn: object) -> str:
+        return ids.setdefault(id(fn), f"n{len(ids)}")
+
+    stack = [loss.grad_fn]
+    while stack:
+        fn = stack.pop()
+        nid = node_id(fn)
+        if nid in nodes:
+            continue
+        leaf = getattr(fn, "variable", None)
+        if leaf is not None:  # AccumulateGrad: writes into leaf.grad
+            name = leaf_names.get(id(leaf), "leaf")
+            nodes[nid] = GraphNode(nid, f"AccumulateGrad\n→ {name}.grad", "accumulate")
+            lid = f"leaf_{name}"
+            nodes[lid] = GraphNode(lid, f"{name} (leaf)\ndata {_values(leaf)}\ngrad {_values(leaf.grad)}", "leaf")
+            edges.append((nid, lid))
+        else:
+            label = type(fn).__name__
+            if id(fn) in made_by:
+                name, t = made_by[id(fn)]
+                grad = "1 (d loss/d loss)" if t is loss else _values(t.grad if t.retains_grad else None)
+                label += f"\n{name} = {_values(t)}\ngrad {grad}"
+            nodes[nid] = GraphNode(nid, label, "grad_fn")
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                edges.append((nid, node_id(nxt)))
+                stack.append(nxt)
+    style = {
+        "grad_fn": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
+        "accumulate": 'shape=box, style="filled", fillcolor="#fff4d6"',
+        "leaf": 'shape=box, style="filled,bold", fillcolor="#d9f2e3"',
+    }
+    lines = [
+        "digraph backward {",
+        '  rankdir=TB; node [fontname="Helvetica", fontsize=14]; edge [color="#555555"];',
+    ]
+    lines += [f'  {n.node_id} [label="{_escape(n.label)}", {style[n.kind]}];' for n in nodes.values()]
+    lines += [f"  {a} -> {b};" for a, b in dict.fromkeys(edges)]
+    lines.append("}")
+    return AutogradGraph(tuple(nodes.values()), tuple(dict.fromkeys(edges)), "\n".join(lines))
+
+
+def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float | None = None) -> AutogradGraph:
+    """Forward + backward at (w0, b0) (the config's start by default) and the resulting graph."""
+    device = resolve_device(config.device)[0]
+    cfg = config if w0 is None else config.with_(w0=w0, b0=config.b0 if b0 is None else b0)
+    X, y = make_data(cfg, device)
+    w, b = make_params(cfg, device)
+    # The same computation as forward() + mse(), one named intermediate per graph node.
+    xw = X @ w
+    y_hat = xw + b
+    residual = y_hat - y
+    squared = residual**2
+    loss = squared.mean()
+    outputs = {"X@w": xw, "y_hat": y_hat, "y_hat - y": residual, "(y_hat - y)**2": squared}
+    for t in outputs.values():
+        t.retain_grad()
+    loss.backward()
+    return build_graph(loss, {"w": w, "b": b}, outputs)

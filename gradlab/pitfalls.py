@@ -1,0 +1,299 @@
+"""Common `.grad` mistakes, each run for real on ŷ = X@w + b, with the outcome PyTorch really gives."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import torch
+
+from gradlab.config import RunConfig, resolve_device
+from gradlab.model import DTYPE, fmt_list, forward, make_data, make_params, mse
+
+LOSS = "loss = ((X @ w + b - y) ** 2).mean()\nloss.backward()\n"
+YHAT_LOSS = "loss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
+# PyTorch appends its C++ source location to warnings; that is noise for a learner.
+_TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
+_Tensors = tuple[torch.device, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class PitfallOutcome:
+    """One mistake, what PyTorch really did with it, and the fix with its real result."""
+
+    key: str
+    title: str
+    wrong_code: str
+    outcome_kind: str  # "error" | "warning" | "none_grad" | "wrong_value"
+    outcome: str
+    why: str
+    fix_code: str
+    fixed_outcome: str
+
+
+@dataclass
+class _Captured:
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def _capture() -> Iterator[_Captured]:
+    """Run the block, keeping the RuntimeError it raises and every warning it emits."""
+    got = _Captured()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield got
+        except RuntimeError as exc:
+            got.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            got.warnings += [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in caught]
+
+
+def _setup(config: RunConfig) -> _Tensors:
+    """Device, X (N, F), y (N,) and fresh leaf parameters w (F,), b (0-d)."""
+    device = resolve_device(config.device)[0]
+    return (device, *make_data(config, device), *make_params(config, device))
+
+
+def _leaf(name: str, t: torch.Tensor) -> str:
+    grad_fn = type(t.grad_fn).__name__ if t.grad_fn is not None else None
+    return f"{name}.is_leaf = {t.is_leaf}, {name}.grad_fn = {grad_fn}"
+
+
+def _lines(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _inplace_outside_no_grad(config: RunConfig) -> PitfallOutcome:
+    lr = config.lr
+    _, X, y, w, b = _setup(config)
+    with _capture() as got:
+        mse(forward(X, w, b), y).backward()
+        w -= lr * w.grad
+    outcome = got.error or f"no error was raised: w = {w}"
+    _, X, y, w, b = _setup(config)
+    mse(forward(X, w, b), y).backward()
+    with torch.no_grad():
+        w -= lr * w.grad
+    return PitfallOutcome(
+        key="inplace_outside_no_grad",
+        title="Updating a weight in place outside torch.no_grad()",
+        wrong_code=f"{LOSS}w -= {lr!r} * w.grad",
+        outcome_kind="error" if got.error else "wrong_value",
+        outcome=outcome,
+        why="Autograd refuses to record an in-place change to a leaf it must differentiate. "
+        "The update is not part of the model, so it belongs under torch.no_grad().",
+        fix_code=f"{LOSS}with torch.no_grad():\n    w -= {lr!r} * w.grad",
+        fixed_outcome=_lines(f"w = {w}", _leaf("w", w)),
+    )
+
+
+def _to_after_requires_grad(config: RunConfig) -> PitfallOutcome:
+    device, X, y, _, b = _setup(config)
+    grad = None
+    with _capture() as got:
+        w = torch.tensor(config.w0, dtype=torch.float64, requires_grad=True).to(device, DTYPE)
+        mse(forward(X, w, b), y).backward()
+        grad = w.grad
+    outcome = _lines(_leaf("w", w), f"w.grad = {grad}", *got.warnings, got.error)
+    _, X, y, w, b = _setup(config)  # make_params: requires_grad=True, created on the device
+    mse(forward(X, w, b), y).backward()
+    w0 = fmt_list(config.w0)
+    return PitfallOutcome(
+        key="to_after_requires_grad",
+        title="Calling .to(device) after requires_grad=True",
+        wrong_code=f"w = torch.tensor({w0}, dtype=torch.float64, requires_grad=True).to(device, torch.float32)\n"
+        f"{LOSS}w.is_leaf, w.grad",
+        outcome_kind="none_grad" if grad is None else "wrong_value",
+        outcome=outcome,
+        why="A .to() that really copies (to a GPU, or to another dtype as here) returns a new non-leaf tensor: "
+        'backward() fills the hidden original\'s .grad and w.grad stays None. On a CPU, .to("cpu") alone '
+        "returns the same tensor, so this demo changes the dtype to force the copy a device move makes.",
+        fix_code=f"w = torch.tensor({w0}, requires_grad=True, device=device, dtype=torch.float32)\n"
+        f"{LOSS}w.is_leaf, w.grad",
+        fixed_outcome=_lines(_leaf("w", w), f"w.grad = {w.grad}"),
+    )
+
+
+def _out_of_place_update(config: RunConfig) -> PitfallOutcome:
+    lr = config.lr
+    _, X, y, w, b = _setup(config)
+    grad = None
+    with _capture() as got:
+        mse(forward(X, w, b), y).backward()
+        w = w - lr * w.grad
+        mse(forward(X, w, b), y).backward()
+        grad = w.grad
+    outcome = _lines(_leaf("w", w), f"w.grad = {grad}", *got.warnings, got.error)
+    _, X, y, w, b = _setup(config)
+    mse(forward(X, w, b), y).backward()
+    with torch.no_grad():
+        w -= lr * w.grad
+    w.grad.zero_()
+    mse(forward(X, w, b), y).backward()
+    return PitfallOutcome(
+        key="out_of_place_update",
+        title="Updating with w = w - lr * w.grad",
+        wrong_code=f"{LOSS}w = w - {lr!r} * w.grad\n{LOSS}w.is_leaf, w.grad",
+        outcome_kind="none_grad" if grad is None else "wrong_value",
+        outcome=outcome,
+        why="w - lr * w.grad builds a new tensor from the old w, so the name w now points at a non-leaf; "
+        "the next backward() sends the gradient to the old leaf and the new w.grad stays None.",
+        fix_code=f"{LOSS}with torch.no_grad():\n    w -= {lr!r} * w.grad\nw.grad.zero_()\n{LOSS}w.is_leaf, w.grad",
+        fixed_outcome=_lines(_leaf("w", w), f"w.grad = {w.grad}"),
+    )
+
+
+def _backward_twice(config: RunConfig) -> PitfallOutcome:
+    _, X, y, w, b = _setup(config)
+    with _capture() as got:
+        loss = mse(forward(X, w, b), y)
+        loss.backward()
+        loss.backward()
+    outcome = got.error or f"no error was raised: w.grad = {w.grad}"
+    _, X, y, w, b = _setup(config)
+    mse(forward(X, w, b), y).backward()
+    w.grad.zero_()
+    mse(forward(X, w, b), y).backward()  # a fresh forward pass builds a fresh graph
+    return PitfallOutcome(
+        key="backward_twice",
+        title="Calling backward() twice on one graph",
+        wrong_code=f"{LOSS}loss.backward()",
+        outcome_kind="error" if got.error else "wrong_value",
+        outcome=outcome,
+        why="backward() frees the values the graph saved for the chain rule once it has used them. Each step "
+        "needs a fresh forward pass (retain_graph=True keeps the old graph, rarely what a loop wants).",
+        fix_code=f"{LOSS}w.grad.zero_()\n# a fresh forward pass builds a fresh graph\n{LOSS}w.grad",
+        fixed_outcome=f"w.grad = {w.grad}",
+    )
+
+
+def _nonleaf_grad(config: RunConfig) -> PitfallOutcome:
+    _, X, y, w, b = _setup(config)
+    grad = None
+    with _capture() as got:
+        y_hat = forward(X, w, b)
+        mse(y_hat, y).backward()
+        grad = y_hat.grad
+    _, X, y, w, b = _setup(config)
+    y_hat = forward(X, w, b)
+    y_hat.retain_grad()
+    mse(y_hat, y).backward()
+    body = f"y_hat = X @ w + b\n{YHAT_LOSS}y_hat.grad"
+    return PitfallOutcome(
+        key="nonleaf_grad",
+        title="Reading .grad of an intermediate tensor (ŷ)",
+        wrong_code=body,
+        outcome_kind="warning" if got.warnings else "none_grad",
+        outcome=_lines(*got.warnings, got.error, f"y_hat.grad = {grad}"),
+        why="Autograd keeps .grad only on leaves, the tensors you created with requires_grad=True. ŷ is "
+        "computed from w and b, so its gradient is used and dropped unless you call retain_grad().",
+        fix_code=body.replace("loss = ", "y_hat.retain_grad()\nloss = ", 1),
+        fixed_outcome=_lines(_leaf("y_hat", y_hat), f"y_hat.grad = {y_hat.grad}"),
+    )
+
+
+def _grads_per_step(config: RunConfig, *, zero: bool) -> str:
+    """w.grad after each of two backward() calls on fresh forward passes, with or without zeroing."""
+    _, X, y, w, b = _setup(config)
+    seen = []
+    for step in range(2):
+        mse(forward(X, w, b), y).backward()
+        seen.append(f"step {step}: w.grad = {w.grad}")
+        if zero:
+            w.grad.zero_()
+            b.grad.zero_()
+    return _lines(*seen)
+
+
+def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
+    loop = "for step in range(2):\n    " + LOSS.replace("\n", "\n    ") + "print(w.grad)"
+    return PitfallOutcome(
+        key="forgot_zero_grad",
+        title="Forgetting to zero .grad between steps",
+        wrong_code=loop,
+        outcome_kind="wrong_value",
+        outcome=_grads_per_step(config, zero=False),
+        why="backward() adds into .grad instead of overwriting it, so each step sees the sum of all earlier "
+        "gradients; with no update in between, the second one is exactly double.",
+        fix_code=f"{loop}\n    w.grad.zero_()  # or optimizer.zero_grad()\n    b.grad.zero_()",
+        fixed_outcome=_grads_per_step(config, zero=True),
+    )
+
+
+def _broadcast_run(
+    config: RunConfig, *, column: bool
+) -> tuple[float, torch.Tensor, tuple[int, ...], list[str]]:
+    """Loss, w.grad, (y_hat - y).shape and warnings, for y of shape (N, 1) or (N,)."""
+    _, X, y, w, b = _setup(config)
+    with _capture() as got:
+        y = y.view(-1, 1) if column else y  # (N, 1) or (N,)
+        y_hat = forward(X, w, b)  # (N,)
+        loss = mse(y_hat, y)
+        loss.backward()
+    if got.error:
+        raise RuntimeError(got.error)
+    return loss.item(), w.grad, tuple((y_hat - y).shape), got.warnings
+
+
+def _broadcast_shape(config: RunConfig) -> PitfallOutcome:
+    n = config.n_samples
+    bad_loss, bad_grad, bad_shape, bad_warnings = _broadcast_run(config, column=True)
+    loss, grad, shape, _ = _broadcast_run(config, column=False)
+    note = None
+    if bad_loss == loss:
+        note = (
+            f"with N = {n} the broadcast result happens to equal the right loss and gradient"
+            if torch.equal(bad_grad, grad)
+            else f"the loss equals the right one ({loss:g}) by chance at these weights, but w.grad does not"
+        )
+    column = "[" + ", ".join(f"[{v!r}]" for v in config.y) + "]"
+    body = f"y_hat = X @ w + b  # shape ({n},)\n{YHAT_LOSS}loss, w.grad"
+    return PitfallOutcome(
+        key="broadcast_shape",
+        title="Targets of shape (N, 1) against predictions of shape (N,)",
+        wrong_code=f"y = torch.tensor({column})  # shape ({n}, 1)\n{body}",
+        outcome_kind="wrong_value",
+        outcome=_lines(
+            f"(y_hat - y).shape = {bad_shape}",
+            f"loss = {bad_loss:g}, w.grad = {bad_grad}",
+            _lines(*bad_warnings) or "no error or warning was raised",
+            note,
+        ),
+        why="Broadcasting turns (N,) minus (N, 1) into an (N, N) matrix comparing every prediction with "
+        "every target, so the loss and its gradients average the wrong pairs without any error.",
+        fix_code=f"y = torch.tensor({fmt_list(config.y)})  # shape ({n},), or y = y.view(-1)\n{body}",
+        fixed_outcome=_lines(f"(y_hat - y).shape = {shape}", f"loss = {loss:g}, w.grad = {grad}"),
+    )
+
+
+_RUNNERS: dict[str, Callable[[RunConfig], PitfallOutcome]] = {
+    "inplace_outside_no_grad": _inplace_outside_no_grad,
+    "to_after_requires_grad": _to_after_requires_grad,
+    "out_of_place_update": _out_of_place_update,
+    "backward_twice": _backward_twice,
+    "nonleaf_grad": _nonleaf_grad,
+    "forgot_zero_grad": _forgot_zero_grad,
+    "broadcast_shape": _broadcast_shape,
+}
+PITFALLS: tuple[str, ...] = tuple(_RUNNERS)
+
+
+def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
+    """Run one mistake and its fix for real; no warning escapes and grad mode is restored."""
+    if key not in _RUNNERS:
+        raise ValueError(f"pitfall {key!r} is unknown; choose one of {PITFALLS}")
+    # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
+    with warnings.catch_warnings(record=True), torch.inference_mode(False), torch.enable_grad():
+        warnings.simplefilter("always")
+        return _RUNNERS[key](config)
+
+
+def run_all(config: RunConfig) -> list[PitfallOutcome]:
+    """Every pitfall in display order, each run for real with this config."""
+    return [run_pitfall(key, config) for key in PITFALLS]

@@ -1,0 +1,99 @@
+"""The card's five-layer prediction trace for one sample at one epoch, with real numbers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gradlab.model import DTYPE, forward, mse
+from gradlab.trace import Trace
+
+
+@dataclass(frozen=True)
+class SampleTrace:
+    """One sample's path: inputs → linear layer → loss term → backward → `.grad`."""
+
+    epoch: int
+    row: int  # 0-based
+    n_samples: int
+    x: tuple[float, ...]
+    y: float
+    w: tuple[float, ...]
+    b: float
+    terms: tuple[float, ...]  # x_j · w_j
+    y_hat: float
+    residual: float  # ŷ − y
+    sq_error: float  # (ŷ − y)²
+    loss_share: float  # (ŷ − y)² / N, this sample's part of the loss
+    batch_loss: float
+    contrib_w: tuple[float, ...]  # autograd of this sample's loss share w.r.t. w
+    contrib_b: float
+    formula_w: tuple[float, ...]  # 2/N·(ŷ−y)·x, by hand
+    formula_b: float
+    all_contrib_w: tuple[tuple[float, ...], ...]  # every sample's contribution (N, F)
+    all_contrib_b: tuple[float, ...]
+    sum_w: tuple[float, ...]  # Σ over samples
+    sum_b: float
+    grad_w: tuple[float, ...]  # the .grad recorded in the trace for this epoch
+    grad_b: float
+    accumulated: bool  # .grad holds earlier epochs too (zeroing "never")
+
+    @property
+    def max_sum_diff(self) -> float:
+        """Largest |Σ contributions − .grad| (float32 rounding when gradients are zeroed)."""
+        diffs = [abs(s - g) for s, g in zip((*self.sum_w, self.sum_b), (*self.grad_w, self.grad_b), strict=True)]
+        return max(diffs)
+
+
+def trace_sample(trace: Trace, epoch: int, row: int) -> SampleTrace:
+    """Rebuild epoch `epoch` (1-based) at the trace's weights and follow sample `row` (0-based)."""
+    cfg = trace.config
+    if not 1 <= epoch <= len(trace):
+        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
+    if not 0 <= row < cfg.n_samples:
+        raise ValueError(f"row: {row} is out of range; the data has rows 0 to {cfg.n_samples - 1}")
+    i, n = epoch - 1, cfg.n_samples
+    X = torch.tensor(cfg.X, dtype=DTYPE)
+    y = torch.tensor(cfg.y, dtype=DTYPE)
+    w = torch.tensor(trace.w[i], dtype=DTYPE, requires_grad=True)
+    b = torch.tensor(float(trace.b[i]), dtype=DTYPE, requires_grad=True)
+
+    y_hat = forward(X, w, b)  # (N,)
+    batch_loss = mse(y_hat, y)
+    share = (y_hat[row] - y[row]) ** 2 / n
+    share.backward()  # this sample's own gradient, by autograd
+    assert w.grad is not None and b.grad is not None
+
+    with torch.no_grad():
+        residual = y_hat - y  # (N,)
+        per_w = 2.0 / n * residual[:, None] * X  # (N, F): every sample's 2/N·(ŷ−y)·x
+        per_b = 2.0 / n * residual  # (N,)
+        terms = X[row] * w
+
+    return SampleTrace(
+        epoch=epoch,
+        row=row,
+        n_samples=n,
+        x=tuple(cfg.X[row]),
+        y=cfg.y[row],
+        w=tuple(w.detach().tolist()),
+        b=float(b.detach()),
+        terms=tuple(terms.tolist()),
+        y_hat=float(y_hat[row].detach()),
+        residual=float(residual[row]),
+        sq_error=float(residual[row] ** 2),
+        loss_share=float(share.detach()),
+        batch_loss=float(batch_loss.detach()),
+        contrib_w=tuple(w.grad.tolist()),
+        contrib_b=float(b.grad),
+        formula_w=tuple(per_w[row].tolist()),
+        formula_b=float(per_b[row]),
+        all_contrib_w=tuple(tuple(r) for r in per_w.tolist()),
+        all_contrib_b=tuple(per_b.tolist()),
+        sum_w=tuple(per_w.sum(dim=0).tolist()),
+        sum_b=float(per_b.sum()),
+        grad_w=tuple(trace.w_grad[i].tolist()),
+        grad_b=float(trace.b_grad[i]),
+        accumulated=cfg.zeroing == "never" and epoch > 1,
+    )

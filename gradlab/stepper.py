@@ -1,0 +1,140 @@
+"""Step-through training: one epoch as six visible sub-steps on live tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from gradlab.config import RunConfig, resolve_device
+from gradlab.grads import step_manual, zero_grads
+from gradlab.model import forward, make_data, make_params, mse
+
+SUBSTEPS: tuple[tuple[str, str], ...] = (
+    ("forward", "y_hat = X @ w + b"),
+    ("loss", "loss = ((y_hat - y) ** 2).mean()"),
+    ("backward", "loss.backward()"),
+    ("read .grad", "w.grad, b.grad"),
+    ("update", "with torch.no_grad(): w -= lr * w.grad; b -= lr * b.grad"),
+    ("zero", "w.grad.zero_(); b.grad.zero_()"),
+)
+
+
+@dataclass(frozen=True)
+class SubStep:
+    """One sub-step that ran: its epoch, name, code and what it produced."""
+
+    epoch: int
+    name: str
+    code: str
+    result: str
+
+
+@dataclass
+class Stepper:
+    """Training that advances one sub-step at a time; same numbers as `train(config)`."""
+
+    config: RunConfig
+    log: list[SubStep] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.device, self.device_note = resolve_device(self.config.device)
+        self.X, self.y = make_data(self.config, self.device)
+        self.w, self.b = make_params(self.config, self.device)
+        self.opt = torch.optim.SGD([self.w, self.b], lr=self.config.lr) if self.config.update == "sgd" else None
+        self.next_index = 0  # which sub-step runs next
+        self.epoch = 1  # the epoch the next sub-step belongs to
+        self._y_hat: torch.Tensor | None = None
+        self._loss_t: torch.Tensor | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.epoch > self.config.epochs or not all(map(_finite, self.losses))
+
+    @property
+    def completed_epochs(self) -> int:
+        return self.epoch - 1
+
+    def advance(self) -> SubStep | None:
+        """Run the next sub-step; None once all epochs ran (or the loss stopped being finite)."""
+        if self.finished:
+            return None
+        name, code = SUBSTEPS[self.next_index]
+        result = {
+            "forward": self._forward,
+            "loss": self._loss,
+            "backward": self._backward,
+            "read .grad": self._read_grad,
+            "update": self._update,
+            "zero": self._zero,
+        }[name]()
+        if name == "zero":
+            code = _zero_code(self.config)
+        elif name == "update" and self.opt is not None:
+            code = "opt.step()  # torch.optim.SGD"
+        step = SubStep(self.epoch, name, code, result)
+        self.log.append(step)
+        self.next_index = (self.next_index + 1) % len(SUBSTEPS)
+        if self.next_index == 0:
+            self.epoch += 1
+        return step
+
+    def step_epoch(self) -> list[SubStep]:
+        """Run the remaining sub-steps of the current epoch."""
+        done: list[SubStep] = []
+        start = self.epoch
+        while not self.finished and self.epoch == start:
+            step = self.advance()
+            if step is None:
+                break
+            done.append(step)
+        return done
+
+    def _forward(self) -> str:
+        self._y_hat = forward(self.X, self.w, self.b)
+        return f"y_hat = {_vec(self._y_hat)}"
+
+    def _loss(self) -> str:
+        assert self._y_hat is not None
+        self._loss_t = mse(self._y_hat, self.y)
+        self.losses.append(float(self._loss_t.detach().item()))
+        return f"loss = {self.losses[-1]:.6g}"
+
+    def _backward(self) -> str:
+        assert self._loss_t is not None
+        self._loss_t.backward()
+        return "gradients flowed back to the leaves w and b"
+
+    def _read_grad(self) -> str:
+        assert self.w.grad is not None and self.b.grad is not None
+        return f"w.grad = {_vec(self.w.grad)}, b.grad = {self.b.grad.item():.6g}"
+
+    def _update(self) -> str:
+        if self.opt is not None:
+            self.opt.step()
+        else:
+            step_manual((self.w, self.b), self.config.lr)
+        return f"w = {_vec(self.w)}, b = {self.b.detach().item():.6g}"
+
+    def _zero(self) -> str:
+        zero_grads((self.w, self.b), self.config.zeroing, self.opt)
+        if self.config.zeroing == "never":
+            return ".grad kept: the next backward() will add to it"
+        return ".grad is None" if self.w.grad is None else ".grad is zeros"
+
+
+def _zero_code(config: RunConfig) -> str:
+    if config.zeroing == "never":
+        return "# (no zeroing: gradients accumulate)"
+    if config.update == "sgd":
+        return f"opt.zero_grad(set_to_none={config.zeroing == 'none'})"
+    return "w.grad = None; b.grad = None" if config.zeroing == "none" else "w.grad.zero_(); b.grad.zero_()"
+
+
+def _vec(t: torch.Tensor) -> str:
+    return "[" + ", ".join(f"{v:.6g}" for v in t.detach().cpu().reshape(-1).tolist()) + "]"
+
+
+def _finite(x: float) -> bool:
+    return x == x and abs(x) != float("inf")

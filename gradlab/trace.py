@@ -1,0 +1,134 @@
+"""The training trace: per-epoch records as arrays, a DataFrame view, and downsampling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from gradlab.config import RunConfig
+
+CONVERGED_LOSS = 0.01
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where and why a run was stopped, and what to change."""
+
+    epoch: int
+    reason: str
+    advice: str
+    suggested_lr: float
+
+    @property
+    def message(self) -> str:
+        return f"Training diverged at epoch {self.epoch}: {self.reason}. {self.advice}"
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Epoch-by-epoch record of a run. All arrays are float64 copies of the float32 values."""
+
+    config: RunConfig
+    device: str
+    device_note: str | None
+    epoch: np.ndarray  # (E,) 1-based
+    loss: np.ndarray  # (E,)
+    w: np.ndarray  # (E, F) weights used in that epoch's forward pass
+    b: np.ndarray  # (E,)
+    w_grad: np.ndarray  # (E, F) .grad right after backward()
+    b_grad: np.ndarray  # (E,)
+    grad_norm: np.ndarray  # (E,) ‖(w.grad, b.grad)‖₂
+    predictions: np.ndarray  # (E, N)
+    divergence: Divergence | None
+    final_w: tuple[float, ...] | None  # after the last update; None if the run diverged
+    final_b: float | None
+
+    @classmethod
+    def from_rows(
+        cls,
+        *,
+        config: RunConfig,
+        rows: np.ndarray,
+        device: str,
+        device_note: str | None,
+        divergence: Divergence | None,
+        final_w: tuple[float, ...] | None,
+        final_b: float | None,
+    ) -> Trace:
+        """Split the recorded (E, 3 + 2F + N) rows into named arrays."""
+        f = config.n_features
+        w_grad = rows[:, 2 + f : 2 + 2 * f]
+        b_grad = rows[:, 2 + 2 * f]
+        norm = np.sqrt((w_grad**2).sum(axis=1) + b_grad**2)
+        return cls(
+            config=config,
+            device=device,
+            device_note=device_note,
+            epoch=np.arange(1, len(rows) + 1),
+            loss=rows[:, 0],
+            w=rows[:, 1 : 1 + f],
+            b=rows[:, 1 + f],
+            w_grad=w_grad,
+            b_grad=b_grad,
+            grad_norm=norm,
+            predictions=rows[:, 3 + 2 * f :],
+            divergence=divergence,
+            final_w=final_w,
+            final_b=final_b,
+        )
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    @property
+    def diverged(self) -> bool:
+        return self.divergence is not None
+
+    @property
+    def start_loss(self) -> float:
+        return float(self.loss[0])
+
+    @property
+    def end_loss(self) -> float:
+        return float(self.loss[-1])
+
+    def epochs_to(self, threshold: float = CONVERGED_LOSS) -> int | None:
+        """First epoch whose loss is below the threshold, or None."""
+        hit = np.nonzero(self.loss < threshold)[0]
+        return int(hit[0]) + 1 if len(hit) else None
+
+    def to_dataframe(self, observations: bool = True) -> pd.DataFrame:
+        """One row per epoch: epoch, loss, w, b, .grad, gradient norm (and observation)."""
+        f = self.config.n_features
+        data: dict[str, np.ndarray | list[str]] = {"epoch": self.epoch, "loss": self.loss}
+        for j in range(f):
+            data[f"w{j + 1}"] = self.w[:, j]
+        data["b"] = self.b
+        for j in range(f):
+            data[f"w{j + 1}.grad"] = self.w_grad[:, j]
+        data["b.grad"] = self.b_grad
+        data["grad_norm"] = self.grad_norm
+        if observations:
+            from gradlab.observe import observations as _obs
+
+            data["observation"] = _obs(self)
+        return pd.DataFrame(data)
+
+
+def downsample(n: int, series: list[np.ndarray], max_points: int = 2000, head: int = 100) -> np.ndarray:
+    """Row indices to plot: the first `head`, the last, and each bucket's min and max per series."""
+    if n <= max_points:
+        return np.arange(n)
+    keep = [np.arange(min(head, n)), np.array([n - 1])]
+    rest = np.arange(head, n - 1)
+    per_bucket = 2 * max(len(series), 1)
+    buckets = max((max_points - head - 1) // per_bucket, 1)
+    for chunk in np.array_split(rest, buckets):
+        if len(chunk) == 0:
+            continue
+        for s in series:
+            vals = s[chunk]
+            keep.append(chunk[[int(np.nanargmin(vals)), int(np.nanargmax(vals))]])
+    return np.unique(np.concatenate(keep))

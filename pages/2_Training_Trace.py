@@ -1,0 +1,55 @@
+"""Training Trace: the loss, weights and gradients epoch by epoch, with observations."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gradlab.charts import grads_chart, loss_chart, params_chart
+from gradlab.fmt import num
+from gradlab.observe import summary
+from ui.cache import get_trace
+from ui.layout import page
+from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
+from ui.render import number_columns, trace_frame
+
+settings = page(
+    "Training Trace",
+    "Each epoch runs forward → loss → `backward()` → read `.grad` → update → zero. "
+    "The table records what PyTorch produced at every epoch; the observations are written from those numbers.",
+    icon="📉",
+)
+cfg, big = settings.config, settings.present
+trace = get_trace(cfg)
+head = summary(trace)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("start loss", num(head["start_loss"]))
+c2.metric("end loss", num(head["end_loss"]), help=f"loss at epoch {len(trace)}")
+reached = head["epochs_to_converge"]
+c3.metric("epochs to loss < 0.01", "not reached" if reached is None else str(reached))
+c4.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
+divergence_box(trace)
+
+log = st.toggle("Log scale for the loss", key="tt_log", value=cfg.epochs > 20)
+st.altair_chart(loss_chart(trace, log=log, big=big), width="stretch")
+left, right = st.columns(2)
+left.altair_chart(params_chart(trace, big=big), width="stretch")
+right.altair_chart(grads_chart(trace, big=big), width="stretch")
+
+st.subheader("Epoch by epoch")
+frame, thinned = trace_frame(trace)
+if thinned:
+    st.caption(
+        f"{len(trace):,} epochs: showing {len(frame)} rows (the first 50, the last, and the turning points). "
+        "The CSV download has every epoch."
+    )
+st.dataframe(frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=min(38 + 35 * len(frame), 460))
+downloads(trace)
+
+st.subheader("Check the gradients")
+epoch = st.number_input(
+    "Epoch to check", min_value=1, max_value=len(trace), value=len(trace), step=1, key=f"tt_check_{len(trace)}"
+)
+grad_check_panel(trace, int(epoch))
+with st.expander("Loss landscape at this epoch", expanded=not big):
+    landscape_panel(trace, int(epoch), big)

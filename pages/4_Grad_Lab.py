@@ -1,0 +1,49 @@
+"""Grad Lab: the .grad lifecycle by hand, step-through training, landscape, graph, checks, pitfalls, your data."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gradlab.graph import graph_for
+from ui.cache import get_trace
+from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
+from ui.layout import page
+from ui.panels import divergence_box, grad_check_panel, landscape_panel
+
+settings = page(
+    "Grad Lab",
+    "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session. "
+    "Nothing here is animated or pre-computed.",
+    icon="🧪",
+)
+cfg, big = settings.config, settings.present
+trace = get_trace(cfg)
+
+tabs = st.tabs(
+    ["① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
+     "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data"]
+)  # fmt: skip
+with tabs[0]:
+    lifecycle_panel(cfg)
+with tabs[1]:
+    divergence_box(trace)
+    stepper_panel(cfg, trace, big)
+with tabs[2]:
+    e_land = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1
+    landscape_panel(trace, int(e_land), big)
+with tabs[3]:
+    e_graph = st.slider("Epoch", 1, len(trace), 1, key=f"lab_graph_{len(trace)}") if len(trace) > 1 else 1
+    st.markdown(
+        "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
+        "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
+    )
+    i = int(e_graph) - 1
+    st.graphviz_chart(graph_for(cfg, tuple(trace.w[i].tolist()), float(trace.b[i])).dot)
+with tabs[4]:
+    e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
+    grad_check_panel(trace, int(e_check))
+with tabs[5]:
+    st.markdown("Each common mistake runs safely right here; you see PyTorch's real answer, why, and the fix.")
+    pitfalls_panel(cfg, big)
+with tabs[6]:
+    data_panel()

@@ -1,0 +1,275 @@
+"""Each `.grad` pitfall reports what PyTorch really did, checked against hand-derived answers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import warnings
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradlab.config import RunConfig
+from gradlab.pitfalls import PITFALLS, PitfallOutcome, run_all, run_pitfall
+
+CARD = RunConfig()
+CARD_GRAD = [-37.5, -50.5]  # 2/N·Xᵀ(ŷ−y) on the card, by hand
+KINDS = {"error", "warning", "none_grad", "wrong_value"}
+_NUM = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
+
+
+def values(text: str, prefix: str) -> list[float]:
+    """The numbers inside `tensor(...)` on the first line of text that starts with prefix."""
+    line = next(ln for ln in text.splitlines() if ln.startswith(prefix))
+    inside = line.split("tensor(", 1)[1].split(")", 1)[0].split(", device", 1)[0]
+    return [float(v) for v in _NUM.findall(inside)]
+
+
+def number(text: str, name: str) -> float:
+    """The plain number after `name = ` in text."""
+    return float(re.search(rf"\b{re.escape(name)} = ({_NUM.pattern})", text).group(1))
+
+
+def hand_grad(config: RunConfig, w: list[float] | None = None) -> list[float]:
+    """2/N·Xᵀ(Xw + b − y) in float64, independent of autograd."""
+    w = list(config.w0) if w is None else w
+    res = [sum(x * wi for x, wi in zip(row, w)) + config.b0 - t for row, t in zip(config.X, config.y)]
+    n = config.n_samples
+    return [2 / n * sum(row[f] * r for row, r in zip(config.X, res)) for f in range(config.n_features)]
+
+
+def broadcast_loss(config: RunConfig) -> float:
+    """mean over all (i, j) of (ŷ_i − y_j)², what (N,) minus (N, 1) computes."""
+    y_hat = [sum(x * wi for x, wi in zip(row, config.w0)) + config.b0 for row in config.X]
+    return sum((p - t) ** 2 for p in y_hat for t in config.y) / config.n_samples**2
+
+
+@pytest.fixture(scope="module")
+def card() -> dict[str, PitfallOutcome]:
+    return {o.key: o for o in run_all(CARD)}
+
+
+def test_keys_are_unique_and_cover_the_seven_mistakes() -> None:
+    assert len(set(PITFALLS)) == len(PITFALLS) >= 7
+    assert {
+        "inplace_outside_no_grad",
+        "to_after_requires_grad",
+        "out_of_place_update",
+        "backward_twice",
+        "nonleaf_grad",
+        "forgot_zero_grad",
+        "broadcast_shape",
+    } <= set(PITFALLS)
+
+
+@pytest.mark.parametrize(
+    ("key", "kind", "phrases"),
+    [
+        pytest.param(
+            "inplace_outside_no_grad",
+            "error",
+            ["RuntimeError: a leaf Variable that requires grad is being used in an in-place operation."],
+            id="inplace-error",
+        ),
+        pytest.param(
+            "to_after_requires_grad",
+            "none_grad",
+            ["w.is_leaf = False", "ToCopyBackward0", "w.grad = None", "not a leaf Tensor"],
+            id="to-device-none-grad",
+        ),
+        pytest.param(
+            "out_of_place_update",
+            "none_grad",
+            ["w.is_leaf = False", "SubBackward0", "w.grad = None", "not a leaf Tensor"],
+            id="out-of-place-none-grad",
+        ),
+        pytest.param(
+            "backward_twice",
+            "error",
+            ["RuntimeError: Trying to backward through the graph a second time", "retain_graph=True"],
+            id="backward-twice-error",
+        ),
+        pytest.param(
+            "nonleaf_grad",
+            "warning",
+            ["UserWarning: The .grad attribute of a Tensor that is not a leaf", "retain_grad()", "= None"],
+            id="nonleaf-warning",
+        ),
+        pytest.param("forgot_zero_grad", "wrong_value", ["step 0: w.grad", "step 1: w.grad"], id="no-zero"),
+        pytest.param(
+            "broadcast_shape",
+            "wrong_value",
+            ["(y_hat - y).shape = (4, 4)", "no error or warning was raised"],
+            id="broadcast",
+        ),
+    ],
+)
+def test_card_outcome_is_pytorchs_own(
+    card: dict[str, PitfallOutcome], key: str, kind: str, phrases: list[str]
+) -> None:
+    outcome = card[key]
+    assert outcome.outcome_kind == kind
+    for phrase in phrases:
+        assert phrase in outcome.outcome
+    assert "Triggered internally" not in outcome.outcome
+
+
+def test_inplace_fix_updates_the_leaf(card: dict[str, PitfallOutcome]) -> None:
+    fixed = card["inplace_outside_no_grad"].fixed_outcome
+    expected = [w - CARD.lr * g for w, g in zip(CARD.w0, CARD_GRAD)]
+    assert values(fixed, "w = ") == pytest.approx(expected, abs=1e-4)
+    assert "w.is_leaf = True" in fixed
+    assert "with torch.no_grad():\n    w -= 0.01 * w.grad" in card["inplace_outside_no_grad"].fix_code
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param("to_after_requires_grad", id="to-device"),
+        pytest.param("backward_twice", id="backward-twice"),
+    ],
+)
+def test_fix_gives_the_hand_gradient(card: dict[str, PitfallOutcome], key: str) -> None:
+    assert values(card[key].fixed_outcome, "w.grad = ") == pytest.approx(CARD_GRAD, abs=1e-4)
+
+
+def test_to_device_demo_says_why_it_changes_dtype(card: dict[str, PitfallOutcome]) -> None:
+    outcome = card["to_after_requires_grad"]
+    assert ".to(device, torch.float32)" in outcome.wrong_code
+    assert "requires_grad=True, device=device" in outcome.fix_code
+    assert "dtype" in outcome.why and "w.is_leaf = True" in outcome.fixed_outcome
+
+
+def test_out_of_place_fix_keeps_a_leaf_with_the_next_gradient(card: dict[str, PitfallOutcome]) -> None:
+    fixed = card["out_of_place_update"].fixed_outcome
+    w1 = [w - CARD.lr * g for w, g in zip(CARD.w0, CARD_GRAD)]
+    assert "w.is_leaf = True" in fixed
+    assert values(fixed, "w.grad = ") == pytest.approx(hand_grad(CARD, w1), abs=1e-4)
+
+
+def test_retain_grad_fix_gives_dloss_dyhat(card: dict[str, PitfallOutcome]) -> None:
+    fixed = card["nonleaf_grad"].fixed_outcome
+    y_hat = [sum(x * w for x, w in zip(row, CARD.w0)) + CARD.b0 for row in CARD.X]
+    expected = [2 / CARD.n_samples * (p - t) for p, t in zip(y_hat, CARD.y)]  # [-1.75, ..., -4.75]
+    assert values(fixed, "y_hat.grad = ") == pytest.approx(expected, abs=1e-4)
+    assert "y_hat.retain_grad()\nloss" in card["nonleaf_grad"].fix_code
+
+
+def test_forgetting_to_zero_doubles_the_gradient(card: dict[str, PitfallOutcome]) -> None:
+    outcome = card["forgot_zero_grad"]
+    assert values(outcome.outcome, "step 0:") == pytest.approx(CARD_GRAD)
+    assert values(outcome.outcome, "step 1:") == pytest.approx([-75.0, -101.0])
+    assert values(outcome.fixed_outcome, "step 1:") == pytest.approx(CARD_GRAD)
+    assert "w.grad.zero_()" in outcome.fix_code
+
+
+def test_broadcast_is_silently_wrong_and_the_fix_is_right(card: dict[str, PitfallOutcome]) -> None:
+    outcome = card["broadcast_shape"]
+    # At the card's weights every ŷ is −0.5, so the (4, 4) loss equals 47.25 by chance; w.grad does not.
+    assert number(outcome.outcome, "loss") == pytest.approx(broadcast_loss(CARD))
+    assert values(outcome.outcome, "loss = ") != pytest.approx(CARD_GRAD)
+    assert "by chance" in outcome.outcome
+    assert number(outcome.fixed_outcome, "loss") == 47.25
+    assert values(outcome.fixed_outcome, "loss = ") == pytest.approx(CARD_GRAD)
+    assert "(y_hat - y).shape = (4,)" in outcome.fixed_outcome
+    assert "[[3.0], [5.0], [7.0], [9.0]]" in outcome.wrong_code
+
+
+def test_broadcast_loss_differs_when_predictions_differ() -> None:
+    config = RunConfig(w0=(1.0, 0.0))
+    outcome = run_pitfall("broadcast_shape", config)
+    right = sum((row[0] - t) ** 2 for row, t in zip(config.X, config.y)) / config.n_samples
+    assert number(outcome.outcome, "loss") == pytest.approx(broadcast_loss(config))
+    assert number(outcome.outcome, "loss") != pytest.approx(right)
+    assert number(outcome.fixed_outcome, "loss") == pytest.approx(right)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(RunConfig(lr=0.05), id="lr-0.05"),
+        pytest.param(RunConfig(X=((1.0, 2.0),), y=(3.0,)), id="one-row"),
+        pytest.param(
+            RunConfig(X=((1.0,), (2.0,), (-3.0,)), y=(1.0, 0.0, 2.0), w0=(0.3,), b0=1.5), id="one-feature"
+        ),
+        pytest.param(RunConfig(device="cuda"), id="cuda-or-cpu-fallback"),
+    ],
+)
+def test_run_all_on_other_configs(config: RunConfig) -> None:
+    outcomes = run_all(config)
+    assert [o.key for o in outcomes] == list(PITFALLS)
+    for o in outcomes:
+        assert o.outcome_kind in KINDS
+        assert all(isinstance(v, str) and v for v in vars(o).values())
+    by_key = {o.key: o for o in outcomes}
+    assert f"w -= {config.lr!r} * w.grad" in by_key["inplace_outside_no_grad"].fix_code
+    assert f"w = w - {config.lr!r} * w.grad" in by_key["out_of_place_update"].wrong_code
+    assert by_key["backward_twice"].outcome_kind == "error"
+    assert by_key["nonleaf_grad"].outcome_kind == "warning"
+    if config.device == "cpu":
+        zero = by_key["forgot_zero_grad"]
+        assert values(zero.outcome, "step 0:") == pytest.approx(hand_grad(config), abs=1e-4)
+        doubled = [2 * g for g in values(zero.outcome, "step 0:")]
+        assert values(zero.outcome, "step 1:") == pytest.approx(doubled, abs=2e-4)
+
+
+def test_one_row_broadcast_happens_to_match() -> None:
+    outcome = run_pitfall("broadcast_shape", RunConfig(X=((1.0, 2.0),), y=(3.0,)))
+    assert "(y_hat - y).shape = (1, 1)" in outcome.outcome and "happens to equal" in outcome.outcome
+
+
+def test_unknown_key_raises_value_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="no_such_pitfall"):
+        run_pitfall("no_such_pitfall", CARD)
+
+
+def test_no_warning_escapes_and_filters_are_restored() -> None:
+    filters = list(warnings.filters)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        run_all(CARD)
+    assert caught == []
+    assert warnings.filters == filters
+
+
+@pytest.mark.parametrize(
+    "mode",
+    [
+        pytest.param(torch.no_grad, id="no-grad"),
+        pytest.param(torch.inference_mode, id="inference-mode"),
+        pytest.param(torch.enable_grad, id="grad-on"),
+    ],
+)
+def test_grad_mode_is_forced_on_inside_and_restored(card: dict[str, PitfallOutcome], mode: object) -> None:
+    with mode():
+        before = (torch.is_grad_enabled(), torch.is_inference_mode_enabled())
+        outcomes = run_all(CARD)
+        assert (torch.is_grad_enabled(), torch.is_inference_mode_enabled()) == before
+    assert {o.key: o for o in outcomes} == card
+
+
+def test_same_config_gives_the_same_outcomes(card: dict[str, PitfallOutcome]) -> None:
+    assert run_all(CARD) == list(card.values())
+
+
+def test_pitfalls_never_import_streamlit() -> None:
+    code = "import sys, gradlab.pitfalls; sys.exit('streamlit' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    lr=st.floats(0.001, 1.0),
+    w0=st.tuples(st.integers(-8, 8), st.integers(-8, 8)).map(lambda t: (t[0] / 4, t[1] / 4)),
+)
+def test_any_config_runs_quietly_and_accumulates(lr: float, w0: tuple[float, float]) -> None:
+    config = RunConfig(lr=lr, w0=w0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        by_key = {o.key: o for o in run_all(config)}
+    assert caught == []
+    zero = by_key["forgot_zero_grad"].outcome
+    assert values(zero, "step 1:") == pytest.approx([2 * g for g in hand_grad(config)], rel=1e-3, abs=1e-3)

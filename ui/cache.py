@@ -1,0 +1,58 @@
+"""Results cached per RunConfig. Only immutable results: never a live model or tensor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from gradlab.card import CardRow, compare_with_card
+from gradlab.config import RunConfig
+from gradlab.quiz import Question, build_quiz
+from gradlab.stages import StageRun, run_stages
+from gradlab.trace import Trace
+from gradlab.train import train
+
+PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _train(config: RunConfig, _on_epoch: Callable[[int, int], None] | None = None) -> Trace:
+    return train(config, _on_epoch)
+
+
+def get_trace(config: RunConfig) -> Trace:
+    """The trace for this config, with a progress bar for long runs (cached per config)."""
+    if config.epochs < PROGRESS_FROM_EPOCHS:
+        return _train(config)
+    bar = st.progress(0.0, text=f"Training {config.epochs:,} epochs…")
+    last = [-1]
+
+    def on_epoch(epoch: int, total: int) -> None:
+        pct = epoch * 100 // total
+        if pct != last[0]:
+            last[0] = pct
+            bar.progress(pct / 100, text=f"Training: epoch {epoch:,} of {total:,}")
+
+    try:
+        return _train(config, on_epoch)
+    finally:
+        bar.empty()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_stages(config: RunConfig) -> StageRun:
+    """The five data-flow stages for this config."""
+    return run_stages(config)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_quiz(config: RunConfig) -> tuple[Question, ...]:
+    """The quiz, with live questions for this config."""
+    return build_quiz(config)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
+    """Card vs PyTorch for the card's setup."""
+    return compare_with_card(config)

@@ -1,0 +1,74 @@
+"""Panels shared by several pages: gradient check, loss landscape, downloads, divergence."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from gradlab.charts import landscape_chart
+from gradlab.export import to_csv, to_markdown, to_script
+from gradlab.landscape import landscape_view
+from gradlab.trace import Trace
+from gradlab.verify import check_epoch
+from ui.render import grad_check_frame
+
+
+def divergence_box(trace: Trace) -> None:
+    """Say plainly that the run diverged, where, and what to change."""
+    if trace.divergence is None:
+        return
+    d = trace.divergence
+    st.error(
+        f"**Training diverged at epoch {d.epoch}.** {d.reason[0].upper() + d.reason[1:]}. "
+        f"The run was stopped there, and the table and charts end at epoch {len(trace)}.\n\n{d.advice}",
+        icon="💥",
+    )
+
+
+def grad_check_panel(trace: Trace, epoch: int) -> None:
+    """Autograd vs analytic vs finite differences at one epoch's weights."""
+    check = check_epoch(trace, epoch)
+    st.markdown(
+        f"At epoch {epoch}'s weights (on **{check.device}**): autograd's `.grad`, the hand-derived "
+        "gradient 2/N·Xᵀ(ŷ−y) and 2/N·Σ(ŷ−y), and central finite differences in float64."
+    )
+    st.table(grad_check_frame(check))
+    verdict = "agree" if check.max_abs_diff <= 1e-3 * max(1.0, max(abs(r.analytic) for r in check.rows)) else "differ"
+    st.caption(
+        f"Largest difference: {check.max_abs_diff:.2e}. The three {verdict}; "
+        "what remains is float32 rounding in autograd's forward pass."
+    )
+
+
+def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
+    """The loss over (w1, w2) at the epoch's b, with the path so far and the −.grad arrow."""
+    if trace.config.n_features != 2:
+        st.info("The landscape needs exactly two features.")
+        return
+    view = landscape_view(trace, epoch)
+    path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
+    st.altair_chart(landscape_chart(view.grid, path, view.arrow, big=big), width="stretch")
+    st.caption(
+        "Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along "
+        "−.grad: `.grad` points uphill, so the update w ← w − lr·.grad walks down. "
+        "(b is held at this epoch's value, so the slice changes a little as b learns.)"
+    )
+
+
+def downloads(trace: Trace) -> None:
+    """CSV, a standalone PyTorch script, and a Markdown summary of the run."""
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "Download the trace as CSV", to_csv(trace), "gradlab_trace.csv", "text/csv", width="stretch"
+    )
+    c2.download_button(
+        "Download as a PyTorch script",
+        to_script(trace.config),
+        "gradlab_run.py",
+        "text/x-python",
+        width="stretch",
+        help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
+    )
+    c3.download_button(
+        "Download a Markdown summary", to_markdown(trace), "gradlab_summary.md", "text/markdown", width="stretch"
+    )
