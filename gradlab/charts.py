@@ -9,7 +9,8 @@ import pandas as pd
 from gradlab.landscape import LossGrid
 from gradlab.trace import Trace, downsample
 
-MAX_POINTS = 2000
+MAX_POINTS = 2000  # per series
+MAX_ROWS = 4800  # per chart, under Altair's 5,000-row guard
 
 
 def _style(chart: alt.Chart | alt.LayerChart, big: bool) -> alt.Chart | alt.LayerChart:
@@ -40,13 +41,13 @@ def loss_chart(trace: Trace, *, log: bool = False, highlight: int | None = None,
     layers = [base.mark_line(point=len(df) <= 60, strokeWidth=3)]
     if highlight is not None and 1 <= highlight <= len(trace) and np.isfinite(trace.loss[highlight - 1]):
         hl = pd.DataFrame({"epoch": [highlight], "loss": [float(trace.loss[highlight - 1])]})
-        layers.append(
-            alt.Chart(hl).mark_point(size=400, filled=True, color="#d62728").encode(x="epoch:Q", y="loss:Q")
-        )
+        layers.append(alt.Chart(hl).mark_point(size=400, filled=True, color="#d62728").encode(x="epoch:Q", y="loss:Q"))
     chart = alt.layer(*layers).properties(
         height=360,
         title="Loss per epoch",
-        description=f"Line chart of the loss over {len(trace)} epochs, from {trace.start_loss:.4g} to {trace.end_loss:.4g}.",
+        description=(
+            f"Line chart of the loss over {len(trace)} epochs, from {trace.start_loss:.4g} to {trace.end_loss:.4g}."
+        ),
     )
     return _style(chart, big)
 
@@ -59,7 +60,7 @@ def _series_chart(trace: Trace, kind: str, big: bool) -> alt.Chart:
     else:
         cols = {f"w{j + 1}.grad": trace.w_grad[:, j] for j in range(f)} | {"b.grad": trace.b_grad}
         title, ytitle = ".grad per epoch (after backward)", ".grad"
-    idx = downsample(len(trace), list(cols.values()), MAX_POINTS)
+    idx = downsample(len(trace), list(cols.values()), min(MAX_POINTS, MAX_ROWS // len(cols)))
     wide = _finite(pd.DataFrame({"epoch": trace.epoch[idx]} | {k: v[idx] for k, v in cols.items()}), list(cols))
     long = wide.melt("epoch", var_name="tensor", value_name="value")
     chart = (
@@ -113,10 +114,15 @@ def landscape_chart(
             y=alt.Y("w2:Q", title="w2", scale=alt.Scale(zero=False, nice=False)),
             y2="w2_end:Q",
             color=alt.Color("log10 loss:Q", scale=alt.Scale(scheme="viridis"), title="log10(loss)"),
-            tooltip=[alt.Tooltip("w1:Q", format=".3f"), alt.Tooltip("w2:Q", format=".3f"), alt.Tooltip("loss:Q", format=".4g")],
+            tooltip=[
+                alt.Tooltip("w1:Q", format=".3f"),
+                alt.Tooltip("w2:Q", format=".3f"),
+                alt.Tooltip("loss:Q", format=".4g"),
+            ],
         )
     ]
     path = _finite(path, ["w1", "w2"])
+    path = path.iloc[downsample(len(path), [path["w1"].to_numpy(), path["w2"].to_numpy()], 500, head=50)]
     if len(path):
         layers.append(
             alt.Chart(path)
@@ -125,7 +131,9 @@ def landscape_chart(
         )
     if arrow is not None and all(np.isfinite(arrow)):
         a = pd.DataFrame({"x": [arrow[0]], "y": [arrow[1]], "x2": [arrow[2]], "y2": [arrow[3]]})
-        layers.append(alt.Chart(a).mark_rule(color="#ff4b4b", strokeWidth=4).encode(x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q"))
+        layers.append(
+            alt.Chart(a).mark_rule(color="#ff4b4b", strokeWidth=4).encode(x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q")
+        )
         layers.append(
             alt.Chart(a).mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b").encode(x="x2:Q", y="y2:Q")
         )

@@ -30,9 +30,7 @@ def set_to_none(params: Iterable[torch.Tensor]) -> None:
         p.grad = None
 
 
-def zero_grads(
-    params: Sequence[torch.Tensor], mode: ZeroMode, opt: torch.optim.Optimizer | None = None
-) -> None:
+def zero_grads(params: Sequence[torch.Tensor], mode: ZeroMode, opt: torch.optim.Optimizer | None = None) -> None:
     """Zero as the config says: "zero" → zero_(), "none" → set_to_none, "never" → keep adding."""
     if mode == "never":
         return

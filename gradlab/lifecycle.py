@@ -32,7 +32,10 @@ CODE: dict[str, str] = {
     "zero": "w.grad.zero_()\nb.grad.zero_()",
     "none": "w.grad = None\nb.grad = None",
     "step": "with torch.no_grad():\n    w -= lr * w.grad\n    b -= lr * b.grad",
-    "reset": "w = torch.tensor(w0, requires_grad=True, device=device)\nb = torch.tensor(b0, requires_grad=True, device=device)",
+    "reset": (
+        "w = torch.tensor(w0, requires_grad=True, device=device)\n"
+        "b = torch.tensor(b0, requires_grad=True, device=device)"
+    ),
 }
 
 

@@ -14,9 +14,7 @@ def observations(trace: Trace) -> list[str]:
     for i in range(len(trace)):
         loss, norm = trace.loss[i], trace.grad_norm[i]
         if i == 0:
-            out.append(
-                f"starting loss {loss:.4g}; the first backward() fills .grad (norm {norm:.3g})"
-            )
+            out.append(f"starting loss {loss:.4g}; the first backward() fills .grad (norm {norm:.3g})")
             continue
         prev, prev_norm = trace.loss[i - 1], trace.grad_norm[i - 1]
         out.append(_describe(loss, prev, norm, prev_norm, never))

@@ -226,9 +226,7 @@ def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
     )
 
 
-def _broadcast_run(
-    config: RunConfig, *, column: bool
-) -> tuple[float, torch.Tensor, tuple[int, ...], list[str]]:
+def _broadcast_run(config: RunConfig, *, column: bool) -> tuple[float, torch.Tensor, tuple[int, ...], list[str]]:
     """Loss, w.grad, (y_hat - y).shape and warnings, for y of shape (N, 1) or (N,)."""
     _, X, y, w, b = _setup(config)
     with _capture() as got:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gradlab.fmt import num
 from gradlab.model import DTYPE, forward, mse
 from gradlab.trace import Trace
 
@@ -97,3 +98,44 @@ def trace_sample(trace: Trace, epoch: int, row: int) -> SampleTrace:
         grad_b=float(trace.b_grad[i]),
         accumulated=cfg.zeroing == "never" and epoch > 1,
     )
+
+
+def linear_text(s: SampleTrace) -> str:
+    """Layer 2 written out: x1·w1 + x2·w2 + b = ŷ, with this sample's numbers."""
+    names = " + ".join(f"x{j + 1}·w{j + 1}" for j in range(len(s.x)))
+    products = " + ".join(f"{num(v)}·{num(wj)}" for v, wj in zip(s.x, s.w, strict=True))
+    terms = " + ".join(num(t) for t in s.terms)
+    pad = " " * len("y_hat ")
+    return f"y_hat = {names} + b\n{pad}= {products} + {num(s.b)}\n{pad}= {terms} + {num(s.b)}\n{pad}= {num(s.y_hat)}"
+
+
+def loss_text(s: SampleTrace) -> str:
+    """Layer 3 written out: the residual, its square and this sample's share of the loss."""
+    n = s.n_samples
+    return (
+        f"y_hat − y        = {num(s.y_hat)} − {num(s.y)} = {num(s.residual)}\n"
+        f"(y_hat − y)²     = {num(s.sq_error)}\n"
+        f"share of loss    = (y_hat − y)² / N = {num(s.sq_error)} / {n} = {num(s.loss_share)}\n"
+        f"whole batch loss = mean over all {n} samples = {num(s.batch_loss)}"
+    )
+
+
+def contribution_table(s: SampleTrace) -> dict[str, list[str]]:
+    """Layer 4: this sample's gradient share by hand and by autograd, per parameter."""
+    return {
+        "parameter": [f"∂/∂w{j + 1}" for j in range(len(s.x))] + ["∂/∂b"],
+        "by hand 2/N·(ŷ−y)·x": [num(v) for v in (*s.formula_w, s.formula_b)],
+        "autograd": [num(v) for v in (*s.contrib_w, s.contrib_b)],
+    }
+
+
+def sum_table(s: SampleTrace) -> tuple[list[str], list[list[str]]]:
+    """Layer 5: every sample's share, their sum, and the `.grad` read from the tensors."""
+    header = ["", *[f"w{j + 1}.grad" for j in range(len(s.x))], "b.grad"]
+    rows = [
+        [f"row {r + 1}", *[num(v) for v in cw], num(cb)]
+        for r, (cw, cb) in enumerate(zip(s.all_contrib_w, s.all_contrib_b, strict=True))
+    ]
+    rows.append(["Σ contributions", *[num(v) for v in s.sum_w], num(s.sum_b)])
+    rows.append([".grad (from the tensors)", *[num(v) for v in s.grad_w], num(s.grad_b)])
+    return header, rows

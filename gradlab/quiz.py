@@ -33,7 +33,9 @@ class Feedback:
     explanation: str
 
 
-def _concept(qid: str, prompt: str, right: str, wrong: tuple[str, ...], why: str, *, keep_order: bool = False) -> Question:
+def _concept(
+    qid: str, prompt: str, right: str, wrong: tuple[str, ...], why: str, *, keep_order: bool = False
+) -> Question:
     options = [right, *wrong]
     if not keep_order:
         random.Random(qid).shuffle(options)  # a fixed order per question, not always "A"
@@ -95,7 +97,8 @@ CONCEPTS: tuple[Question, ...] = (
         "Why is the update written inside `with torch.no_grad():`?",
         "So autograd does not record the update, and the in-place change to a leaf is allowed",
         ("To compute the gradient faster", "To zero the gradients", "Because .grad is read-only otherwise"),
-        "Outside no_grad, `w -= lr * w.grad` is an in-place op on a leaf that requires grad: PyTorch raises a RuntimeError.",
+        "Outside no_grad, `w -= lr * w.grad` is an in-place op on a leaf that requires grad: "
+        "PyTorch raises a RuntimeError.",
     ),
     _concept(
         "big_lr",
@@ -108,7 +111,11 @@ CONCEPTS: tuple[Question, ...] = (
         "retain",
         "How can you see the gradient of the non-leaf y_hat after backward()?",
         "Call y_hat.retain_grad() before backward()",
-        ("Read y_hat.grad: it is always filled", "Call y_hat.zero_()", "Set y_hat.requires_grad = True after backward()"),
+        (
+            "Read y_hat.grad: it is always filled",
+            "Call y_hat.zero_()",
+            "Set y_hat.requires_grad = True after backward()",
+        ),
         "Non-leaf .grad is not kept unless you ask with retain_grad(); reading it otherwise gives None and a warning.",
     ),
 )

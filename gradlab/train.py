@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -17,7 +16,8 @@ from gradlab.trace import Divergence, Trace
 EpochCallback = Callable[[int, int], None]
 
 EXPLODE_FACTOR = 1e6  # "blew past the starting loss by orders of magnitude"
-CHECK_EVERY = 64  # epochs between the (synchronising) divergence checks
+CHECK_EVERY = 64
+MIN_USEFUL_LR = 1e-3  # the sidebar's smallest learning rate  # epochs between the (synchronising) divergence checks
 
 
 def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
@@ -99,6 +99,11 @@ def _explain(config: RunConfig, rows: np.ndarray, bad: int, start_loss: float) -
         f"Lower the learning rate: plain gradient descent on this data is stable only below "
         f"lr ≈ {limit:.3g}. Try lr = {suggested:g}."
     )
+    if limit < MIN_USEFUL_LR:
+        advice = (
+            f"This data is so large that gradient descent is stable only below lr ≈ {limit:.3g}. "
+            "Rescale the features and targets (e.g. divide them by 1000) rather than shrinking lr."
+        )
     if config.zeroing == "never":
         advice += " Also zero the gradients each step: accumulated gradients act like a growing step."
     return Divergence(epoch=epoch, reason=reason, advice=advice, suggested_lr=suggested)

@@ -93,9 +93,7 @@ def gradient_check(config: RunConfig, w: tuple[float, ...], b: float) -> GradChe
     an = [*an_w.tolist(), float(an_b)]
     fd = [*fd_w.tolist(), float(fd_b)]
     names = [f"w[{j}]" for j in range(config.n_features)] + ["b"]
-    rows = tuple(
-        GradCheckRow(n, a, c, d, abs(c - a), abs(d - a)) for n, a, c, d in zip(names, ag, an, fd, strict=True)
-    )
+    rows = tuple(GradCheckRow(n, a, c, d, abs(c - a), abs(d - a)) for n, a, c, d in zip(names, ag, an, fd, strict=True))
     return GradCheck(rows=rows, device=str(device), w=tuple(w), b=float(b))
 
 

@@ -43,7 +43,9 @@ if thinned:
         f"{len(trace):,} epochs: showing {len(frame)} rows (the first 50, the last, and the turning points). "
         "The CSV download has every epoch."
     )
-st.dataframe(frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=min(38 + 35 * len(frame), 460))
+st.dataframe(
+    frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=min(38 + 35 * len(frame), 460)
+)
 downloads(trace)
 
 st.subheader("Check the gradients")

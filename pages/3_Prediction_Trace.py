@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.predict import trace_sample
+from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
 from ui.cache import get_trace
 from ui.layout import page
 from ui.panels import divergence_box
@@ -30,28 +30,20 @@ row = c1.selectbox(
 )
 epoch = c2.slider("Epoch", 1, len(trace), 1, key=f"pt_epoch_{len(trace)}") if len(trace) > 1 else 1
 s = trace_sample(trace, int(epoch), int(row))
-n = s.n_samples
-x_names = [f"x{j + 1}" for j in range(len(s.x))]
 
 with st.container(border=True):
     st.subheader("Layer 1 · Input features")
-    st.markdown(f"Sample {row + 1} of {n}: " + ", ".join(f"**{a} = {num(v)}**" for a, v in zip(x_names, s.x, strict=True)) + f", target **y = {num(s.y)}**.")
+    features = ", ".join(f"**x{j + 1} = {num(v)}**" for j, v in enumerate(s.x))
+    st.markdown(f"Sample {row + 1} of {s.n_samples}: {features}, target **y = {num(s.y)}**.")
 
 with st.container(border=True):
     st.subheader("Layer 2 · Linear layer")
-    products = " + ".join(f"{num(v)}·{num(wj)}" for v, wj in zip(s.x, s.w, strict=True))
     st.markdown(f"At epoch {epoch}, w = {vec(s.w)} and b = {num(s.b)}:")
-    st.code(f"y_hat = x1·w1 + x2·w2 + b\n      = {products} + {num(s.b)}\n      = {' + '.join(num(t) for t in s.terms)} + {num(s.b)}\n      = {num(s.y_hat)}", language="text")
+    st.code(linear_text(s), language="text")
 
 with st.container(border=True):
     st.subheader("Layer 3 · Loss term")
-    st.code(
-        f"y_hat − y        = {num(s.y_hat)} − {num(s.y)} = {num(s.residual)}\n"
-        f"(y_hat − y)²     = {num(s.sq_error)}\n"
-        f"share of loss    = (y_hat − y)² / N = {num(s.sq_error)} / {n} = {num(s.loss_share)}\n"
-        f"whole batch loss = mean over all {n} samples = {num(s.batch_loss)}",
-        language="text",
-    )
+    st.code(loss_text(s), language="text")
 
 with st.container(border=True):
     st.subheader("Layer 4 · Backward pass (.backward())")
@@ -59,29 +51,21 @@ with st.container(border=True):
         "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
         "(`backward()` on this sample's share of the loss alone):"
     )
-    st.table(
-        pd.DataFrame(
-            {
-                "by hand 2/N·(ŷ−y)·x": [num(v) for v in (*s.formula_w, s.formula_b)],
-                "autograd": [num(v) for v in (*s.contrib_w, s.contrib_b)],
-            },
-            index=[f"∂/∂w{j + 1}" for j in range(len(s.x))] + ["∂/∂b"],
-        )
-    )
+    st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
 
 with st.container(border=True):
     st.subheader("Layer 5 · Access the .grad attribute")
-    st.markdown("Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` read from the tensors:")
-    table = pd.DataFrame(
-        [[f"row {r + 1}", *[num(v) for v in cw], num(cb)] for r, (cw, cb) in enumerate(zip(s.all_contrib_w, s.all_contrib_b, strict=True))]
-        + [["Σ contributions", *[num(v) for v in s.sum_w], num(s.sum_b)], [".grad (from the tensors)", *[num(v) for v in s.grad_w], num(s.grad_b)]],
-        columns=["", *[f"w{j + 1}.grad" for j in range(len(s.x))], "b.grad"],
-    ).set_index("")
-    st.table(table)
+    st.markdown(
+        "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` read from the tensors:"
+    )
+    header, rows = sum_table(s)
+    st.table(pd.DataFrame(rows, columns=header).set_index(""))
     if s.accumulated:
         st.warning(
             "Zeroing is set to *never*, so `.grad` also holds every earlier epoch's gradient: it is the running "
             "sum, not just this epoch's Σ contributions. That is gradient accumulation."
         )
+    elif s.max_sum_diff == 0:
+        st.success("Σ contributions = .grad exactly.", icon="✅")
     else:
         st.success(f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).", icon="✅")

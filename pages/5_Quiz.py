@@ -17,7 +17,11 @@ settings = page(
 )
 questions = get_quiz(settings.config)
 keys = {q.qid: stable_key("quiz", q.qid, q.options) for q in questions}
-answers = {q.qid: q.options.index(st.session_state[keys[q.qid]]) for q in questions if st.session_state.get(keys[q.qid]) is not None}
+answers = {
+    q.qid: q.options.index(st.session_state[keys[q.qid]])
+    for q in questions
+    if st.session_state.get(keys[q.qid]) is not None
+}
 
 
 def _reset() -> None:

@@ -107,9 +107,7 @@ def test_keys_are_unique_and_cover_the_seven_mistakes() -> None:
         ),
     ],
 )
-def test_card_outcome_is_pytorchs_own(
-    card: dict[str, PitfallOutcome], key: str, kind: str, phrases: list[str]
-) -> None:
+def test_card_outcome_is_pytorchs_own(card: dict[str, PitfallOutcome], key: str, kind: str, phrases: list[str]) -> None:
     outcome = card[key]
     assert outcome.outcome_kind == kind
     for phrase in phrases:
@@ -192,9 +190,7 @@ def test_broadcast_loss_differs_when_predictions_differ() -> None:
     [
         pytest.param(RunConfig(lr=0.05), id="lr-0.05"),
         pytest.param(RunConfig(X=((1.0, 2.0),), y=(3.0,)), id="one-row"),
-        pytest.param(
-            RunConfig(X=((1.0,), (2.0,), (-3.0,)), y=(1.0, 0.0, 2.0), w0=(0.3,), b0=1.5), id="one-feature"
-        ),
+        pytest.param(RunConfig(X=((1.0,), (2.0,), (-3.0,)), y=(1.0, 0.0, 2.0), w0=(0.3,), b0=1.5), id="one-feature"),
         pytest.param(RunConfig(device="cuda"), id="cuda-or-cpu-fallback"),
     ],
 )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import streamlit as st
 
 from gradlab.card import CardRow, compare_with_card
@@ -17,27 +15,27 @@ PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _train(config: RunConfig, _on_epoch: Callable[[int, int], None] | None = None) -> Trace:
-    return train(config, _on_epoch)
-
-
-def get_trace(config: RunConfig) -> Trace:
-    """The trace for this config, with a progress bar for long runs (cached per config)."""
+def _train(config: RunConfig) -> Trace:
     if config.epochs < PROGRESS_FROM_EPOCHS:
-        return _train(config)
+        return train(config)
+    # The bar is created inside the cached function, so a cache hit replays it as already finished.
     bar = st.progress(0.0, text=f"Training {config.epochs:,} epochs…")
     last = [-1]
 
     def on_epoch(epoch: int, total: int) -> None:
-        pct = epoch * 100 // total
+        pct = epoch * 20 // total  # 5% steps: at most 20 updates
         if pct != last[0]:
             last[0] = pct
-            bar.progress(pct / 100, text=f"Training: epoch {epoch:,} of {total:,}")
+            bar.progress(pct / 20, text=f"Training: epoch {epoch:,} of {total:,}")
 
-    try:
-        return _train(config, on_epoch)
-    finally:
-        bar.empty()
+    trace = train(config, on_epoch)
+    bar.empty()
+    return trace
+
+
+def get_trace(config: RunConfig) -> Trace:
+    """The trace for this config (cached per config); long runs show a progress bar."""
+    return _train(config)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -117,7 +120,9 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
             f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
             + (" · finished" if stepper.finished else "")
         )
-        st.altair_chart(loss_chart(trace, highlight=max(1, min(len(stepper.losses), len(trace))), big=big), width="stretch")
+        st.altair_chart(
+            loss_chart(trace, highlight=max(1, min(len(stepper.losses), len(trace))), big=big), width="stretch"
+        )
         if stepper.log:
             recent = stepper.log[-STEP_LOG_SHOWN:]
             st.table(
@@ -155,21 +160,23 @@ def pitfalls_panel(cfg: RunConfig, big: bool) -> None:
             st.code(p.fixed_outcome, language="text")
 
 
-def _apply_data(rows: list[dict[str, object]], w0: list[object], b0: object) -> None:
+def apply_data(state: MutableMapping[str, Any], rows: list[dict[str, object]], w0: list[object], b0: object) -> None:
+    """Use the edited data if it is valid; otherwise keep the last good data and record why."""
     try:
         data = parse_dataset(rows, w0, b0)
     except ValueError as err:
-        st.session_state["lab_data_error"] = str(err)
+        state["lab_data_error"] = str(err)
         return
-    st.session_state["gl_data"] = data
-    st.session_state["lab_data_error"] = None
-    st.session_state["lab_data_version"] = st.session_state.get("lab_data_version", 0) + 1
+    state["gl_data"] = data
+    state["lab_data_error"] = None
+    state["lab_data_version"] = state.get("lab_data_version", 0) + 1
 
 
-def _reset_data() -> None:
-    st.session_state.pop("gl_data", None)
-    st.session_state["lab_data_error"] = None
-    st.session_state["lab_data_version"] = st.session_state.get("lab_data_version", 0) + 1
+def reset_data(state: MutableMapping[str, Any]) -> None:
+    """Back to the card's data."""
+    state.pop("gl_data", None)
+    state["lab_data_error"] = None
+    state["lab_data_version"] = state.get("lab_data_version", 0) + 1
 
 
 def data_panel() -> None:
@@ -193,8 +200,9 @@ def data_panel() -> None:
     b0 = c3.number_input("initial b", value=current.b0, format="%.6g", key=f"lab_b_{version}")
     rows = edited.astype(object).where(edited.notna(), None).to_dict("records")
     b1, b2 = st.columns(2)
-    b1.button("Apply my data", type="primary", on_click=_apply_data, args=(rows, [w1, w2], b0), width="stretch")
-    b2.button("Reset to the card's data", on_click=_reset_data, width="stretch")
+    ss = st.session_state
+    b1.button("Apply my data", type="primary", on_click=apply_data, args=(ss, rows, [w1, w2], b0), width="stretch")
+    b2.button("Reset to the card's data", on_click=reset_data, args=(ss,), width="stretch")
     error = st.session_state.get("lab_data_error")
     if error:
         st.error(f"That data can't be used: {error}. The last good data is still in use.", icon="🚫")

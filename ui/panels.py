@@ -58,9 +58,7 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
 def downloads(trace: Trace) -> None:
     """CSV, a standalone PyTorch script, and a Markdown summary of the run."""
     c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "Download the trace as CSV", to_csv(trace), "gradlab_trace.csv", "text/csv", width="stretch"
-    )
+    c1.download_button("Download the trace as CSV", to_csv(trace), "gradlab_trace.csv", "text/csv", width="stretch")
     c2.download_button(
         "Download as a PyTorch script",
         to_script(trace.config),

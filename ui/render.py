@@ -78,4 +78,13 @@ def stable_key(prefix: str, *parts: object) -> str:
     return f"{prefix}_{digest}"
 
 
-__all__ = ["grad_check_frame", "num", "number_columns", "show_tensors", "stable_key", "tensor_table", "trace_frame", "vec"]
+__all__ = [
+    "grad_check_frame",
+    "num",
+    "number_columns",
+    "show_tensors",
+    "stable_key",
+    "tensor_table",
+    "trace_frame",
+    "vec",
+]

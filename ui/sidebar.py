@@ -10,7 +10,7 @@ from gradlab.config import CUDA_UNAVAILABLE, UPDATE_RULES, ZERO_MODES, RunConfig
 from gradlab.params import DEFAULTS, lr_options, parse_query, to_query
 from gradlab.userdata import Dataset
 
-KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: widget keys = URL names
+KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: also the URL names
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
 # (file, label, icon, blurb): the app's own navigation, so the home page reads "Home".
@@ -42,17 +42,38 @@ def _first_run_from_url() -> None:
     raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}  # noqa: SIM118
     parsed = parse_query(raw)
     for key, value in parsed.values.items():
-        ss[key] = value
+        ss[_canon(key)] = value
     ss["gl_lr_extra"] = parsed.values.get("lr")
     ss["gl_notes"] = parsed.notes
     ss["gl_url_read"] = True
+
+
+def _canon(key: str) -> str:
+    """The session key that holds a setting; widgets are re-seeded from it on every page."""
+    return f"gl_{key}"
+
+
+def _keep(key: str) -> None:
+    """Widget callback: copy the widget's new value to the setting."""
+    st.session_state[_canon(key)] = st.session_state[key]
+
+
+def _bound(key: str) -> dict[str, object]:
+    """Widget arguments that tie a widget to its setting across reruns and page switches.
+
+    The setting lives in a plain session key; the widget (key = the URL name) is seeded from it before it
+    is drawn and writes back through on_change. This keeps values on every page switch, including values
+    that came from a link or a reset, which a widget-held value alone can lose on the first switch.
+    """
+    st.session_state[key] = st.session_state[_canon(key)]
+    return {"key": key, "on_change": _keep, "args": (key,)}
 
 
 def reset_settings() -> None:
     """Back to the card's defaults (a button callback)."""
     ss = st.session_state
     for key, value in DEFAULTS.items():
-        ss[key] = value
+        ss[_canon(key)] = value
     ss["gl_notes"] = []
     ss.pop("gl_data", None)
 
@@ -62,7 +83,7 @@ def sidebar() -> Settings:
     ss = st.session_state
     _first_run_from_url()
     for key, value in DEFAULTS.items():
-        ss.setdefault(key, value)
+        ss.setdefault(_canon(key), value)
 
     with st.sidebar:
         st.markdown("## 🧮 GradLab")
@@ -73,49 +94,44 @@ def sidebar() -> Settings:
         st.select_slider(
             "Learning rate",
             options=lr_options(ss.get("gl_lr_extra")),
-            key="lr",
             format_func=lambda v: f"{v:g}",
-            persist_state="session",
+            **_bound("lr"),
             help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
         )
         st.slider(
             "Epochs",
             min_value=1,
             max_value=10_000,
-            key="epochs",
-            persist_state="session",
+            **_bound("epochs"),
             help="How many forward → backward → update steps to run (the card shows 5).",
         )
         st.radio(
             "Device",
             options=list(DEVICE_LABELS),
             format_func=DEVICE_LABELS.__getitem__,
-            key="device",
             horizontal=True,
-            persist_state="session",
+            **_bound("device"),
         )
-        device_note = CUDA_UNAVAILABLE if ss["device"] == "cuda" and not cuda_available() else None
+        device_note = CUDA_UNAVAILABLE if ss[_canon("device")] == "cuda" and not cuda_available() else None
         if device_note:
             st.caption("⚠️ " + device_note)
         st.selectbox(
             "Zeroing each step",
             options=list(ZERO_MODES),
             format_func=ZERO_MODES.__getitem__,
-            key="zeroing",
-            persist_state="session",
+            **_bound("zeroing"),
             help="What happens to .grad after each update. 'Never' shows accumulation.",
         )
         st.radio(
             "Update rule",
             options=list(UPDATE_RULES),
             format_func=UPDATE_LABELS.__getitem__,
-            key="update",
-            persist_state="session",
+            **_bound("update"),
         )
-        st.toggle("Presentation mode", key="present", persist_state="session", help="Large type for projecting.")
+        st.toggle("Presentation mode", help="Large type for projecting.", **_bound("present"))
         st.button("Reset settings", on_click=reset_settings, width="stretch", help="Back to the card's setup.")
 
-    values = {k: ss[k] for k in KEYS}
+    values = {k: ss[_canon(k)] for k in KEYS}
     wanted = to_query(values)
     if {k: st.query_params.get(k) for k in st.query_params.keys()} != wanted:  # noqa: SIM118
         st.query_params.from_dict(wanted)
@@ -123,11 +139,11 @@ def sidebar() -> Settings:
     data: Dataset | None = ss.get("gl_data")
     try:
         config = RunConfig(
-            lr=float(ss["lr"]),
-            epochs=int(ss["epochs"]),
-            device=ss["device"],
-            zeroing=ss["zeroing"],
-            update=ss["update"],
+            lr=float(values["lr"]),  # type: ignore[arg-type]
+            epochs=int(values["epochs"]),  # type: ignore[call-overload]
+            device=str(values["device"]),
+            zeroing=values["zeroing"],  # type: ignore[arg-type]
+            update=values["update"],  # type: ignore[arg-type]
         )
         if data is not None:
             config = data.apply(config)
@@ -135,4 +151,5 @@ def sidebar() -> Settings:
     except (ValueError, TypeError) as err:
         st.error(f"These settings can't be used ({err}). Showing the last good settings instead.")
         config = ss.get("gl_last_good", RunConfig())
-    return Settings(config=config, present=bool(ss["present"]), device_note=device_note, own_data=data is not None)
+    present = bool(values["present"])
+    return Settings(config=config, present=present, device_note=device_note, own_data=data is not None)

@@ -1,0 +1,180 @@
+"""Every page through Streamlit's AppTest: real reruns, real widgets, real autograd numbers."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_runs_with_the_shared_sidebar(name):
+    at = open_page(name)
+    assert not at.exception
+    assert [w.label for w in at.sidebar.select_slider] == ["Learning rate"]
+    assert [w.label for w in at.sidebar.slider] == ["Epochs"]
+    assert "Device" in [w.label for w in at.sidebar.radio]
+    assert at.sidebar.slider[0].value == 5 and at.sidebar.select_slider[0].value == 0.01
+    assert_specs_finite(at)
+
+
+def test_home_shows_the_live_worked_example():
+    at = open_page("home")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {"loss": "47.25", "w.grad": "[-37.5, -50.5]", "b.grad": "-13"}
+    assert "Key insight" in text_of(at)
+
+
+def test_data_flow_shows_real_tensors_and_grad_none_before_backward():
+    at = open_page("data_flow")
+    text = text_of(at)
+    assert "tensor([-0.5000, -0.5000, -0.5000, -0.5000], grad_fn=<AddBackward0>)" in text
+    assert "tensor(47.2500, grad_fn=<MeanBackward0>)" in text
+    assert "tensor([-37.5000, -50.5000])" in text and "tensor(-13.)" in text
+    init_table = at.table[1].value  # stage 2: w and b right after creation
+    assert list(init_table[".grad"]) == ["None", "None"] and list(init_table["is_leaf"]) == ["True", "True"]
+    assert ("10.25" in text and "the card prints" in text.lower()) or "The card" in text
+    assert len(at.get("graphviz_chart")) == 1
+
+
+def test_training_trace_defaults_and_changes_with_epochs_and_lr():
+    at = open_page("training_trace")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["start loss"] == "47.25" and metrics["end loss"] == "0.480247"
+    assert len(chart_specs(at)) >= 3
+    at.sidebar.slider[0].set_value(9).run()
+    assert {m.label: m.value for m in at.metric}["epochs to loss < 0.01"] == "9"
+    at.sidebar.select_slider[0].set_value(0.02).run()
+    after = {m.label: m.value for m in at.metric}["end loss"]
+    assert after not in ("0.480247",) and float(after) < 0.01
+    assert dict(at.query_params) == {"lr": "0.02", "epochs": "9"}
+
+
+def test_training_trace_table_and_downloads():
+    at = open_page("training_trace")
+    df = at.dataframe[0].value
+    assert list(df["epoch"]) == [1, 2, 3, 4, 5]
+    assert df["loss"].round(2).tolist() == [47.25, 15.0, 4.76, 1.51, 0.48]
+    assert df["observation"][1].startswith("loss fell 68%")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the trace as CSV", "Download as a PyTorch script", "Download a Markdown summary"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        pytest.param({"lr": "0.05", "epochs": "300"}, id="card-diverges"),
+        pytest.param({"lr": "1", "epochs": "10000"}, id="lr-1"),
+    ],
+)
+def test_divergence_is_shown_and_specs_stay_finite(query):
+    at = open_page("training_trace", query)
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors and "Training diverged at epoch" in errors[0] and "Try lr =" in errors[0]
+    assert_specs_finite(at)
+    at.switch_page("pages/3_Prediction_Trace.py").run()
+    assert not at.exception and "Training diverged" in at.error[0].value
+    assert_specs_finite(at)
+
+
+def test_prediction_trace_five_layers_with_real_numbers():
+    at = open_page("prediction_trace")
+    text = text_of(at)
+    for layer in range(1, 6):
+        assert f"Layer {layer}" in " ".join(h.value for h in at.subheader)
+    assert "= 0.5 + -1 + 0" in text and "= -0.5" in text  # x1·w1 + x2·w2 + b for row 1
+    assert "share of loss    = (y_hat − y)² / N = 12.25 / 4 = 3.0625" in text
+    last = at.table[-1].value
+    assert list(last.loc["Σ contributions"]) == list(last.loc[".grad (from the tensors)"]) == ["-37.5", "-50.5", "-13"]
+    at.selectbox[0].set_value(3).run()
+    assert "row 4" in at.selectbox[0].format_func(3) and not at.exception
+
+
+def test_quiz_grades_right_and_wrong_answers_and_resets():
+    at = open_page("quiz")
+    assert len(at.radio) - len(at.sidebar.radio) >= 8
+    card = next(r for r in at.main.radio if "What does the .grad attribute store" in r.label)
+    card.set_value("The updated weights after training").run()
+    assert any("Not quite" in e.value for e in at.error)
+    card = next(r for r in at.main.radio if "What does the .grad attribute store" in r.label)
+    card.set_value("The gradients of the loss with respect to the tensor").run()
+    assert any(s.value.startswith("Correct.") for s in at.success)
+    live = next(r for r in at.main.radio if "b.grad after the first backward()" in r.label)
+    live.set_value("-13").run()
+    assert {m.label: m.value for m in at.metric}["score"].startswith("2 /")
+    at.button(key=None).click() if False else next(b for b in at.button if b.label == "Reset the quiz").click().run()
+    assert {m.label: m.value for m in at.metric}["score"].startswith("0 /")
+
+
+def test_quiz_live_question_follows_settings():
+    at = open_page("quiz", {"lr": "0.02"})
+    live = next(r for r in at.main.radio if "After one update with lr = 0.02" in r.label)
+    assert "[1.25, 0.51]" in live.options
+
+
+def test_shared_link_values_are_honoured_exactly():
+    at = open_page("training_trace", {"lr": "0.0237", "epochs": "12"})
+    assert at.sidebar.select_slider[0].value == 0.0237 and at.sidebar.slider[0].value == 12
+    assert not at.warning
+    assert dict(at.query_params) == {"lr": "0.0237", "epochs": "12"}
+
+
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [
+        pytest.param({"lr": "abc"}, "**lr**=`abc` is not a number", id="lr-abc"),
+        pytest.param({"lr": "nan"}, "**lr**=`nan`", id="lr-nan"),
+        pytest.param({"lr": "1e308"}, "is outside 0.001–1", id="lr-huge"),
+        pytest.param({"epochs": "-5"}, "**epochs**=`-5` is negative", id="epochs-negative"),
+        pytest.param({"epochs": "999999999999"}, "is outside 1–10,000", id="epochs-huge"),
+        pytest.param({"device": "tpu"}, "`tpu` is not one of cpu, cuda", id="device-tpu"),
+        pytest.param({"present": "<script>alert(1)</script>"}, "`<script>alert(1)</script>` is not 1 or 0", id="html"),
+    ],
+)
+def test_malformed_link_values_are_replaced_with_a_visible_note(query, fragment):
+    at = open_page("training_trace", query)
+    assert not at.exception
+    assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
+    assert {m.label: m.value for m in at.metric}["end loss"] == "0.480247"  # defaults in use
+
+
+def test_settings_survive_page_switches():
+    at = open_page("training_trace", {"lr": "0.02"})
+    at.sidebar.slider[0].set_value(11).run()
+    for page in ("pages/1_Data_Flow.py", "pages/5_Quiz.py", "streamlit_app.py"):
+        at.switch_page(page).run()
+        assert at.sidebar.slider[0].value == 11 and at.sidebar.select_slider[0].value == 0.02
+        assert dict(at.query_params) == {"lr": "0.02", "epochs": "11"}
+
+
+def test_reset_settings_restores_the_card():
+    at = open_page("training_trace", {"lr": "0.3", "epochs": "40", "zeroing": "never"})
+    next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
+    assert at.sidebar.slider[0].value == 5 and at.sidebar.select_slider[0].value == 0.01
+    assert {m.label: m.value for m in at.metric}["end loss"] == "0.480247"
+    assert dict(at.query_params) == {}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the fallback on a machine without CUDA")
+@pytest.mark.parametrize("name", list(PAGES))
+def test_cuda_without_a_gpu_says_so_and_runs_on_cpu(name):
+    at = open_page(name, {"device": "cuda"})
+    assert not at.exception
+    assert any("CUDA is not available on this machine; running on CPU" in i.value for i in at.info)
+    if name == "home":
+        assert {m.label: m.value for m in at.metric}["loss"] == "47.25"
+
+
+def test_presentation_mode_from_the_link_and_the_toggle():
+    plain = open_page("home")
+    assert not any("font-size: 3.4rem" in m.value for m in plain.markdown)
+    at = open_page("home", {"present": "1"})
+    assert any("font-size: 3.4rem" in m.value for m in at.markdown)
+    assert at.sidebar.toggle[0].value is True
+    at.sidebar.toggle[0].set_value(False).run()
+    assert not any("font-size: 3.4rem" in m.value for m in at.markdown)
+    assert "present" not in dict(at.query_params)

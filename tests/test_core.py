@@ -1,0 +1,262 @@
+"""The card's model: real autograd numbers, the five stages, .grad operations, training and divergence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from torch.testing import assert_close
+
+from gradlab.config import CUDA_UNAVAILABLE, RunConfig, resolve_device
+from gradlab.grads import set_to_none, snapshot, step_manual, zero_, zero_grads
+from gradlab.model import forward, make_data, make_params, mse
+from gradlab.stages import run_stages
+from gradlab.train import EXPLODE_FACTOR, train
+
+CARD = RunConfig()
+
+
+def test_card_forward_backward_numbers():
+    run = run_stages(CARD)
+    assert run.predictions == (-0.5, -0.5, -0.5, -0.5)
+    assert run.loss == 47.25
+    assert run.w_grad == (-37.5, -50.5)
+    assert run.b_grad == -13.0
+
+
+def test_card_five_epoch_losses_at_lr_001():
+    trace = train(CARD)
+    assert [round(v, 2) for v in trace.loss] == [47.25, 15.00, 4.76, 1.51, 0.48]
+    assert trace.divergence is None
+    assert len(trace) == 5
+
+
+def test_stages_show_grad_none_before_backward_and_values_after():
+    stages = {s.key: s for s in run_stages(CARD).stages}
+    w_init, b_init = stages["init"].tensors
+    assert (w_init.grad, b_init.grad) == (None, None)
+    assert (w_init.is_leaf, w_init.requires_grad, w_init.grad_fn) == (True, True, None)
+    assert b_init.shape == ()  # b is 0-d, as on the card's tensor(0.0)
+    w_after, b_after, y_hat = stages["backward"].tensors
+    assert w_after.grad == "tensor([-37.5000, -50.5000])"
+    assert b_after.grad == "tensor(-13.)"
+    assert y_hat.is_leaf is False and y_hat.grad_fn == "AddBackward0"
+    assert y_hat.grad_values == (-1.75, -2.75, -3.75, -4.75)  # retain_grad() on the non-leaf
+    assert stages["loss"].tensors[0].grad_fn == "MeanBackward0"
+    assert stages["forward"].code == "y_hat = X @ w + b"
+    assert "requires_grad=True, device=device" in stages["init"].code
+
+
+def test_stages_without_retain_grad_leave_prediction_grad_none():
+    y_hat = run_stages(CARD, retain_grad=False).stages[4].tensors[2]
+    assert y_hat.grad is None and "retain_grad" in y_hat.note
+
+
+def _fresh():
+    device = torch.device("cpu")
+    X, y = make_data(CARD, device)
+    w, b = make_params(CARD, device)
+    return X, y, w, b
+
+
+def test_grad_is_none_before_backward_and_leaves_are_leaves():
+    _, _, w, b = _fresh()
+    assert snapshot({"w": w, "b": b}) == {"w": None, "b": None}
+    assert w.is_leaf and b.is_leaf and w.grad_fn is None
+
+
+def test_second_backward_without_zeroing_accumulates():
+    X, y, w, b = _fresh()
+    mse(forward(X, w, b), y).backward()
+    mse(forward(X, w, b), y).backward()  # a fresh forward pass, no zeroing
+    assert snapshot({"w": w, "b": b}) == {"w": (-75.0, -101.0), "b": (-26.0,)}
+
+
+def test_zero_keeps_the_tensor_and_set_to_none_drops_it():
+    X, y, w, b = _fresh()
+    mse(forward(X, w, b), y).backward()
+    grad_before = w.grad
+    zero_((w, b))
+    assert w.grad is grad_before and w.grad.tolist() == [0.0, 0.0] and b.grad.item() == 0.0
+    set_to_none((w, b))
+    assert w.grad is None and b.grad is None
+
+
+@pytest.mark.parametrize("mode", ["zero", "none", "never"])
+def test_zero_grads_modes(mode):
+    X, y, w, b = _fresh()
+    mse(forward(X, w, b), y).backward()
+    zero_grads((w, b), mode)
+    expected = {"zero": (0.0, 0.0), "none": None, "never": (-37.5, -50.5)}[mode]
+    assert snapshot({"w": w})["w"] == expected
+
+
+def test_manual_step_moves_against_grad_and_needs_a_grad():
+    X, y, w, b = _fresh()
+    with pytest.raises(RuntimeError, match="backward"):
+        step_manual((w, b), 0.01)
+    mse(forward(X, w, b), y).backward()
+    step_manual((w, b), 0.01)
+    assert_close(w.detach(), torch.tensor([0.875, 0.005]))
+    assert w.is_leaf and b.item() == pytest.approx(0.13)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(CARD.with_(epochs=40), id="manual-zero"),
+        pytest.param(CARD.with_(epochs=40, zeroing="none"), id="manual-none"),
+        pytest.param(CARD.with_(epochs=40, update="sgd"), id="sgd-zero"),
+        pytest.param(CARD.with_(epochs=40, update="sgd", zeroing="none"), id="sgd-none"),
+    ],
+)
+def test_update_rules_and_zeroing_give_the_same_descent(config):
+    # SGD computes p.add_(grad, alpha=-lr): the same rule, rounded once instead of twice.
+    tol = {"rtol": 1e-4, "atol": 1e-5} if config.update == "sgd" else {"rtol": 0, "atol": 0}
+    assert_close(train(config).loss, train(CARD.with_(epochs=40)).loss, **tol)
+
+
+def test_never_zeroing_records_accumulated_grads():
+    trace = train(CARD.with_(epochs=3, zeroing="never"))
+    fresh = train(CARD.with_(epochs=1))
+    assert_close(trace.w_grad[0], fresh.w_grad[0])
+    # epoch 2's .grad = epoch 1's gradient + the gradient at epoch 2's weights
+    from gradlab.verify import analytic_grad
+
+    g2, _ = analytic_grad(CARD, tuple(trace.w[1]), float(trace.b[1]))
+    assert_close(trace.w_grad[1], trace.w_grad[0] + g2.numpy(), rtol=1e-5, atol=1e-4)
+
+
+def test_trace_records_every_field_and_is_deterministic():
+    a, b = train(CARD.with_(epochs=30)), train(CARD.with_(epochs=30))
+    for field in ("loss", "w", "b", "w_grad", "b_grad", "grad_norm", "predictions"):
+        assert_close(getattr(a, field), getattr(b, field), rtol=0, atol=0)
+    assert a.w.shape == (30, 2) and a.predictions.shape == (30, 4)
+    assert_close(a.grad_norm, np.sqrt((a.w_grad**2).sum(1) + a.b_grad**2))
+    # the recorded w is what the epoch's forward pass used: w[e+1] = w[e] − lr·w.grad[e]
+    assert_close(a.w[1:], a.w[:-1] - 0.01 * a.w_grad[:-1], rtol=1e-6, atol=1e-6)
+    assert_close(a.predictions[0], np.full(4, -0.5))
+
+
+def test_trace_dataframe_columns():
+    df = train(CARD).to_dataframe()
+    assert list(df.columns) == [
+        "epoch", "loss", "w1", "w2", "b", "w1.grad", "w2.grad", "b.grad", "grad_norm", "observation",
+    ]  # fmt: skip
+    assert df["epoch"].tolist() == [1, 2, 3, 4, 5]
+    assert df["observation"][1].startswith("loss fell 68%")
+
+
+def test_on_epoch_callback_sees_every_epoch():
+    seen: list[tuple[int, int]] = []
+    train(CARD.with_(epochs=7), on_epoch=lambda e, n: seen.append((e, n)))
+    assert seen == [(e, 7) for e in range(1, 8)]
+
+
+def test_lr_005_diverges_and_the_trace_says_where_and_why():
+    trace = train(CARD.with_(lr=0.05, epochs=300))
+    d = trace.divergence
+    assert d is not None
+    assert d.epoch == 43  # first epoch whose loss passes 1e6 × the starting loss 47.25
+    assert trace.loss[d.epoch - 2] <= 47.25 * EXPLODE_FACTOR < trace.loss[d.epoch - 1]
+    assert len(trace) == d.epoch  # stopped there; this epoch is finite so it is kept
+    assert np.isfinite(trace.loss).all() and np.isfinite(trace.w_grad).all()
+    assert "starting loss" in d.reason and "0.0458" in d.advice and d.suggested_lr < 0.05
+    assert trace.final_w is None
+
+
+def test_overflow_to_inf_is_flagged_and_never_reaches_the_trace():
+    cfg = RunConfig(lr=10.0, epochs=500, X=((1e6, 1e6),), y=(0.0,), w0=(1.0, 0.0))
+    trace = train(cfg)
+    assert trace.divergence is not None
+    for field in ("loss", "w", "b", "w_grad", "b_grad", "grad_norm", "predictions"):
+        assert np.isfinite(getattr(trace, field)).all(), field
+
+
+def test_stable_learning_rate_converges_without_a_flag():
+    trace = train(CARD.with_(lr=0.04, epochs=2000))
+    assert trace.divergence is None and trace.end_loss < 1e-3
+    assert trace.epochs_to(0.01) is not None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        pytest.param({"lr": 0.0}, r"lr: 0\.0 is out of range; it must be a finite number in \(0, 10\]", id="lr-zero"),
+        pytest.param({"lr": -1.0}, r"lr: -1\.0 is out of range", id="lr-negative"),
+        pytest.param({"lr": float("nan")}, r"lr: nan is not allowed; it must be a finite number", id="lr-nan"),
+        pytest.param({"lr": float("inf")}, r"lr: inf is not allowed", id="lr-inf"),
+        pytest.param({"lr": 11.0}, r"lr: 11\.0 is out of range", id="lr-too-big"),
+        pytest.param({"lr": "0.1"}, r"lr: '0\.1' is not allowed", id="lr-text"),
+        pytest.param({"epochs": 0}, r"epochs: 0 is not allowed; it must be an integer from 1 to 10,000", id="ep-0"),
+        pytest.param({"epochs": 10_001}, r"epochs: 10001 is not allowed", id="ep-too-many"),
+        pytest.param({"epochs": 1.5}, r"epochs: 1\.5 is not allowed", id="ep-float"),
+        pytest.param({"epochs": True}, r"epochs: True is not allowed", id="ep-bool"),
+        pytest.param({"device": "tpu"}, r"device: 'tpu' is not allowed; choose one of \('cpu', 'cuda'\)", id="device"),
+        pytest.param({"zeroing": "sometimes"}, r"zeroing: 'sometimes' is not allowed", id="zeroing"),
+        pytest.param({"update": "adam"}, r"update: 'adam' is not allowed", id="update"),
+        pytest.param({"X": (), "y": ()}, r"X: 0 rows is not allowed; the dataset needs 1 to 200 rows", id="no-rows"),
+        pytest.param({"X": ((1.0, 2.0),) * 201, "y": (1.0,) * 201}, r"X: 201 rows is not allowed", id="too-many-rows"),
+        pytest.param({"y": (1.0, 2.0)}, r"y: 2 targets for 4 rows", id="y-length"),
+        pytest.param(
+            {"X": ((1.0, 2.0), (1.0,), (1.0, 2.0), (1.0, 2.0))}, r"X\[1\]: .* must have 2 features", id="ragged"
+        ),
+        pytest.param({"X": ((1.0, float("nan")),) * 4}, r"X\[0\]\[1\]: nan is not allowed", id="x-nan"),
+        pytest.param({"y": (1.0, 2.0, float("inf"), 4.0)}, r"y\[2\]: inf is not allowed", id="y-inf"),
+        pytest.param({"y": (1.0, 2.0, 3.0, 1e7)}, r"y\[3\]: 10000000\.0 is out of range", id="y-huge"),
+        pytest.param({"X": (("a", 1.0),) * 4}, r"X\[0\]\[0\]: 'a' is not allowed", id="x-text"),
+        pytest.param({"w0": (1.0,)}, r"w0: \(1\.0,\) must hold 2 numbers", id="w0-length"),
+        pytest.param({"b0": float("nan")}, r"b0: nan is not allowed", id="b0-nan"),
+    ],
+)
+def test_every_validation_error_names_field_value_and_range(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        RunConfig(**kwargs)
+
+
+def test_config_normalises_to_hashable_floats():
+    a = RunConfig(lr=1, X=[[1, 2], [2, 3], [3, 4], [4, 5]], y=[3, 5, 7, 9], w0=[0.5, -0.5], b0=0)
+    assert a == RunConfig(lr=1.0) and hash(a) == hash(RunConfig(lr=1.0))
+    assert isinstance(a.X, tuple) and isinstance(a.X[0][0], float)
+
+
+def test_cuda_falls_back_to_cpu_with_a_reason(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("cuda") == (torch.device("cpu"), CUDA_UNAVAILABLE)
+    trace = train(CARD.with_(device="cuda"))
+    assert trace.device == "cpu" and trace.device_note == CUDA_UNAVAILABLE
+    assert_close(trace.loss, train(CARD).loss)
+    run = run_stages(CARD.with_(device="cuda"))
+    assert run.device == "cpu" and run.device_note == CUDA_UNAVAILABLE
+
+
+def test_a_broken_cuda_driver_reads_as_no_cuda(monkeypatch):
+    def broken() -> bool:
+        raise RuntimeError("driver exploded")
+
+    monkeypatch.setattr(torch.cuda, "is_available", broken)
+    assert resolve_device("cuda")[0].type == "cpu"
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)")
+def test_cuda_path_matches_cpu_to_float32_tolerance():
+    gpu = train(CARD.with_(device="cuda", epochs=200))
+    cpu = train(CARD.with_(epochs=200))
+    assert gpu.device.startswith("cuda") and gpu.device_note is None
+    assert_close(gpu.loss, cpu.loss, rtol=1e-5, atol=1e-5)
+    assert_close(gpu.w_grad, cpu.w_grad, rtol=1e-5, atol=1e-4)
+    stages = run_stages(CARD.with_(device="cuda"))
+    assert stages.w_grad == (-37.5, -50.5)
+    w = stages.stages[1].tensors[0]
+    assert w.device.startswith("cuda") and w.is_leaf
+
+
+def test_importing_gradlab_does_not_import_streamlit():
+    code = "import sys, gradlab, gradlab.charts, gradlab.export, gradlab.pitfalls, gradlab.quiz, gradlab.graph; "
+    code += "print('streamlit' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -1,0 +1,150 @@
+"""The Grad Lab page through AppTest: clicks act on live tensors held per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from gradlab.userdata import parse_dataset
+from tests.apptest import open_page, text_of
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+def click(at, label: str):
+    return next(b for b in at.main.button if b.label == label).click().run()
+
+
+def lifecycle_table(at):
+    return next(t.value for t in at.table if "requires_grad" in t.value.columns)
+
+
+def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
+    at = open_page("grad_lab")
+    assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
+    click(at, "forward + loss")
+    click(at, "backward()")
+    assert list(lifecycle_table(at)[".grad"]) == ["tensor([-37.5000, -50.5000])", "tensor(-13.)"]
+    click(at, "backward() again")
+    assert list(lifecycle_table(at)[".grad"]) == ["tensor([ -75., -101.])", "tensor(-26.)"]
+    assert "ADDED" in at.success[0].value
+    assert "loss.backward()" in at.code[0].value
+    click(at, "grad.zero_()")
+    assert list(lifecycle_table(at)[".grad"]) == ["tensor([0., 0.])", "tensor(0.)"]
+    click(at, "grad = None (set_to_none)")
+    assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
+    history = next(t.value for t in at.table if "operation" in t.value.columns)
+    assert list(history["operation"]) == [
+        "forward + loss", "backward()", "backward() again", "grad.zero_()", "grad = None (set_to_none)",
+    ]  # fmt: skip
+
+
+def test_backward_twice_on_one_graph_shows_pytorchs_error_not_a_traceback():
+    at = open_page("grad_lab")
+    click(at, "forward + loss")
+    click(at, "backward()")
+    click(at, "backward()")
+    assert not at.exception
+    assert "Trying to backward through the graph a second time" in at.error[0].value
+
+
+def test_step_under_no_grad_moves_the_weights():
+    at = open_page("grad_lab")
+    click(at, "optimizer step (under no_grad)")
+    assert "is None" in at.error[0].value
+    click(at, "forward + loss")
+    click(at, "backward()")
+    click(at, "optimizer step (under no_grad)")
+    assert "tensor([0.8750, 0.0050], requires_grad=True)" in text_of(at)
+
+
+def test_two_sessions_do_not_share_lab_state():
+    a = open_page("grad_lab")
+    b = open_page("grad_lab", {"epochs": "9"})
+    click(a, "forward + loss")
+    click(a, "backward()")
+    b.run()
+    assert list(lifecycle_table(a)[".grad"])[0] == "tensor([-37.5000, -50.5000])"
+    assert list(lifecycle_table(b)[".grad"]) == ["None", "None"]
+    assert a.sidebar.slider[0].value == 5 and b.sidebar.slider[0].value == 9
+
+
+def test_two_sessions_with_different_inputs_compute_their_own_numbers():
+    a = open_page("training_trace", {"lr": "0.02"})
+    b = open_page("training_trace", {"lr": "0.05", "epochs": "300"})
+    a.run()
+    assert {m.label: m.value for m in a.metric}["end loss"] != {m.label: m.value for m in b.metric}["end loss"]
+    assert not a.error and "diverged" in b.error[0].value
+
+
+def test_step_through_training_sub_steps_epochs_and_reset():
+    at = open_page("grad_lab")
+    click(at, "Next sub-step")
+    steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
+    assert list(steps["sub-step"]) == ["forward"]
+    click(at, "Step one epoch")
+    steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
+    assert list(steps["sub-step"]) == ["forward", "loss", "backward", "read .grad", "update", "zero"]
+    assert "w.grad = [-37.5, -50.5], b.grad = -13" in list(steps["result"])
+    assert any("Epoch 2 of 5" in m.value for m in at.markdown)
+    click(at, "Reset")
+    assert not any(t for t in at.table if "sub-step" in t.value.columns)
+
+
+def test_play_advances_epochs_until_finished():
+    at = open_page("grad_lab", {"epochs": "2"})
+    click(at, "▶ Play")
+    for _ in range(3):  # each rerun of the playing fragment steps one epoch
+        at.run()
+    assert any("finished" in m.value for m in at.markdown)
+
+
+def test_landscape_graph_check_and_pitfalls_render():
+    at = open_page("grad_lab")
+    assert not at.exception
+    assert len(at.get("graphviz_chart")) == 1
+    assert len(at.get("vega_lite_chart")) >= 2  # step-through loss + landscape
+    check = next(t.value for t in at.table if "finite differences (float64)" in t.value.columns)
+    assert list(check["autograd .grad (float32)"]) == ["-37.5", "-50.5", "-13"]
+    titles = [e.label for e in at.expander]
+    assert len(titles) >= 7 and any("no_grad" in t or "in-place" in t.lower() for t in titles)
+
+
+def test_own_data_drives_every_page_and_reset_restores_the_card():
+    at = open_page("training_trace")
+    at.session_state["gl_data"] = parse_dataset(
+        [{"x1": 1.0, "x2": 0.0, "y": 2.0}, {"x1": 0.0, "x2": 1.0, "y": 3.0}], [0.0, 0.0], 0.0
+    )
+    at.run()
+    assert {m.label: m.value for m in at.metric}["start loss"] == "6.5"
+    assert any("your own data" in c.value for c in at.caption)
+    at.switch_page("pages/1_Data_Flow.py").run()
+    assert "card's printed figures do not apply" in text_of(at)
+    next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
+    at.switch_page("pages/2_Training_Trace.py").run()
+    assert {m.label: m.value for m in at.metric}["start loss"] == "47.25"
+
+
+@pytest.mark.parametrize(
+    ("rows", "fragment"),
+    [
+        pytest.param([], "The table is empty", id="empty"),
+        pytest.param([{"x1": "abc", "x2": 1.0, "y": 1.0}], "'abc' is not a number", id="text"),
+        pytest.param([{"x1": float("nan"), "x2": 1.0, "y": 1.0}], "not a finite number", id="nan"),
+        pytest.param([{"x1": 1e300, "x2": 1.0, "y": 1.0}], "too large", id="huge"),
+        pytest.param([{"x1": 1.0, "x2": 1.0, "y": 1.0}] * 5000, "at most 200", id="thousands"),
+    ],
+)
+def test_bad_own_data_keeps_the_last_good_data_with_a_message(rows, fragment):
+    from ui.lab import apply_data
+
+    state: dict = {}
+    apply_data(state, [{"x1": 1.0, "x2": 0.0, "y": 2.0}], [0.0, 0.0], 0.0)  # one row is fine
+    good = state["gl_data"]
+    apply_data(state, rows, [0.0, 0.0], 0.0)
+    assert state["gl_data"] is good and fragment in state["lab_data_error"]
+    at = open_page("grad_lab")
+    at.session_state["gl_data"] = good
+    at.session_state["lab_data_error"] = state["lab_data_error"]
+    at.run()
+    assert any(fragment in e.value and "last good data is still in use" in e.value for e in at.error)
+    assert not at.exception

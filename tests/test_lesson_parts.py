@@ -1,0 +1,302 @@
+"""Prediction trace, lifecycle, stepper, quiz, graph, landscape, observations, card comparison, user data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from torch.testing import assert_close
+
+from gradlab.card import compare_with_card
+from gradlab.charts import grads_chart, landscape_chart, loss_chart, params_chart
+from gradlab.config import MAX_ROWS, RunConfig
+from gradlab.graph import graph_for
+from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
+from gradlab.lifecycle import GradLifecycle
+from gradlab.observe import observations, summary
+from gradlab.predict import trace_sample
+from gradlab.quiz import CONCEPTS, build_quiz, grade, score
+from gradlab.stepper import Stepper
+from gradlab.trace import downsample
+from gradlab.train import train
+from gradlab.userdata import parse_dataset
+
+CARD = RunConfig()
+
+
+# --- prediction trace -------------------------------------------------------------------------
+
+
+def test_sample_trace_for_the_card_first_row():
+    s = trace_sample(train(CARD), epoch=1, row=0)
+    assert (s.x, s.y, s.w, s.b) == ((1.0, 2.0), 3.0, (0.5, -0.5), 0.0)
+    assert s.terms == (0.5, -1.0) and s.y_hat == -0.5
+    assert (s.residual, s.sq_error, s.loss_share, s.batch_loss) == (-3.5, 12.25, 3.0625, 47.25)
+    assert s.contrib_w == s.formula_w == (-1.75, -3.5)  # autograd == 2/N·(ŷ−y)·x
+    assert s.contrib_b == s.formula_b == -1.75
+    assert (s.sum_w, s.sum_b) == ((-37.5, -50.5), -13.0) == (s.grad_w, s.grad_b)
+
+
+@pytest.mark.parametrize(("epoch", "row"), [(2, 1), (5, 3), (3, 2)])
+def test_contributions_sum_to_grad(epoch, row):
+    s = trace_sample(train(CARD), epoch, row)
+    assert s.max_sum_diff < 1e-4 and not s.accumulated
+    assert_close(np.array(s.contrib_w), np.array(s.formula_w), rtol=1e-5, atol=1e-5)
+
+
+def test_accumulated_grad_is_flagged():
+    s = trace_sample(train(CARD.with_(zeroing="never", epochs=3)), 3, 0)
+    assert s.accumulated and s.max_sum_diff > 1.0
+
+
+def test_sample_trace_rejects_out_of_range():
+    trace = train(CARD)
+    with pytest.raises(ValueError, match="epoch: 9"):
+        trace_sample(trace, 9, 0)
+    with pytest.raises(ValueError, match="row: 4"):
+        trace_sample(trace, 1, 4)
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+def test_lifecycle_backward_twice_doubles_and_set_to_none_clears():
+    lab = GradLifecycle(CARD)
+    assert lab.run("backward").ok is False  # no loss yet
+    lab.run("forward")
+    first = lab.run("backward")
+    assert first.w_grad == (-37.5, -50.5) and first.b_grad == -13.0
+    again = lab.run("backward")  # same graph: PyTorch's own error
+    assert not again.ok and "Trying to backward through the graph a second time" in again.message
+    doubled = lab.run("backward_again")
+    assert doubled.w_grad == (-75.0, -101.0) and doubled.b_grad == -26.0 and "ADDED" in doubled.message
+    assert lab.run("zero").w_grad == (0.0, 0.0)
+    cleared = lab.run("none")
+    assert cleared.w_grad is None and cleared.b_grad is None
+    w, _ = lab.tensors()
+    assert w.grad is None and w.is_leaf
+    assert len(lab.history) == 7  # failed attempts are part of the history too
+    assert lab.run("reset").ok and lab.history == []
+
+
+def test_lifecycle_step_needs_a_grad_then_moves_weights():
+    lab = GradLifecycle(CARD)
+    assert not lab.run("step").ok
+    lab.run("forward")
+    lab.run("backward")
+    assert lab.run("step").ok
+    assert lab.tensors()[0].text == "tensor([0.8750, 0.0050], requires_grad=True)"
+
+
+def test_lifecycle_rejects_unknown_actions():
+    with pytest.raises(ValueError, match="action: 'explode'"):
+        GradLifecycle(CARD).run("explode")
+
+
+# --- stepper ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(CARD.with_(epochs=6), id="card"),
+        pytest.param(CARD.with_(epochs=6, zeroing="never"), id="never"),
+        pytest.param(CARD.with_(epochs=6, update="sgd", zeroing="none"), id="sgd-none"),
+    ],
+)
+def test_stepper_reproduces_train(config):
+    stepper = Stepper(config)
+    while not stepper.finished:
+        stepper.step_epoch()
+    assert stepper.losses == train(config).loss.tolist()
+    assert stepper.completed_epochs == config.epochs and stepper.advance() is None
+
+
+def test_stepper_sub_steps_in_order():
+    stepper = Stepper(CARD)
+    names = [stepper.advance().name for _ in range(6)]
+    assert names == ["forward", "loss", "backward", "read .grad", "update", "zero"]
+    assert stepper.log[3].result == "w.grad = [-37.5, -50.5], b.grad = -13"
+    assert stepper.completed_epochs == 1
+
+
+# --- quiz ---------------------------------------------------------------------------------------
+
+
+def test_quiz_has_the_card_question_first_and_enough_questions():
+    quiz = build_quiz(CARD)
+    assert len(quiz) >= 8
+    card = quiz[0]
+    assert card.prompt == "What does the .grad attribute store after calling backward()?"
+    assert card.options == (
+        "The gradients of the loss with respect to the tensor",
+        "The updated weights after training",
+        "The input data to the model",
+        "The final prediction values",
+    )
+    assert {"none_before", "accumulate", "zero_grad", "leaf", "no_grad", "big_lr"} <= {q.qid for q in quiz}
+
+
+def test_live_questions_follow_the_settings():
+    by_id = {q.qid: q for q in build_quiz(CARD)}
+    q = by_id["live_b_grad"]
+    assert q.live and q.options[q.answer] == "-13"
+    assert by_id["live_accumulate"].options[by_id["live_accumulate"].answer] == "[-75, -101]"
+    other = {q.qid: q for q in build_quiz(CARD.with_(w0=(0.0, 0.0)))}["live_b_grad"]
+    assert other.options[other.answer] == "-12"
+
+
+def test_grading_and_score():
+    quiz = build_quiz(CARD)
+    right = grade(quiz[0], 0)
+    wrong = grade(quiz[0], 1)
+    assert right.correct and not wrong.correct and wrong.right_answer == quiz[0].options[0]
+    answers = {quiz[0].qid: 0, quiz[1].qid: (quiz[1].answer + 1) % 4}
+    assert score(answers, quiz) == (1, 2)
+    with pytest.raises(ValueError, match="choice: 7"):
+        grade(quiz[0], 7)
+
+
+def test_every_question_has_distinct_options_and_one_answer():
+    for cfg in (CARD, CARD.with_(X=((0.0, 0.0),), y=(0.0,), w0=(0.0, 0.0))):
+        for q in build_quiz(cfg):
+            assert len(set(q.options)) == len(q.options) == 4, q.qid
+            assert 0 <= q.answer < 4
+    assert all(not q.live for q in CONCEPTS)
+
+
+# --- graph, landscape, charts ----------------------------------------------------------------------
+
+
+def test_autograd_graph_nodes_and_values():
+    g = graph_for(CARD)
+    labels = " ".join(n.label for n in g.nodes)
+    for name in ("MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0", "MvBackward0"):
+        assert name in labels
+    leaves = {n.node_id: n.label for n in g.nodes if n.kind == "leaf"}
+    assert "grad [-37.5, -50.5]" in leaves["leaf_w"] and "grad -13" in leaves["leaf_b"]
+    assert sum(n.kind == "accumulate" for n in g.nodes) == 2
+    assert g.dot.startswith("digraph backward {") and g.dot.rstrip().endswith("}")
+    assert "n4 -> n6" in g.dot or "-> leaf_w" in g.dot
+    assert "loss = 47.25" in g.dot
+
+
+def test_stable_lr_limit_explains_the_card_divergence():
+    limit = max_stable_lr(CARD)
+    assert 0.045 < limit < 0.047  # lr 0.04 converges, lr 0.05 diverges
+
+
+def test_loss_grid_matches_the_model():
+    grid = loss_grid(CARD, 0.0, (0.5, 1.0), (-0.5, 0.0), steps=3)
+    assert grid.loss[0] == pytest.approx(47.25)  # (w1, w2) = (0.5, -0.5)
+
+
+def test_landscape_view_frames_path_and_arrow_points_downhill():
+    trace = train(CARD.with_(epochs=30))
+    view = landscape_view(trace, 10)
+    x0, y0, x1, y1 = view.arrow
+    g = trace.w_grad[9]
+    assert np.dot([x1 - x0, y1 - y0], g) < 0  # against the gradient
+    assert view.grid.w1.min() <= trace.w[:10, 0].min() and view.grid.w1.max() >= trace.w[:10, 0].max()
+
+
+def _spec_is_finite(chart) -> str:
+    spec = chart.to_json()
+    assert "NaN" not in spec and "Infinity" not in spec
+    json.loads(spec)
+    return spec
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param(CARD, id="card"),
+        pytest.param(CARD.with_(lr=0.05, epochs=300), id="diverges"),
+        pytest.param(RunConfig(lr=10.0, epochs=50, X=((1e6, 1e6),), y=(0.0,), w0=(1.0, 0.0)), id="overflow"),
+        pytest.param(CARD.with_(epochs=10_000), id="long"),
+        pytest.param(RunConfig(X=((1.0, 1.0),), y=(2.0,), w0=(1.0, 1.0)), id="zero-loss"),
+    ],
+)
+def test_chart_specs_are_finite_and_small(config):
+    trace = train(config)
+    for chart in (loss_chart(trace), loss_chart(trace, log=True, highlight=1), params_chart(trace), grads_chart(trace)):
+        spec = _spec_is_finite(chart)
+        assert len(spec) < 400_000
+    view = landscape_view(trace, len(trace))
+    import pandas as pd
+
+    path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
+    _spec_is_finite(landscape_chart(view.grid, path, view.arrow))
+
+
+def test_every_chart_has_an_alt_description():
+    trace = train(CARD)
+    for chart in (loss_chart(trace), params_chart(trace), grads_chart(trace)):
+        assert json.loads(chart.to_json()).get("description")
+
+
+def test_downsample_keeps_first_last_min_max():
+    rng = np.random.default_rng(0)
+    series = rng.normal(size=10_000).cumsum()
+    idx = downsample(10_000, [series], max_points=2000)
+    assert len(idx) <= 2000
+    assert idx[0] == 0 and idx[-1] == 9_999 and set(range(100)) <= set(idx)
+    assert series.argmin() in idx and series.argmax() in idx
+    assert np.array_equal(downsample(50, [series[:50]]), np.arange(50))
+
+
+# --- observations, summary, card -------------------------------------------------------------------
+
+
+def test_observations_are_written_from_the_data():
+    obs = observations(train(CARD))
+    assert obs[0].startswith("starting loss 47.25")
+    assert obs[1] == "loss fell 68% — gradients shrink as predictions approach the targets"
+    rising = observations(train(CARD.with_(lr=0.05, epochs=60)))
+    assert any("the step overshoots — learning rate too high" in o for o in rising)
+    assert rising[-1].startswith("stopped: ")
+    never = observations(train(CARD.with_(epochs=12, zeroing="never")))
+    assert any("accumulate" in o for o in never)
+
+
+def test_summary_headline():
+    head = summary(train(CARD.with_(epochs=50)))
+    assert head["start_loss"] == 47.25 and head["epochs_to_converge"] == 9
+    assert summary(train(CARD))["epochs_to_converge"] is None
+
+
+def test_card_comparison_only_for_the_card_setup():
+    rows = {r.quantity: r for r in compare_with_card(CARD)}
+    assert rows["loss"].card == "10.25" and rows["loss"].pytorch == "47.25"
+    assert rows["w.grad"].pytorch == "[-37.5, -50.5]"
+    assert rows["losses, epochs 1–5 at lr 0.01"].pytorch == "47.25, 15.00, 4.76, 1.51, 0.48"
+    assert compare_with_card(CARD.with_(w0=(0.0, 0.0))) is None
+
+
+# --- your own data ---------------------------------------------------------------------------------
+
+
+def test_own_data_round_trip():
+    data = parse_dataset([{"x1": 1, "x2": "2", "y": 3.5}], ["0.5", 0], 1)
+    assert data.X == ((1.0, 2.0),) and data.y == (3.5,) and data.w0 == (0.5, 0.0) and data.b0 == 1.0
+    assert data.apply(CARD).n_samples == 1
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        pytest.param([], "The table is empty", id="empty"),
+        pytest.param([{"x1": "abc", "x2": 1, "y": 1}], "Row 1, column x1: 'abc' is not a number", id="text"),
+        pytest.param([{"x1": 1, "x2": None, "y": 1}], "Row 1, column x2 is empty", id="blank"),
+        pytest.param([{"x1": 1, "x2": float("nan"), "y": 1}], "nan is not a finite number", id="nan"),
+        pytest.param([{"x1": 1, "x2": 1, "y": float("inf")}], "inf is not a finite number", id="inf"),
+        pytest.param([{"x1": 1e300, "x2": 1, "y": 1}], "is too large", id="huge"),
+        pytest.param([{"x1": 1, "x2": 1, "y": 1}] * (MAX_ROWS + 1), f"takes at most {MAX_ROWS}", id="too-many"),
+        pytest.param([{"x1": 1, "y": 1}], "Row 1 has no column x2", id="missing-column"),
+        pytest.param([{"x1": True, "x2": 1, "y": 1}], "True is not a number", id="bool"),
+    ],
+)
+def test_bad_own_data_is_explained(rows, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
+        parse_dataset(rows, [0, 0], 0)
