@@ -10,6 +10,8 @@ from gradlab.config import RunConfig, resolve_device
 from gradlab.grads import step_manual, zero_grads
 from gradlab.model import forward, make_data, make_params, mse
 
+LOG_LIMIT = 120
+
 SUBSTEPS: tuple[tuple[str, str], ...] = (
     ("forward", "y_hat = X @ w + b"),
     ("loss", "loss = ((y_hat - y) ** 2).mean()"),
@@ -75,6 +77,7 @@ class Stepper:
             code = "opt.step()  # torch.optim.SGD"
         step = SubStep(self.epoch, name, code, result)
         self.log.append(step)
+        del self.log[:-LOG_LIMIT]  # a long play-through keeps only the recent sub-steps
         self.next_index = (self.next_index + 1) % len(SUBSTEPS)
         if self.next_index == 0:
             self.epoch += 1

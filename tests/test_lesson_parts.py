@@ -300,3 +300,12 @@ def test_own_data_round_trip():
 def test_bad_own_data_is_explained(rows, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
         parse_dataset(rows, [0, 0], 0)
+
+
+def test_stepper_log_stays_bounded_on_long_runs():
+    from gradlab.stepper import LOG_LIMIT
+
+    stepper = Stepper(CARD.with_(epochs=60))
+    while not stepper.finished:
+        stepper.step_epoch()
+    assert len(stepper.log) == LOG_LIMIT and stepper.log[-1].epoch == 60 and len(stepper.losses) == 60
