@@ -58,12 +58,14 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     )  # fmt: skip
 
     y_hat = forward(X, w, b)
+    forward_code = code["forward"]
     if retain_grad:
         y_hat.retain_grad()  # keep the non-leaf's gradient so it can be shown
+        forward_code += "\ny_hat.retain_grad()  # a non-leaf keeps .grad only when asked"
     s3 = Stage(
         3, "forward", "Forward pass",
         "Compute predictions ŷ = Xw + b; autograd records how, in grad_fn.",
-        f"X [{n}, {f}]", f"y_hat [{n}]", code["forward"],
+        f"X [{n}, {f}]", f"y_hat [{n}]", forward_code,
         (describe("y_hat", y_hat),),
     )  # fmt: skip
 

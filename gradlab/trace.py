@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from gradlab.config import RunConfig
+
+if TYPE_CHECKING:  # pandas is imported only when a table is asked for (it costs ~0.4 s at cold start)
+    import pandas as pd
 
 CONVERGED_LOSS = 0.01
 
@@ -101,6 +104,8 @@ class Trace:
 
     def to_dataframe(self, observations: bool = True) -> pd.DataFrame:
         """One row per epoch: epoch, loss, w, b, .grad, gradient norm (and observation)."""
+        import pandas as pd
+
         f = self.config.n_features
         data: dict[str, np.ndarray | list[str]] = {"epoch": self.epoch, "loss": self.loss}
         for j in range(f):

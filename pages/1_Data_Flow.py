@@ -23,7 +23,7 @@ run = get_stages(cfg)
 for stage in run.stages:
     with st.container(border=True):
         st.subheader(f"{stage.number}. {stage.title}")
-        left, right = st.columns([2, 3])
+        left, right = st.columns([1, 1])
         with left:
             st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")
             st.code(stage.code, language="python", wrap_lines=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.charts import grads_chart, loss_chart, params_chart
 from gradlab.fmt import num
 from gradlab.observe import summary
-from ui.cache import get_trace
+from ui.cache import get_trace, show_chart
 from ui.layout import page
 from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
-from ui.render import number_columns, trace_frame
+from ui.render import number_columns, text_frame, trace_frame
 
 settings = page(
     "Training Trace",
@@ -30,28 +29,44 @@ c3.metric("epochs to loss < 0.01", "not reached" if reached is None else str(rea
 c4.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
 divergence_box(trace)
 
-log = st.toggle("Log scale for the loss", key="tt_log", value=cfg.epochs > 20)
-st.altair_chart(loss_chart(trace, log=log, big=big), width="stretch")
+
+@st.fragment
+def loss_panel() -> None:
+    log = st.toggle("Log scale for the loss", key="tt_log", value=cfg.epochs > 20)
+    show_chart(cfg, trace, "loss", log=log, big=big)
+
+
+loss_panel()
 left, right = st.columns(2)
-left.altair_chart(params_chart(trace, big=big), width="stretch")
-right.altair_chart(grads_chart(trace, big=big), width="stretch")
+with left:
+    show_chart(cfg, trace, "params", big=big)
+with right:
+    show_chart(cfg, trace, "grads", big=big)
 
 st.subheader("Epoch by epoch")
-frame, thinned = trace_frame(trace)
+frame, thinned = trace_frame(trace, max_rows=40 if big else 500)
 if thinned:
     st.caption(
-        f"{len(trace):,} epochs: showing {len(frame)} rows (the first 50, the last, and the turning points). "
+        f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "
         "The CSV download has every epoch."
     )
-st.dataframe(
-    frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=min(38 + 35 * len(frame), 460)
-)
+if big:  # projected: a plain table, so the large type applies to it too
+    st.table(text_frame(frame))
+else:
+    height = min(38 + 35 * len(frame), 460)
+    st.dataframe(frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=height)
 downloads(trace)
 
-st.subheader("Check the gradients")
-epoch = st.number_input(
-    "Epoch to check", min_value=1, max_value=len(trace), value=len(trace), step=1, key=f"tt_check_{len(trace)}"
-)
-grad_check_panel(trace, int(epoch))
-with st.expander("Loss landscape at this epoch", expanded=not big):
-    landscape_panel(trace, int(epoch), big)
+
+@st.fragment
+def check_panel() -> None:
+    st.subheader("Check the gradients")
+    epoch = st.number_input(
+        "Epoch to check", min_value=1, max_value=len(trace), value=len(trace), step=1, key=f"tt_check_{len(trace)}"
+    )
+    grad_check_panel(trace, int(epoch))
+    if st.toggle("Show the loss landscape at this epoch", key="tt_landscape"):
+        landscape_panel(trace, int(epoch), big)
+
+
+check_panel()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from gradlab.card import CardRow, compare_with_card
@@ -54,3 +56,38 @@ def get_quiz(config: RunConfig) -> tuple[Question, ...]:
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
     return compare_with_card(config)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def chart_spec(
+    config: RunConfig, kind: str, *, log: bool = False, big: bool = False, epoch: int = 0, _trace: Trace
+) -> dict[str, Any]:
+    """A chart's Vega-Lite spec, built once per (config, options); `_trace` is the config's own trace.
+
+    Specs are built with Altair and converted without re-validation (the tests validate every chart kind):
+    a rerun then costs a dictionary copy instead of an Altair build. Altair and pandas load on first use,
+    so a page without charts (the home page) starts without them.
+    """
+    import pandas as pd
+
+    from gradlab.charts import grads_chart, landscape_chart, loss_chart, params_chart
+    from gradlab.landscape import landscape_view
+
+    if kind == "loss":
+        chart = loss_chart(_trace, log=log, big=big, highlight=epoch or None)
+    elif kind == "params":
+        chart = params_chart(_trace, big=big)
+    elif kind == "grads":
+        chart = grads_chart(_trace, big=big)
+    elif kind == "landscape":
+        view = landscape_view(_trace, epoch)
+        path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
+        chart = landscape_chart(view.grid, path, view.arrow, big=big)
+    else:
+        raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
+    return chart.to_dict(validate=False)
+
+
+def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
+    """Draw a cached chart spec at the container's width."""
+    st.vega_lite_chart(chart_spec(config, kind, _trace=trace, **options), width="stretch")

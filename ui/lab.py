@@ -8,7 +8,6 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from gradlab.charts import loss_chart
 from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
 from gradlab.lifecycle import ACTIONS, GradLifecycle
@@ -16,6 +15,7 @@ from gradlab.pitfalls import PitfallOutcome, run_all
 from gradlab.stepper import Stepper
 from gradlab.trace import Trace
 from gradlab.userdata import CARD_DATA, Dataset, parse_dataset
+from ui.cache import show_chart
 from ui.render import show_tensors
 
 HISTORY_SHOWN = 12
@@ -46,8 +46,8 @@ def lifecycle_panel(cfg: RunConfig) -> None:
         "zeros… Try *backward()* twice in a row, or *backward() again* without zeroing."
     )
     actions = list(ACTIONS.items())
-    for row in (actions[:3], actions[3:]):
-        for col, (action, label) in zip(st.columns(4), row, strict=False):
+    for row in (actions[:3], actions[3:6], actions[6:]):
+        for col, (action, label) in zip(st.columns(3), row, strict=False):
             if col.button(label, key=f"lab_btn_{action}", width="stretch"):
                 lab.run(action)
     last = lab.history[-1] if lab.history else None
@@ -120,9 +120,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
             f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
             + (" · finished" if stepper.finished else "")
         )
-        st.altair_chart(
-            loss_chart(trace, highlight=max(1, min(len(stepper.losses), len(trace))), big=big), width="stretch"
-        )
+        show_chart(cfg, trace, "loss", epoch=max(1, min(len(stepper.losses), len(trace))), big=big)
         if stepper.log:
             recent = stepper.log[-STEP_LOG_SHOWN:]
             st.table(

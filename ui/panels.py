@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
+from functools import partial
+
 import streamlit as st
 
-from gradlab.charts import landscape_chart
 from gradlab.export import to_csv, to_markdown, to_script
-from gradlab.landscape import landscape_view
 from gradlab.trace import Trace
 from gradlab.verify import check_epoch
+from ui.cache import show_chart
 from ui.render import grad_check_frame
 
 
@@ -48,9 +48,7 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
     if trace.config.n_features != 2:
         st.info("The landscape needs exactly two features.")
         return
-    view = landscape_view(trace, epoch)
-    path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
-    st.altair_chart(landscape_chart(view.grid, path, view.arrow, big=big), width="stretch")
+    show_chart(trace.config, trace, "landscape", epoch=epoch, big=big)
     st.caption(
         "Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along "
         "−.grad: `.grad` points uphill, so the update w ← w − lr·.grad walks down. "
@@ -71,5 +69,9 @@ def downloads(trace: Trace) -> None:
         help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
     )
     c3.download_button(
-        "Download a Markdown summary", to_markdown(trace), "gradlab_summary.md", "text/markdown", width="stretch"
+        "Download a Markdown summary",
+        partial(to_markdown, trace),
+        "gradlab_summary.md",
+        "text/markdown",
+        width="stretch",
     )

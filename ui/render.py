@@ -42,8 +42,15 @@ def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo]) -> None:
 def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS) -> tuple[pd.DataFrame, bool]:
     """The trace table, thinned to at most `max_rows` rows (first, last, turning points kept)."""
     df = trace.to_dataframe()
-    idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=50)
+    idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=min(50, max_rows // 2))
+    first = ["epoch", "loss", "observation"]  # the sentence next to the number it describes
+    df = df[first + [c for c in df.columns if c not in first]]
     return df.iloc[idx].reset_index(drop=True), len(idx) < len(df)
+
+
+def text_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """The same table as text (six significant digits) for st.table, which large type can style."""
+    return df.astype(object).map(lambda v: num(v) if isinstance(v, float) else v).set_index("epoch")
 
 
 def number_columns(df: pd.DataFrame) -> dict[str, st.column_config.Column]:
@@ -52,7 +59,7 @@ def number_columns(df: pd.DataFrame) -> dict[str, st.column_config.Column]:
         c: st.column_config.NumberColumn(c, format="%.6g") for c in df.columns if df[c].dtype.kind == "f"
     }
     if "observation" in df.columns:
-        cfg["observation"] = st.column_config.TextColumn("observation", width="large")
+        cfg["observation"] = st.column_config.TextColumn("observation", width=460)
     if "epoch" in df.columns:
         cfg["epoch"] = st.column_config.NumberColumn("epoch", format="%d")
     return cfg
