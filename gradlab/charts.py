@@ -1,19 +1,29 @@
-"""Altair charts of a trace. Specs stay small (downsampled) and finite (no NaN/Infinity)."""
+"""Vega-Lite specs of a trace, designed in Altair. Specs stay small (downsampled) and finite.
+
+Each chart's design is built with Altair once per process (and validated then) with *named* data; a
+spec for a run is that template plus the run's numbers as plain records. A slider move therefore costs
+a list of dicts, not an Altair build.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import Any
+
 import altair as alt
 import numpy as np
-import pandas as pd
 
-from gradlab.landscape import LossGrid
+from gradlab.landscape import LandscapeView
 from gradlab.trace import Trace, downsample
 
 MAX_POINTS = 2000  # per series
 MAX_ROWS = 4800  # per chart, under Altair's 5,000-row guard
+POINTS_UP_TO = 60  # draw a marker on each epoch for short runs
+
+Spec = dict[str, Any]
 
 
-def _style(chart: alt.Chart | alt.LayerChart, big: bool) -> alt.Chart | alt.LayerChart:
+def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
     size = 20 if big else 13
     return (
         chart.configure_axis(labelFontSize=size, titleFontSize=size + 2)
@@ -22,37 +32,74 @@ def _style(chart: alt.Chart | alt.LayerChart, big: bool) -> alt.Chart | alt.Laye
     )
 
 
-def _finite(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
-    return df[np.isfinite(df[cols].to_numpy(dtype=float)).all(axis=1)]
+def _records(**columns: np.ndarray) -> list[dict[str, float]]:
+    """Rows of finite values only (a NaN or inf would break the chart in the browser)."""
+    names = list(columns)
+    matrix = np.column_stack([np.asarray(columns[n], dtype=float) for n in names]) if names else np.empty((0, 0))
+    keep = np.isfinite(matrix).all(axis=1)
+    return [dict(zip(names, row, strict=True)) for row in matrix[keep].tolist()]
 
 
-def loss_chart(trace: Trace, *, log: bool = False, highlight: int | None = None, big: bool = False) -> alt.LayerChart:
+def _fill(template: Spec, description: str, **datasets: list[dict[str, float]]) -> Spec:
+    return {**template, "description": description, "datasets": datasets}
+
+
+@lru_cache(maxsize=32)
+def _loss_template(log: bool, points: bool, big: bool) -> Spec:
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    line = (
+        alt.Chart(alt.Data(name="trace"))
+        .mark_line(point=points, strokeWidth=3)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("loss:Q", title="loss (MSE)" + (" — log scale" if log else ""), scale=scale),
+            tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".6g")],
+        )
+    )
+    mark = (
+        alt.Chart(alt.Data(name="highlight"))
+        .mark_point(size=400, filled=True, color="#d62728")
+        .encode(x="epoch:Q", y="loss:Q")
+    )
+    chart = alt.layer(line, mark).properties(height=360, title="Loss per epoch")
+    return _style(chart, big).to_dict()
+
+
+def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, big: bool = False) -> Spec:
     """Loss per epoch (optionally on a log scale), with an optional highlighted epoch."""
     idx = downsample(len(trace), [trace.loss], MAX_POINTS)
-    df = _finite(pd.DataFrame({"epoch": trace.epoch[idx], "loss": trace.loss[idx]}), ["loss"])
+    rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx])
     if log:
-        df = df[df["loss"] > 0]  # a log scale has no place for 0
-    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
-    base = alt.Chart(df).encode(
-        x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-        y=alt.Y("loss:Q", title="loss (MSE)" + (" — log scale" if log else ""), scale=scale),
-        tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".6g")],
-    )
-    layers = [base.mark_line(point=len(df) <= 60, strokeWidth=3)]
-    if highlight is not None and 1 <= highlight <= len(trace) and np.isfinite(trace.loss[highlight - 1]):
-        hl = pd.DataFrame({"epoch": [highlight], "loss": [float(trace.loss[highlight - 1])]})
-        layers.append(alt.Chart(hl).mark_point(size=400, filled=True, color="#d62728").encode(x="epoch:Q", y="loss:Q"))
-    chart = alt.layer(*layers).properties(
-        height=360,
-        title="Loss per epoch",
-        description=(
-            f"Line chart of the loss over {len(trace)} epochs, from {trace.start_loss:.4g} to {trace.end_loss:.4g}."
-        ),
-    )
-    return _style(chart, big)
+        rows = [r for r in rows if r["loss"] > 0]  # a log scale has no place for 0
+    marked: list[dict[str, float]] = []
+    if highlight is not None and 1 <= highlight <= len(trace):
+        marked = _records(epoch=np.array([highlight]), loss=trace.loss[highlight - 1 : highlight])
+        if log:
+            marked = [r for r in marked if r["loss"] > 0]
+    text = f"Line chart of the loss over {len(trace)} epochs, from {trace.start_loss:.4g} to {trace.end_loss:.4g}"
+    if marked:
+        text += f"; epoch {highlight} is marked"
+    return _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), text + ".", trace=rows, highlight=marked)
 
 
-def _series_chart(trace: Trace, kind: str, big: bool) -> alt.Chart:
+@lru_cache(maxsize=32)
+def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bool, big: bool) -> Spec:
+    chart = (
+        alt.Chart(alt.Data(name="series"))
+        .mark_line(point=points, strokeWidth=3)
+        .encode(
+            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y("value:Q", title=ytitle),
+            color=alt.Color("tensor:N", title=None, scale=alt.Scale(domain=list(names), scheme="dark2")),
+            strokeDash=alt.StrokeDash("tensor:N", title=None, scale=alt.Scale(domain=list(names))),
+            tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
+        )
+        .properties(height=320, title=title)
+    )
+    return _style(chart, big).to_dict()
+
+
+def _series_spec(trace: Trace, kind: str, big: bool) -> Spec:
     f = trace.config.n_features
     if kind == "params":
         cols = {f"w{j + 1}": trace.w[:, j] for j in range(f)} | {"b": trace.b}
@@ -61,52 +108,32 @@ def _series_chart(trace: Trace, kind: str, big: bool) -> alt.Chart:
         cols = {f"w{j + 1}.grad": trace.w_grad[:, j] for j in range(f)} | {"b.grad": trace.b_grad}
         title, ytitle = ".grad per epoch (after backward)", ".grad"
     idx = downsample(len(trace), list(cols.values()), min(MAX_POINTS, MAX_ROWS // len(cols)))
-    wide = _finite(pd.DataFrame({"epoch": trace.epoch[idx]} | {k: v[idx] for k, v in cols.items()}), list(cols))
-    long = wide.melt("epoch", var_name="tensor", value_name="value")
-    chart = (
-        alt.Chart(long)
-        .mark_line(point=len(wide) <= 60, strokeWidth=3)
-        .encode(
-            x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("value:Q", title=ytitle),
-            color=alt.Color("tensor:N", title=None, scale=alt.Scale(scheme="dark2")),
-            strokeDash=alt.StrokeDash("tensor:N", title=None),
-            tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
-        )
-        .properties(
-            height=320,
-            title=title,
-            description=f"{title}: one line per tensor ({', '.join(cols)}) over {len(trace)} epochs.",
-        )
-    )
-    return _style(chart, big)
+    epochs = trace.epoch[idx].tolist()
+    rows = [
+        {"epoch": e, "tensor": name, "value": v}
+        for name, values in cols.items()
+        for e, v in zip(epochs, values[idx].tolist(), strict=True)
+        if np.isfinite(v)
+    ]
+    template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, big)
+    text = f"{title}: one line per tensor ({', '.join(cols)}) over {len(trace)} epochs."
+    return _fill(template, text, series=rows)  # type: ignore[arg-type]
 
 
-def params_chart(trace: Trace, *, big: bool = False) -> alt.Chart:
+def params_spec(trace: Trace, *, big: bool = False) -> Spec:
     """w and b per epoch."""
-    return _series_chart(trace, "params", big)
+    return _series_spec(trace, "params", big)
 
 
-def grads_chart(trace: Trace, *, big: bool = False) -> alt.Chart:
+def grads_spec(trace: Trace, *, big: bool = False) -> Spec:
     """w.grad and b.grad per epoch."""
-    return _series_chart(trace, "grads", big)
+    return _series_spec(trace, "grads", big)
 
 
-def landscape_chart(
-    grid: LossGrid,
-    path: pd.DataFrame,
-    arrow: tuple[float, float, float, float] | None,
-    *,
-    big: bool = False,
-) -> alt.LayerChart:
-    """Heatmap of log10(loss) over (w1, w2), the training path, and the −.grad arrow at the current point."""
-    heat = pd.DataFrame({"w1": grid.w1, "w2": grid.w2, "loss": grid.loss})
-    heat["log10 loss"] = np.log10(np.maximum(heat["loss"], 1e-12))
-    step1 = float(np.diff(np.unique(grid.w1))[0]) if len(np.unique(grid.w1)) > 1 else 1.0
-    step2 = float(np.diff(np.unique(grid.w2))[0]) if len(np.unique(grid.w2)) > 1 else 1.0
-    heat["w1_end"], heat["w2_end"] = heat["w1"] + step1, heat["w2"] + step2
-    layers: list[alt.Chart] = [
-        alt.Chart(heat)
+@lru_cache(maxsize=8)
+def _landscape_template(big: bool) -> Spec:
+    heat = (
+        alt.Chart(alt.Data(name="heat"))
         .mark_rect()
         .encode(
             x=alt.X("w1:Q", title="w1", scale=alt.Scale(zero=False, nice=False)),
@@ -120,29 +147,49 @@ def landscape_chart(
                 alt.Tooltip("loss:Q", format=".4g"),
             ],
         )
-    ]
-    path = _finite(path, ["w1", "w2"])
-    path = path.iloc[downsample(len(path), [path["w1"].to_numpy(), path["w2"].to_numpy()], 500, head=50)]
-    if len(path):
-        layers.append(
-            alt.Chart(path)
-            .mark_line(point=True, color="white", strokeWidth=2)
-            .encode(x="w1:Q", y="w2:Q", order="epoch:Q", tooltip=["epoch:Q", "w1:Q", "w2:Q"])
-        )
-    if arrow is not None and all(np.isfinite(arrow)):
-        a = pd.DataFrame({"x": [arrow[0]], "y": [arrow[1]], "x2": [arrow[2]], "y2": [arrow[3]]})
-        layers.append(
-            alt.Chart(a).mark_rule(color="#ff4b4b", strokeWidth=4).encode(x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q")
-        )
-        layers.append(
-            alt.Chart(a).mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b").encode(x="x2:Q", y="y2:Q")
-        )
-    chart = alt.layer(*layers).properties(
-        height=460,
-        title=f"Loss landscape over (w1, w2), b = {grid.b:.4g}",
-        description=(
-            "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
-            "and a red arrow points along minus the gradient, downhill."
-        ),
     )
-    return _style(chart, big)
+    path = (
+        alt.Chart(alt.Data(name="path"))
+        .mark_line(point=True, color="white", strokeWidth=2)
+        .encode(x="w1:Q", y="w2:Q", order="epoch:Q", tooltip=["epoch:Q", "w1:Q", "w2:Q"])
+    )
+    rule = (
+        alt.Chart(alt.Data(name="arrow"))
+        .mark_rule(color="#ff4b4b", strokeWidth=4)
+        .encode(x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q")
+    )
+    head = (
+        alt.Chart(alt.Data(name="arrow"))
+        .mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b")
+        .encode(x="x2:Q", y="y2:Q")
+    )
+    chart = alt.layer(heat, path, rule, head).properties(height=460, title="Loss landscape over (w1, w2)")
+    return _style(chart, big).to_dict()
+
+
+def landscape_spec(view: LandscapeView, *, big: bool = False) -> Spec:
+    """Heatmap of log10(loss) over (w1, w2), the training path, and the −.grad arrow at the current point."""
+    g = view.grid
+    w1s, w2s = np.unique(g.w1), np.unique(g.w2)
+    step1 = float(np.diff(w1s)[0]) if len(w1s) > 1 else 1.0
+    step2 = float(np.diff(w2s)[0]) if len(w2s) > 1 else 1.0
+    heat = _records(
+        w1=g.w1, w2=g.w2, w1_end=g.w1 + step1, w2_end=g.w2 + step2, loss=g.loss,
+        **{"log10 loss": np.log10(np.maximum(g.loss, 1e-12))},
+    )  # fmt: skip
+    idx = downsample(len(view.path_epoch), [view.path_w1, view.path_w2], 500, head=50)
+    path = _records(epoch=view.path_epoch[idx], w1=view.path_w1[idx], w2=view.path_w2[idx])
+    arrow: list[dict[str, float]] = []
+    if view.arrow is not None:
+        x, y, x2, y2 = view.arrow
+        arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
+    spec = _fill(
+        _landscape_template(big),
+        "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
+        "and a red arrow points along minus the gradient, downhill.",
+        heat=heat,
+        path=path,
+        arrow=arrow,
+    )
+    spec["title"] = f"Loss landscape over (w1, w2), b = {g.b:.4g}"
+    return spec

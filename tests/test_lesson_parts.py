@@ -9,7 +9,7 @@ import pytest
 from torch.testing import assert_close
 
 from gradlab.card import compare_with_card
-from gradlab.charts import grads_chart, landscape_chart, loss_chart, params_chart
+from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
 from gradlab.config import MAX_ROWS, RunConfig
 from gradlab.graph import graph_for
 from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
@@ -201,11 +201,10 @@ def test_landscape_view_frames_path_and_arrow_points_downhill():
     assert view.grid.w1.min() <= trace.w[:10, 0].min() and view.grid.w1.max() >= trace.w[:10, 0].max()
 
 
-def _spec_is_finite(chart) -> str:
-    spec = chart.to_json()
-    assert "NaN" not in spec and "Infinity" not in spec
-    json.loads(spec)
-    return spec
+def _spec_is_finite(spec: dict) -> str:
+    text = json.dumps(spec, allow_nan=False)  # raises on NaN or inf anywhere in the spec
+    assert "NaN" not in text and "Infinity" not in text
+    return text
 
 
 @pytest.mark.parametrize(
@@ -220,20 +219,27 @@ def _spec_is_finite(chart) -> str:
 )
 def test_chart_specs_are_finite_and_small(config):
     trace = train(config)
-    for chart in (loss_chart(trace), loss_chart(trace, log=True, highlight=1), params_chart(trace), grads_chart(trace)):
-        spec = _spec_is_finite(chart)
-        assert len(spec) < 400_000
-    view = landscape_view(trace, len(trace))
-    import pandas as pd
+    specs = [loss_spec(trace), loss_spec(trace, log=True, highlight=1), params_spec(trace), grads_spec(trace)]
+    for spec in specs:
+        assert len(_spec_is_finite(spec)) < 400_000
+        for rows in spec["datasets"].values():
+            assert len(rows) <= 4800
+    _spec_is_finite(landscape_spec(landscape_view(trace, len(trace))))
 
-    path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
-    _spec_is_finite(landscape_chart(view.grid, path, view.arrow))
+
+def test_chart_specs_carry_the_runs_numbers():
+    trace = train(CARD)
+    spec = loss_spec(trace, highlight=3)
+    assert [r["loss"] for r in spec["datasets"]["trace"]] == trace.loss.tolist()
+    assert spec["datasets"]["highlight"] == [{"epoch": 3.0, "loss": trace.loss[2]}]
+    series = params_spec(trace)["datasets"]["series"]
+    assert {r["tensor"] for r in series} == {"w1", "w2", "b"} and len(series) == 15
 
 
 def test_every_chart_has_an_alt_description():
     trace = train(CARD)
-    for chart in (loss_chart(trace), params_chart(trace), grads_chart(trace)):
-        assert json.loads(chart.to_json()).get("description")
+    for spec in (loss_spec(trace), params_spec(trace), grads_spec(trace)):
+        assert "epochs" in spec["description"]
 
 
 def test_downsample_keeps_first_last_min_max():

@@ -62,32 +62,25 @@ def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
 def chart_spec(
     config: RunConfig, kind: str, *, log: bool = False, big: bool = False, epoch: int = 0, _trace: Trace
 ) -> dict[str, Any]:
-    """A chart's Vega-Lite spec, built once per (config, options); `_trace` is the config's own trace.
+    """A chart's Vega-Lite spec per (config, options); `_trace` is the config's own trace.
 
-    Specs are built with Altair and converted without re-validation (the tests validate every chart kind):
-    a rerun then costs a dictionary copy instead of an Altair build. Altair and pandas load on first use,
-    so a page without charts (the home page) starts without them.
+    Altair loads on first use, so a page without charts (the home page) starts without it.
     """
-    import pandas as pd
-
-    from gradlab.charts import grads_chart, landscape_chart, loss_chart, params_chart
+    from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
     from gradlab.landscape import landscape_view
 
     if kind == "loss":
-        chart = loss_chart(_trace, log=log, big=big, highlight=epoch or None)
-    elif kind == "params":
-        chart = params_chart(_trace, big=big)
-    elif kind == "grads":
-        chart = grads_chart(_trace, big=big)
-    elif kind == "landscape":
-        view = landscape_view(_trace, epoch)
-        path = pd.DataFrame({"epoch": view.path_epoch, "w1": view.path_w1, "w2": view.path_w2})
-        chart = landscape_chart(view.grid, path, view.arrow, big=big)
-    else:
-        raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
-    return chart.to_dict(validate=False)
+        return loss_spec(_trace, log=log, big=big, highlight=epoch or None)
+    if kind == "params":
+        return params_spec(_trace, big=big)
+    if kind == "grads":
+        return grads_spec(_trace, big=big)
+    if kind == "landscape":
+        return landscape_spec(landscape_view(_trace, epoch), big=big)
+    raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
 
 
 def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
-    """Draw a cached chart spec at the container's width."""
-    st.vega_lite_chart(chart_spec(config, kind, _trace=trace, **options), width="stretch")
+    """Draw a chart at the container's width, with its description as the alt text."""
+    spec = chart_spec(config, kind, _trace=trace, **options)
+    st.vega_lite_chart(spec, width="stretch", alt=spec["description"])

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
 
 _HERE = Path(__file__).parent
@@ -18,6 +19,7 @@ def page(title: str, intro: str, icon: str = "🧮") -> Settings:
     """Set up a page the same way everywhere and return the sidebar's settings."""
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=icon, layout="wide")
     settings = sidebar()
+    freeze_loaded_libraries()
     st.markdown(_BASE_CSS + (_PRESENT_CSS if settings.present else ""), unsafe_allow_html=True)
     st.title(title)
     st.markdown(intro)

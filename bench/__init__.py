@@ -1,0 +1,1 @@
+"""GradLab benchmarks: `python -m bench` (see bench/__main__.py)."""
