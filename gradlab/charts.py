@@ -40,8 +40,10 @@ def _records(**columns: np.ndarray) -> list[dict[str, float]]:
     return [dict(zip(names, row, strict=True)) for row in matrix[keep].tolist()]
 
 
-def _fill(template: Spec, description: str, **datasets: list[dict[str, float]]) -> Spec:
-    return {**template, "description": description, "datasets": datasets}
+def _fill(template: Spec, **datasets: list[dict[str, float]]) -> Spec:
+    # Only the datasets differ between runs: with an unchanged spec the browser swaps the data into the
+    # existing chart instead of rebuilding it, which is most of the cost of a slider move.
+    return {**template, "datasets": datasets}
 
 
 @lru_cache(maxsize=32)
@@ -61,7 +63,11 @@ def _loss_template(log: bool, points: bool, big: bool) -> Spec:
         .mark_point(size=400, filled=True, color="#d62728")
         .encode(x="epoch:Q", y="loss:Q")
     )
-    chart = alt.layer(line, mark).properties(height=360, title="Loss per epoch")
+    chart = alt.layer(line, mark).properties(
+        height=360,
+        title="Loss per epoch",
+        description="Line chart of the training loss per epoch" + (" on a log scale" if log else "") + ".",
+    )
     return _style(chart, big).to_dict()
 
 
@@ -76,10 +82,7 @@ def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, 
         marked = _records(epoch=np.array([highlight]), loss=trace.loss[highlight - 1 : highlight])
         if log:
             marked = [r for r in marked if r["loss"] > 0]
-    text = f"Line chart of the loss over {len(trace)} epochs, from {trace.start_loss:.4g} to {trace.end_loss:.4g}"
-    if marked:
-        text += f"; epoch {highlight} is marked"
-    return _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), text + ".", trace=rows, highlight=marked)
+    return _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), trace=rows, highlight=marked)
 
 
 @lru_cache(maxsize=32)
@@ -94,7 +97,11 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
             strokeDash=alt.StrokeDash("tensor:N", title=None, scale=alt.Scale(domain=list(names))),
             tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
         )
-        .properties(height=320, title=title)
+        .properties(
+            height=320,
+            title=title,
+            description=f"{title}: one line per tensor ({', '.join(names)}).",
+        )
     )
     return _style(chart, big).to_dict()
 
@@ -116,8 +123,7 @@ def _series_spec(trace: Trace, kind: str, big: bool) -> Spec:
         if np.isfinite(v)
     ]
     template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, big)
-    text = f"{title}: one line per tensor ({', '.join(cols)}) over {len(trace)} epochs."
-    return _fill(template, text, series=rows)  # type: ignore[arg-type]
+    return _fill(template, series=rows)  # type: ignore[arg-type]
 
 
 def params_spec(trace: Trace, *, big: bool = False) -> Spec:
@@ -163,7 +169,14 @@ def _landscape_template(big: bool) -> Spec:
         .mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b")
         .encode(x="x2:Q", y="y2:Q")
     )
-    chart = alt.layer(heat, path, rule, head).properties(height=460, title="Loss landscape over (w1, w2)")
+    chart = alt.layer(heat, path, rule, head).properties(
+        height=460,
+        title="Loss landscape over (w1, w2), b fixed",
+        description=(
+            "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
+            "and a red arrow points along minus the gradient, downhill."
+        ),
+    )
     return _style(chart, big).to_dict()
 
 
@@ -183,13 +196,4 @@ def landscape_spec(view: LandscapeView, *, big: bool = False) -> Spec:
     if view.arrow is not None:
         x, y, x2, y2 = view.arrow
         arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
-    spec = _fill(
-        _landscape_template(big),
-        "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
-        "and a red arrow points along minus the gradient, downhill.",
-        heat=heat,
-        path=path,
-        arrow=arrow,
-    )
-    spec["title"] = f"Loss landscape over (w1, w2), b = {g.b:.4g}"
-    return spec
+    return _fill(_landscape_template(big), heat=heat, path=path, arrow=arrow)

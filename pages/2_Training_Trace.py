@@ -50,7 +50,7 @@ if thinned:
         f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "
         "The CSV download has every epoch."
     )
-if big:  # projected: a plain table, so the large type applies to it too
+if big or len(frame) <= 25:  # short or projected: a plain table, wrapped text, large type applies
     st.table(text_frame(frame))
 else:
     height = min(38 + 35 * len(frame), 460)

@@ -49,6 +49,7 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
         st.info("The landscape needs exactly two features.")
         return
     show_chart(trace.config, trace, "landscape", epoch=epoch, big=big)
+    st.caption(f"The slice is taken at epoch {epoch}'s bias, b = {trace.b[epoch - 1]:.4g}.")
     st.caption(
         "Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along "
         "−.grad: `.grad` points uphill, so the update w ← w − lr·.grad walks down. "

@@ -50,7 +50,7 @@ def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS) -> tuple[pd.DataFrame,
 
 def text_frame(df: pd.DataFrame) -> pd.DataFrame:
     """The same table as text (six significant digits) for st.table, which large type can style."""
-    return df.astype(object).map(lambda v: num(v) if isinstance(v, float) else v).set_index("epoch")
+    return df.astype(object).map(lambda v: num(v) if isinstance(v, float) else str(v))
 
 
 def number_columns(df: pd.DataFrame) -> dict[str, st.column_config.Column]:
