@@ -137,3 +137,30 @@ def to_query(values: Mapping[str, object]) -> dict[str, str]:
         else:
             out[key] = str(value)
     return out
+
+
+def _valid(key: str, value: object) -> bool:
+    if isinstance(value, bool) != (key == "present"):
+        return False
+    if key == "lr":
+        return isinstance(value, float | int) and math.isfinite(value) and LR_SLIDER_MIN <= value <= LR_SLIDER_MAX
+    if key == "epochs":
+        return isinstance(value, int) and EPOCHS_MIN <= value <= EPOCHS_MAX
+    if key == "present":
+        return True
+    allowed = {"device": DEVICES, "zeroing": tuple(ZERO_MODES), "update": tuple(UPDATE_RULES)}[key]
+    return value in allowed
+
+
+def sanitize(values: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:
+    """Settings with every invalid value replaced by its default, and a note for each replacement."""
+    clean: dict[str, object] = {}
+    notes: list[str] = []
+    for key, default in DEFAULTS.items():
+        value = values.get(key, default)
+        if _valid(key, value):
+            clean[key] = value
+        else:
+            clean[key] = default
+            notes.append(f"The setting **{key}** had an invalid value {shown(repr(value))}; it is back to {default!r}.")
+    return clean, notes

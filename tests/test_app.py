@@ -182,3 +182,27 @@ def test_presentation_mode_from_the_link_and_the_toggle():
     at.sidebar.toggle[0].set_value(False).run()
     assert not any("font-size: 3.4rem" in m.value for m in at.markdown)
     assert "present" not in dict(at.query_params)
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        pytest.param("gl_epochs", 999_999, id="epochs-too-many"),
+        pytest.param("gl_epochs", -5, id="epochs-negative"),
+        pytest.param("gl_epochs", 2.5, id="epochs-float"),
+        pytest.param("gl_lr", float("nan"), id="lr-nan"),
+        pytest.param("gl_lr", 5.0, id="lr-too-big"),
+        pytest.param("gl_device", "tpu", id="device"),
+        pytest.param("gl_zeroing", None, id="zeroing-none"),
+        pytest.param("gl_present", "yes", id="present-text"),
+    ],
+)
+def test_out_of_range_setting_values_are_reset_with_a_message(key, bad):
+    at = open_page("training_trace")
+    at.session_state[key] = bad
+    at.run()
+    assert not at.exception
+    assert any("had an invalid value" in w.value for w in at.warning)
+    assert {m.label: m.value for m in at.metric}["end loss"] == "0.480247"
+    at.run()
+    assert not any("had an invalid value" in w.value for w in at.warning)  # fixed, so said once

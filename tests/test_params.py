@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.params import DEFAULTS, format_lr, lr_options, parse_query, shown, to_query
+from gradlab.params import DEFAULTS, format_lr, lr_options, parse_query, sanitize, shown, to_query
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,11 @@ def test_any_in_range_lr_round_trips_through_the_url_exactly(lr):
 def test_parse_query_never_raises(raw):
     parsed = parse_query(raw)
     assert set(parsed.values) <= set(DEFAULTS)
+
+
+def test_sanitize_keeps_good_values_and_replaces_bad_ones():
+    good = {"lr": 0.03, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True}
+    assert sanitize(good) == (good, [])
+    clean, notes = sanitize({"lr": float("inf"), "epochs": True, "device": "tpu"})
+    assert clean == DEFAULTS and len(notes) == 3
+    assert "**lr** had an invalid value `inf`" in notes[0]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from gradlab.config import CUDA_UNAVAILABLE, UPDATE_RULES, ZERO_MODES, RunConfig, cuda_available
-from gradlab.params import DEFAULTS, lr_options, parse_query, to_query
+from gradlab.params import DEFAULTS, lr_options, parse_query, sanitize, to_query
 from gradlab.userdata import Dataset
 
 KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: also the URL names
@@ -82,8 +82,12 @@ def sidebar() -> Settings:
     """Draw the shared sidebar and return this rerun's settings."""
     ss = st.session_state
     _first_run_from_url()
-    for key, value in DEFAULTS.items():
-        ss.setdefault(_canon(key), value)
+    # Whatever put a value into session state, only valid settings reach the widgets and the config.
+    clean, problems = sanitize({k: ss.get(_canon(k), v) for k, v in DEFAULTS.items()})
+    for key, value in clean.items():
+        ss[_canon(key)] = value
+    for problem in problems:
+        st.warning(problem, icon="⚠️")
 
     with st.sidebar:
         st.markdown("## 🧮 GradLab")
