@@ -61,6 +61,8 @@ downloads(trace)
 @st.fragment
 def check_panel() -> None:
     st.subheader("Check the gradients")
+    if not st.toggle("Compare autograd with the analytic gradient and finite differences", key="tt_check"):
+        return
     epoch = st.number_input(
         "Epoch to check", min_value=1, max_value=len(trace), value=len(trace), step=1, key=f"tt_check_{len(trace)}"
     )

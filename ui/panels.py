@@ -58,21 +58,23 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
 
 
 def downloads(trace: Trace) -> None:
-    """CSV, a standalone PyTorch script, and a Markdown summary of the run."""
-    c1, c2, c3 = st.columns(3)
-    c1.download_button("Download the trace as CSV", to_csv(trace), "gradlab_trace.csv", "text/csv", width="stretch")
-    c2.download_button(
-        "Download as a PyTorch script",
-        to_script(trace.config),
-        "gradlab_run.py",
-        "text/x-python",
-        width="stretch",
-        help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
-    )
-    c3.download_button(
-        "Download a Markdown summary",
-        partial(to_markdown, trace),
-        "gradlab_summary.md",
-        "text/markdown",
-        width="stretch",
-    )
+    """CSV, a standalone PyTorch script, and a Markdown summary of the run, each made only when clicked."""
+    with st.popover("⬇ Download this run: CSV, PyTorch script, Markdown", width="stretch"):
+        st.download_button(
+            "Download the trace as CSV", partial(to_csv, trace), "gradlab_trace.csv", "text/csv", width="stretch"
+        )
+        st.download_button(
+            "Download as a PyTorch script",
+            partial(to_script, trace.config),
+            "gradlab_run.py",
+            "text/x-python",
+            width="stretch",
+            help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
+        )
+        st.download_button(
+            "Download a Markdown summary",
+            partial(to_markdown, trace),
+            "gradlab_summary.md",
+            "text/markdown",
+            width="stretch",
+        )

@@ -93,8 +93,7 @@ def sidebar() -> Settings:
         st.markdown("## 🧮 GradLab")
         for path, label, icon, _ in PAGES:
             st.page_link(path, label=label, icon=icon)
-        st.divider()
-        st.markdown("### Settings")
+        st.markdown("---\n### Settings")
         st.select_slider(
             "Learning rate",
             options=lr_options(ss.get("gl_lr_extra")),
