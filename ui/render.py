@@ -7,7 +7,7 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from gradlab.fmt import num, vec
+from gradlab.fmt import num
 from gradlab.tensors import TensorInfo
 from gradlab.trace import Trace, downsample
 from gradlab.verify import GradCheck
@@ -84,14 +84,3 @@ def stable_key(prefix: str, *parts: object) -> str:
     digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
     return f"{prefix}_{digest}"
 
-
-__all__ = [
-    "grad_check_frame",
-    "num",
-    "number_columns",
-    "show_tensors",
-    "stable_key",
-    "tensor_table",
-    "trace_frame",
-    "vec",
-]
