@@ -19,31 +19,40 @@ settings = page(
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
 
-tabs = st.tabs(
-    ["① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-     "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data"]
+TABS = (
+    "① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
+    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
 )  # fmt: skip
-with tabs[0]:
-    lifecycle_panel(cfg)
-with tabs[1]:
-    divergence_box(trace)
-    stepper_panel(cfg, trace, big)
-with tabs[2]:
-    e_land = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1
-    landscape_panel(trace, int(e_land), big)
-with tabs[3]:
-    e_graph = st.slider("Epoch", 1, len(trace), 1, key=f"lab_graph_{len(trace)}") if len(trace) > 1 else 1
-    st.markdown(
-        "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
-        "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
-    )
-    i = int(e_graph) - 1
-    st.graphviz_chart(graph_for(cfg, tuple(trace.w[i].tolist()), float(trace.b[i])).dot)
-with tabs[4]:
-    e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
-    grad_check_panel(trace, int(e_check))
-with tabs[5]:
-    st.markdown("Each common mistake runs safely right here; you see PyTorch's real answer, why, and the fix.")
-    pitfalls_panel(cfg, big)
-with tabs[6]:
-    data_panel()
+# A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.
+lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
+if lifecycle.open:
+    with lifecycle:
+        lifecycle_panel(cfg)
+if stepping.open:
+    with stepping:
+        divergence_box(trace)
+        stepper_panel(cfg, trace, big)
+if landscape.open:
+    with landscape:
+        e_land = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1
+        landscape_panel(trace, int(e_land), big)
+if graph.open:
+    with graph:
+        e_graph = st.slider("Epoch", 1, len(trace), 1, key=f"lab_graph_{len(trace)}") if len(trace) > 1 else 1
+        st.markdown(
+            "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
+            "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
+        )
+        i = int(e_graph) - 1
+        st.graphviz_chart(graph_for(cfg, tuple(trace.w[i].tolist()), float(trace.b[i])).dot)
+if check.open:
+    with check:
+        e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
+        grad_check_panel(trace, int(e_check))
+if pitfalls.open:
+    with pitfalls:
+        st.markdown("Each common mistake runs safely right here; you see PyTorch's real answer, why, and the fix.")
+        pitfalls_panel(cfg, big)
+if data.open:
+    with data:
+        data_panel()

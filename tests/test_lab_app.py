@@ -10,6 +10,12 @@ from tests.apptest import open_page, text_of
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
+def lab_tab(at, label: str):
+    """Open one Grad Lab tab (the tab bar is keyed, and only the open tab is drawn)."""
+    at.session_state["lab_tab"] = label
+    return at.run()
+
+
 def click(at, label: str):
     return next(b for b in at.main.button if b.label == label).click().run()
 
@@ -77,7 +83,7 @@ def test_two_sessions_with_different_inputs_compute_their_own_numbers():
 
 
 def test_step_through_training_sub_steps_epochs_and_reset():
-    at = open_page("grad_lab")
+    at = lab_tab(open_page("grad_lab"), "② Step-through training")
     click(at, "Next sub-step")
     steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
     assert list(steps["sub-step"]) == ["forward"]
@@ -91,22 +97,37 @@ def test_step_through_training_sub_steps_epochs_and_reset():
 
 
 def test_play_advances_epochs_until_finished():
-    at = open_page("grad_lab", {"epochs": "2"})
+    at = lab_tab(open_page("grad_lab", {"epochs": "2"}), "② Step-through training")
     click(at, "▶ Play")
     for _ in range(3):  # each rerun of the playing fragment steps one epoch
         at.run()
     assert any("finished" in m.value for m in at.markdown)
 
 
+def test_only_the_open_tab_is_drawn_and_it_survives_reruns():
+    at = open_page("grad_lab")
+    assert not at.get("graphviz_chart") and not at.get("vega_lite_chart")
+    at = lab_tab(at, "④ Autograd graph")
+    assert len(at.get("graphviz_chart")) == 1
+    at.run()
+    assert len(at.get("graphviz_chart")) == 1  # still open after an unrelated rerun
+
+
 def test_landscape_graph_check_and_pitfalls_render():
     at = open_page("grad_lab")
-    assert not at.exception
-    assert len(at.get("graphviz_chart")) == 1
-    assert len(at.get("vega_lite_chart")) >= 2  # step-through loss + landscape
+    at = lab_tab(at, "③ Loss landscape")
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1
+    at = lab_tab(at, "④ Autograd graph")
+    assert "MeanBackward0" in at.get("graphviz_chart")[0].proto.spec
+    at = lab_tab(at, "⑤ Gradient check")
     check = next(t.value for t in at.table if "finite differences (float64)" in t.value.columns)
     assert list(check["autograd .grad (float32)"]) == ["-37.5", "-50.5", "-13"]
+    at = lab_tab(at, "⑥ Pitfalls")
     titles = [e.label for e in at.expander]
     assert len(titles) >= 7 and any("no_grad" in t or "in-place" in t.lower() for t in titles)
+    at = lab_tab(at, "⑦ Your data")
+    assert [b.label for b in at.main.button] == ["Apply my data", "Reset to the card's data"]
+    assert not at.exception
 
 
 def test_own_data_drives_every_page_and_reset_restores_the_card():
@@ -145,6 +166,6 @@ def test_bad_own_data_keeps_the_last_good_data_with_a_message(rows, fragment):
     at = open_page("grad_lab")
     at.session_state["gl_data"] = good
     at.session_state["lab_data_error"] = state["lab_data_error"]
-    at.run()
+    at = lab_tab(at, "⑦ Your data")
     assert any(fragment in e.value and "last good data is still in use" in e.value for e in at.error)
     assert not at.exception
