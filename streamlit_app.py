@@ -11,8 +11,9 @@ from ui.sidebar import PAGES
 
 settings = page(
     "GradLab: PyTorch's .grad, live",
-    "An interactive lesson on one tiny model, **ŷ = Xw + b** with a mean-squared-error loss on "
-    "4 samples × 2 features. Every number below is computed by real PyTorch autograd, right now.",
+    "An interactive lesson on one tiny model, **ŷ = Xw + b** with a mean-squared-error loss, on the learning "
+    "card's 4 samples × 2 features or on your own data. Every number below is computed by real PyTorch "
+    "autograd, right now.",
 )
 cfg = settings.config
 run = get_stages(cfg)

@@ -66,8 +66,9 @@ class GradLifecycle:
         self.device, self.device_note = resolve_device(self.config.device)
         self.X, self.y = make_data(self.config, self.device)
         self.w, self.b = make_params(self.config, self.device)
+        self.opt = torch.optim.SGD([self.w, self.b], lr=self.config.lr) if self.config.update == "sgd" else None
         self.loss: torch.Tensor | None = None
-        self.graph_alive = False
+        self.moved = False  # the weights changed since the last forward pass
 
     def tensors(self) -> tuple[TensorInfo, TensorInfo]:
         """Snapshots of w and b, with their `.grad`."""
@@ -78,9 +79,12 @@ class GradLifecycle:
         if action not in ACTIONS:
             raise ValueError(f"action: {action!r} is unknown; choose one of {tuple(ACTIONS)}")
         ok, message = getattr(self, f"_{action}")()
+        code = CODE[action]
+        if action == "step" and self.opt is not None:
+            code = "opt = torch.optim.SGD([w, b], lr=lr)  # created once\nopt.step()  # runs under no_grad inside"
         event = LabEvent(
             action=action,
-            code=CODE[action],
+            code=code,
             ok=ok,
             message=message,
             loss=None if self.loss is None else float(self.loss.detach().item()),
@@ -92,10 +96,12 @@ class GradLifecycle:
 
     def _forward(self) -> tuple[bool, str]:
         self.loss = mse(forward(self.X, self.w, self.b), self.y)
-        self.graph_alive = True
+        self.moved = False
         return True, f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()"
 
     def _backward(self) -> tuple[bool, str]:
+        if self.loss is None and self.moved:
+            return False, "The weights moved since the last forward pass: click “forward + loss” for their loss first."
         if self.loss is None:
             return False, "There is no loss yet: click “forward + loss” first."
         had = self.w.grad is not None
@@ -103,7 +109,6 @@ class GradLifecycle:
             self.loss.backward()
         except RuntimeError as err:  # the real PyTorch error: the graph was freed by the last backward()
             return False, f"RuntimeError: {err}"
-        self.graph_alive = False
         if had:
             return True, "backward() ADDED this loss's gradient to the existing w.grad and b.grad"
         return True, "backward() created w.grad and b.grad (they were None)"
@@ -123,11 +128,14 @@ class GradLifecycle:
         return True, ".grad is None again; the next backward() allocates a new tensor"
 
     def _step(self) -> tuple[bool, str]:
-        try:
+        if self.w.grad is None or self.b.grad is None:
+            return False, "w.grad is None: call backward() first (in plain PyTorch `w -= lr * None` raises TypeError)."
+        if self.opt is not None:
+            self.opt.step()
+        else:
             step_manual((self.w, self.b), self.config.lr)
-        except RuntimeError as err:
-            return False, f"{err}. In plain PyTorch `w -= lr * None` raises TypeError."
         self.loss = None  # the weights moved: the old loss no longer describes them
+        self.moved = True
         return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
 
     def _reset(self) -> tuple[bool, str]:

@@ -18,8 +18,8 @@ def observations(trace: Trace) -> list[str]:
             continue
         prev, prev_norm = trace.loss[i - 1], trace.grad_norm[i - 1]
         out.append(_describe(loss, prev, norm, prev_norm, never))
-    if trace.divergence is not None and out:
-        out[-1] = f"stopped: {trace.divergence.reason}"
+    if trace.divergence is not None and out and len(trace) == trace.divergence.epoch:
+        out[-1] = f"stopped: {trace.divergence.reason}"  # the flagged epoch is finite, so it is in the trace
     return out
 
 

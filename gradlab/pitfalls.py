@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -32,6 +33,9 @@ class PitfallOutcome:
     why: str
     fix_code: str
     fixed_outcome: str
+
+
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass
@@ -286,8 +290,10 @@ def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
     """Run one mistake and its fix for real; no warning escapes and grad mode is restored."""
     if key not in _RUNNERS:
         raise ValueError(f"pitfall {key!r} is unknown; choose one of {PITFALLS}")
+    # warnings.catch_warnings swaps process-wide state, and Streamlit runs each session in its own thread:
+    # one pitfall at a time, so no session's warnings land in another's outcome.
     # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
-    with warnings.catch_warnings(record=True), torch.inference_mode(False), torch.enable_grad():
+    with _ONE_AT_A_TIME, warnings.catch_warnings(record=True), torch.inference_mode(False), torch.enable_grad():
         warnings.simplefilter("always")
         return _RUNNERS[key](config)
 

@@ -43,7 +43,7 @@ class Trace:
     w_grad: np.ndarray  # (E, F) .grad right after backward()
     b_grad: np.ndarray  # (E,)
     grad_norm: np.ndarray  # (E,) ‖(w.grad, b.grad)‖₂
-    predictions: np.ndarray  # (E, N)
+    predictions: np.ndarray  # (E, N) float32, exactly as computed
     divergence: Divergence | None
     final_w: tuple[float, ...] | None  # after the last update; None if the run diverged
     final_b: float | None
@@ -76,7 +76,7 @@ class Trace:
             w_grad=w_grad,
             b_grad=b_grad,
             grad_norm=norm,
-            predictions=rows[:, 3 + 2 * f :],
+            predictions=rows[:, 3 + 2 * f :].astype(np.float32),  # (E, N) can be large: keep float32
             divergence=divergence,
             final_w=final_w,
             final_b=final_b,

@@ -38,6 +38,15 @@ class GradCheck:
     def max_abs_diff(self) -> float:
         return max(max(r.analytic_diff, r.finite_diff_diff) for r in self.rows)
 
+    @property
+    def largest_gradient(self) -> float:
+        return max(abs(r.analytic) for r in self.rows)
+
+    @property
+    def agrees(self) -> bool:
+        """Within float32 rounding: differences below 1e-3 of the gradient's size (or of 1)."""
+        return self.max_abs_diff <= 1e-3 * max(1.0, self.largest_gradient)
+
 
 def autograd_grad(
     config: RunConfig, w: tuple[float, ...], b: float, *, dtype: torch.dtype = DTYPE, device: torch.device | None = None

@@ -6,6 +6,7 @@ import streamlit as st
 
 from gradlab.fmt import num
 from gradlab.observe import summary
+from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart
 from ui.layout import page
 from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
@@ -25,7 +26,7 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("start loss", num(head["start_loss"]))
 c2.metric("end loss", num(head["end_loss"]), help=f"loss at epoch {len(trace)}")
 reached = head["epochs_to_converge"]
-c3.metric("epochs to loss < 0.01", "not reached" if reached is None else str(reached))
+c3.metric(f"epochs to loss < {CONVERGED_LOSS:g}", "not reached" if reached is None else str(reached))
 c4.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
 divergence_box(trace)
 

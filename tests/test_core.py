@@ -139,7 +139,7 @@ def test_trace_records_every_field_and_is_deterministic():
     assert_close(a.grad_norm, np.sqrt((a.w_grad**2).sum(1) + a.b_grad**2))
     # the recorded w is what the epoch's forward pass used: w[e+1] = w[e] − lr·w.grad[e]
     assert_close(a.w[1:], a.w[:-1] - 0.01 * a.w_grad[:-1], rtol=1e-6, atol=1e-6)
-    assert_close(a.predictions[0], np.full(4, -0.5))
+    assert_close(a.predictions[0], np.full(4, -0.5, dtype=np.float32))
 
 
 def test_trace_dataframe_columns():

@@ -178,7 +178,8 @@ def test_autograd_graph_nodes_and_values():
     assert "grad [-37.5, -50.5]" in leaves["leaf_w"] and "grad -13" in leaves["leaf_b"]
     assert sum(n.kind == "accumulate" for n in g.nodes) == 2
     assert g.dot.startswith("digraph backward {") and g.dot.rstrip().endswith("}")
-    assert "n4 -> n6" in g.dot or "-> leaf_w" in g.dot
+    assert ("leaf_w", "leaf_w") not in g.edges and any(b == "leaf_w" for _, b in g.edges)
+    assert len(g.edges) == 8  # Mean→Pow→Sub→Add→{Mv→Acc(w)→w, Acc(b)→b}
     assert "loss = 47.25" in g.dot
 
 
@@ -315,3 +316,37 @@ def test_stepper_log_stays_bounded_on_long_runs():
     while not stepper.finished:
         stepper.step_epoch()
     assert len(stepper.log) == LOG_LIMIT and stepper.log[-1].epoch == 60 and len(stepper.losses) == 60
+
+
+def test_stopped_observation_sits_on_the_flagged_epoch_only():
+    overflow = train(RunConfig(lr=10.0, X=((1e6, 1e6),), y=(0.0,), w0=(1.0, 0.0)))
+    assert overflow.divergence.epoch == 2 and len(overflow) == 1  # epoch 2 overflowed and was dropped
+    assert not observations(overflow)[0].startswith("stopped")
+    exploded = train(CARD.with_(lr=0.05, epochs=300))
+    obs = observations(exploded)
+    assert len(exploded) == exploded.divergence.epoch and obs[-1].startswith("stopped: loss")
+    assert not any(o.startswith("stopped") for o in obs[:-1])
+
+
+def test_pitfalls_are_safe_to_run_from_many_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradlab.pitfalls import run_all
+
+    expected = run_all(CARD)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda _: run_all(CARD), range(12)))
+    assert all(r == expected for r in results)
+
+
+def test_lifecycle_step_follows_the_update_rule_and_says_why_backward_needs_a_new_forward():
+    manual, sgd = GradLifecycle(CARD), GradLifecycle(CARD.with_(update="sgd"))
+    for lab in (manual, sgd):
+        lab.run("forward")
+        lab.run("backward")
+    assert manual.run("step").code.startswith("with torch.no_grad():")
+    stepped = sgd.run("step")
+    assert "opt.step()" in stepped.code
+    assert sgd.tensors()[0].text == "tensor([0.8750, 0.0050], requires_grad=True)"  # same rule as manual
+    after = sgd.run("backward")
+    assert not after.ok and "weights moved since the last forward pass" in after.message

@@ -16,7 +16,7 @@ from gradlab.train import train
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=24, show_spinner=False)  # a 10,000-epoch, 200-row trace is ~9 MB
 def _train(config: RunConfig) -> Trace:
     if config.epochs < PROGRESS_FROM_EPOCHS:
         return train(config)

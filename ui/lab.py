@@ -17,6 +17,7 @@ from gradlab.trace import Trace
 from gradlab.userdata import CARD_DATA, Dataset, parse_dataset
 from ui.cache import show_chart
 from ui.render import show_tensors
+from ui.sidebar import reset_data
 
 HISTORY_SHOWN = 12
 STEP_LOG_SHOWN = 12
@@ -97,24 +98,25 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
         if st.session_state.get("lab_playing"):
             if stepper.finished:
                 st.session_state["lab_playing"] = False
-                st.rerun()
+                st.rerun(scope="app")  # stops the timer
             stepper.step_epoch()
         c1, c2, c3, c4 = st.columns(4)
         if c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stepper.finished):
             stepper.advance()
         if c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stepper.finished):
             stepper.step_epoch()
-        c3.button(
+        if c3.button(
             "⏸ Pause" if st.session_state.get("lab_playing") else "▶ Play",
             key="lab_play",
             width="stretch",
-            on_click=_toggle_play,
             disabled=stepper.finished,
-        )
+        ):
+            _toggle_play()
+            st.rerun(scope="app")  # the fragment's timer is set by a full run, so start or stop it there
         if c4.button("Reset", key="lab_step_reset", width="stretch"):
             st.session_state.pop("lab_stepper", None)
             st.session_state["lab_playing"] = False
-            st.rerun()
+            st.rerun(scope="app")
         done = stepper.completed_epochs
         st.markdown(
             f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
@@ -170,13 +172,6 @@ def apply_data(state: MutableMapping[str, Any], rows: list[dict[str, object]], w
     state["lab_data_version"] = state.get("lab_data_version", 0) + 1
 
 
-def reset_data(state: MutableMapping[str, Any]) -> None:
-    """Back to the card's data."""
-    state.pop("gl_data", None)
-    state["lab_data_error"] = None
-    state["lab_data_version"] = state.get("lab_data_version", 0) + 1
-
-
 def data_panel() -> None:
     """Edit the rows (x1, x2, y) and the initial weights; valid data drives every page."""
     current: Dataset = st.session_state.get("gl_data") or CARD_DATA
@@ -199,8 +194,13 @@ def data_panel() -> None:
     rows = edited.astype(object).where(edited.notna(), None).to_dict("records")
     b1, b2 = st.columns(2)
     ss = st.session_state
-    b1.button("Apply my data", type="primary", on_click=apply_data, args=(ss, rows, [w1, w2], b0), width="stretch")
-    b2.button("Reset to the card's data", on_click=reset_data, args=(ss,), width="stretch")
+    # Act on this run's values (a callback would get the values of the run before the last edit).
+    if b1.button("Apply my data", type="primary", width="stretch"):
+        apply_data(ss, rows, [w1, w2], b0)
+        st.rerun()
+    if b2.button("Reset to the card's data", width="stretch"):
+        reset_data(ss)
+        st.rerun()
     error = st.session_state.get("lab_data_error")
     if error:
         st.error(f"That data can't be used: {error}. The last good data is still in use.", icon="🚫")

@@ -25,6 +25,8 @@ def page(title: str, intro: str, icon: str = "🧮") -> Settings:
     st.markdown(intro)
     for note in st.session_state.get("gl_notes", []):
         st.warning(note, icon="🔗")
+    for problem in st.session_state.pop("gl_flash", []):
+        st.warning(problem, icon="⚠️")
     if settings.device_note:
         st.info(settings.device_note, icon="ℹ️")
     if settings.own_data:

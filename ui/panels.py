@@ -33,14 +33,18 @@ def grad_check_panel(trace: Trace, epoch: int) -> None:
         "gradient 2/N·Xᵀ(ŷ−y) and 2/N·Σ(ŷ−y), and central finite differences in float64."
     )
     st.table(grad_check_frame(check))
-    biggest = max(abs(r.analytic) for r in check.rows)
-    if check.max_abs_diff <= 1e-3 * max(1.0, biggest):
+    if check.agrees:
         why = "what remains is float32 rounding in autograd's forward pass"
-        if biggest < 1e-3:
+        if check.largest_gradient < 1e-3:
             why += " — near the minimum the gradient is so small that this rounding is a visible share of it"
         st.caption(f"Largest difference: {check.max_abs_diff:.2e}. The three agree; {why}.")
     else:
         st.warning(f"Largest difference: {check.max_abs_diff:.2e}: larger than float32 rounding explains.")
+    if trace.config.zeroing == "never" and epoch > 1:
+        st.info(
+            "Zeroing is set to *never*: the Training Trace's `.grad` column is the running sum of every epoch's "
+            "gradient, while this check is one fresh backward() at this epoch's weights."
+        )
 
 
 def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
@@ -49,6 +53,8 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
         st.info("The landscape needs exactly two features.")
         return
     show_chart(trace.config, trace, "landscape", epoch=epoch, big=big)
+    if trace.config.zeroing == "never":
+        st.caption("Zeroing is *never*: the arrow follows the accumulated .grad the update really used.")
     st.caption(f"The slice is taken at epoch {epoch}'s bias, b = {trace.b[epoch - 1]:.4g}.")
     st.caption(
         "Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along "

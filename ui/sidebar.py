@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-from gradlab.config import CUDA_UNAVAILABLE, UPDATE_RULES, ZERO_MODES, RunConfig, cuda_available
+from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, resolve_device
 from gradlab.params import DEFAULTS, lr_options, parse_query, sanitize, to_query
 from gradlab.userdata import Dataset
 
@@ -54,8 +56,9 @@ def _canon(key: str) -> str:
 
 
 def _keep(key: str) -> None:
-    """Widget callback: copy the widget's new value to the setting."""
+    """Widget callback: copy the widget's new value to the setting; the link's notes have done their job."""
     st.session_state[_canon(key)] = st.session_state[key]
+    st.session_state["gl_notes"] = []
 
 
 def _bound(key: str) -> dict[str, object]:
@@ -69,13 +72,20 @@ def _bound(key: str) -> dict[str, object]:
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
+def reset_data(state: MutableMapping[str, Any]) -> None:
+    """Back to the card's data; the data editor and weight inputs start afresh."""
+    state.pop("gl_data", None)
+    state["lab_data_error"] = None
+    state["lab_data_version"] = state.get("lab_data_version", 0) + 1
+
+
 def reset_settings() -> None:
-    """Back to the card's defaults (a button callback)."""
+    """Back to the card's defaults and data (a button callback)."""
     ss = st.session_state
     for key, value in DEFAULTS.items():
         ss[_canon(key)] = value
     ss["gl_notes"] = []
-    ss.pop("gl_data", None)
+    reset_data(ss)
 
 
 def sidebar() -> Settings:
@@ -86,8 +96,9 @@ def sidebar() -> Settings:
     clean, problems = sanitize({k: ss.get(_canon(k), v) for k, v in DEFAULTS.items()})
     for key, value in clean.items():
         ss[_canon(key)] = value
-    for problem in problems:
-        st.warning(problem, icon="⚠️")
+    if ss[_canon("lr")] not in lr_options(ss.get("gl_lr_extra")):
+        ss["gl_lr_extra"] = ss[_canon("lr")]  # a valid off-grid rate gets its own slider stop
+    ss["gl_flash"] = problems  # shown once, under the page title
 
     with st.sidebar:
         st.markdown("## 🧮 GradLab")
@@ -103,8 +114,8 @@ def sidebar() -> Settings:
         )
         st.slider(
             "Epochs",
-            min_value=1,
-            max_value=10_000,
+            min_value=EPOCHS_MIN,
+            max_value=EPOCHS_MAX,
             **_bound("epochs"),
             help="How many forward → backward → update steps to run (the card shows 5).",
         )
@@ -115,7 +126,7 @@ def sidebar() -> Settings:
             horizontal=True,
             **_bound("device"),
         )
-        device_note = CUDA_UNAVAILABLE if ss[_canon("device")] == "cuda" and not cuda_available() else None
+        device_note = resolve_device(ss[_canon("device")])[1]
         if device_note:
             st.caption("⚠️ " + device_note)
         st.selectbox(
