@@ -23,8 +23,3 @@ def vec(values: Iterable[float] | None, digits: int = 6) -> str:
     if values is None:
         return "None"
     return "[" + ", ".join(num(v, digits) for v in values) + "]"
-
-
-def pct(x: float) -> str:
-    """A fraction as a percentage, e.g. 0.68 → "68%"."""
-    return num(x * 100, 3) + "%" if math.isfinite(x) else num(x)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from gradlab.trace import CONVERGED_LOSS, Trace
 
 
@@ -52,5 +50,4 @@ def summary(trace: Trace) -> dict[str, float | int | None]:
         "end_loss": trace.end_loss,
         "epochs_to_converge": trace.epochs_to(CONVERGED_LOSS),
         "final_grad_norm": float(trace.grad_norm[-1]),
-        "reduction": float(1 - trace.end_loss / trace.start_loss) if trace.start_loss > 0 else float(np.nan),
     }

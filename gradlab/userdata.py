@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gradlab.config import CARD_B, CARD_W, CARD_X, CARD_Y, MAX_ABS_VALUE, MAX_ROWS, RunConfig
+from gradlab.params import shown
 
 COLUMNS = ("x1", "x2", "y")
 
@@ -41,7 +42,7 @@ def to_number(value: object, where: str) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(f"{where}: {str(value)[:30]!r} is not a number") from None
+        raise ValueError(f"{where}: {shown(str(value))} is not a number") from None  # a code span: shown as typed
     if not math.isfinite(number):
         raise ValueError(f"{where}: {number} is not a finite number; NaN and inf cannot be trained on")
     if abs(number) > MAX_ABS_VALUE:

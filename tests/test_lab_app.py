@@ -149,7 +149,7 @@ def test_own_data_drives_every_page_and_reset_restores_the_card():
     ("rows", "fragment"),
     [
         pytest.param([], "The table is empty", id="empty"),
-        pytest.param([{"x1": "abc", "x2": 1.0, "y": 1.0}], "'abc' is not a number", id="text"),
+        pytest.param([{"x1": "abc", "x2": 1.0, "y": 1.0}], "`abc` is not a number", id="text"),
         pytest.param([{"x1": float("nan"), "x2": 1.0, "y": 1.0}], "not a finite number", id="nan"),
         pytest.param([{"x1": 1e300, "x2": 1.0, "y": 1.0}], "too large", id="huge"),
         pytest.param([{"x1": 1.0, "x2": 1.0, "y": 1.0}] * 5000, "at most 200", id="thousands"),

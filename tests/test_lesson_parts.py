@@ -294,7 +294,7 @@ def test_own_data_round_trip():
     ("rows", "message"),
     [
         pytest.param([], "The table is empty", id="empty"),
-        pytest.param([{"x1": "abc", "x2": 1, "y": 1}], "Row 1, column x1: 'abc' is not a number", id="text"),
+        pytest.param([{"x1": "abc", "x2": 1, "y": 1}], "Row 1, column x1: `abc` is not a number", id="text"),
         pytest.param([{"x1": 1, "x2": None, "y": 1}], "Row 1, column x2 is empty", id="blank"),
         pytest.param([{"x1": 1, "x2": float("nan"), "y": 1}], "nan is not a finite number", id="nan"),
         pytest.param([{"x1": 1, "x2": 1, "y": float("inf")}], "inf is not a finite number", id="inf"),
