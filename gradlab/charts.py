@@ -32,6 +32,11 @@ def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
     )
 
 
+def _title(text: str, big: bool) -> alt.TitleParams:
+    """A title sized on the chart itself (Streamlit's theme would override a config-level size)."""
+    return alt.TitleParams(text, fontSize=26 if big else 16, anchor="start")
+
+
 def _records(**columns: np.ndarray) -> list[dict[str, float]]:
     """Rows of finite values only (a NaN or inf would break the chart in the browser)."""
     names = list(columns)
@@ -65,7 +70,7 @@ def _loss_template(log: bool, points: bool, big: bool) -> Spec:
     )
     chart = alt.layer(line, mark).properties(
         height=360,
-        title="Loss per epoch",
+        title=_title("Loss per epoch", big),
         description="Line chart of the training loss per epoch" + (" on a log scale" if log else "") + ".",
     )
     return _style(chart, big).to_dict()
@@ -99,7 +104,7 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
         )
         .properties(
             height=320,
-            title=title,
+            title=_title(title, big),
             description=f"{title}: one line per tensor ({', '.join(names)}).",
         )
     )
@@ -171,7 +176,7 @@ def _landscape_template(big: bool) -> Spec:
     )
     chart = alt.layer(heat, path, rule, head).properties(
         height=460,
-        title="Loss landscape over (w1, w2), b fixed",
+        title=_title("Loss landscape over (w1, w2), b fixed", big),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
             "and a red arrow points along minus the gradient, downhill."
