@@ -31,9 +31,9 @@ class CardRow:
 
 def compare_with_card(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup; None when the data or initial weights differ."""
-    base = RunConfig(device=config.device, zeroing=config.zeroing, update=config.update)
     if not config.is_card_setup:
         return None
+    base = RunConfig(device=config.device, zeroing=config.zeroing, update=config.update)
     run = run_stages(base)
     losses = train(base.with_(lr=CARD_LR, epochs=5, zeroing="zero")).loss
     pytorch = {

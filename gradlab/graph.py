@@ -101,7 +101,7 @@ def build_graph(
 def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float | None = None) -> AutogradGraph:
     """Forward + backward at (w0, b0) (the config's start by default) and the resulting graph."""
     device = resolve_device(config.device)[0]
-    cfg = config if w0 is None else config.with_(w0=w0, b0=config.b0 if b0 is None else b0)
+    cfg = config.with_(w0=config.w0 if w0 is None else w0, b0=config.b0 if b0 is None else b0)
     X, y = make_data(cfg, device)
     w, b = make_params(cfg, device)
     # The same computation as forward() + mse(), one named intermediate per graph node.

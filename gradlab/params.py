@@ -42,7 +42,8 @@ def lr_options(extra: float | None = None) -> list[float]:
 
 def format_lr(lr: float) -> str:
     """0.01 → "0.01"; the shortest text that reads back as the same float."""
-    return repr(float(lr)) if f"{lr:g}" != repr(float(lr)) and float(f"{lr:g}") != lr else f"{lr:g}"
+    short = f"{lr:g}"
+    return short if float(short) == lr else repr(float(lr))
 
 
 def shown(raw: str) -> str:

@@ -124,7 +124,7 @@ CONCEPTS: tuple[Question, ...] = (
 def live_questions(config: RunConfig) -> tuple[Question, ...]:
     """Numeric questions whose answers come from real autograd for this config."""
     run = run_stages(config)
-    trace = train(config.with_(epochs=min(2, config.epochs) if config.epochs >= 2 else 1))
+    trace = train(config.with_(epochs=min(2, config.epochs)))
     w_grad, b_grad = run.w_grad, run.b_grad
     qs = [
         _numeric(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
 
 from gradlab.config import RunConfig, resolve_device
+from gradlab.fmt import vec
 from gradlab.grads import step_manual, zero_grads
 from gradlab.model import forward, make_data, make_params, mse
 
@@ -52,7 +54,7 @@ class Stepper:
 
     @property
     def finished(self) -> bool:
-        return self.epoch > self.config.epochs or not all(map(_finite, self.losses))
+        return self.epoch > self.config.epochs or not all(map(math.isfinite, self.losses))
 
     @property
     def completed_epochs(self) -> int:
@@ -136,8 +138,4 @@ def _zero_code(config: RunConfig) -> str:
 
 
 def _vec(t: torch.Tensor) -> str:
-    return "[" + ", ".join(f"{v:.6g}" for v in t.detach().cpu().reshape(-1).tolist()) + "]"
-
-
-def _finite(x: float) -> bool:
-    return x == x and abs(x) != float("inf")
+    return vec(t.detach().cpu().reshape(-1).tolist())

@@ -11,13 +11,13 @@ from gradlab.config import RunConfig, resolve_device
 from gradlab.grads import step_manual, zero_grads
 from gradlab.landscape import max_stable_lr
 from gradlab.model import DTYPE, forward, make_data, make_params, mse
+from gradlab.params import LR_SLIDER_MIN
 from gradlab.trace import Divergence, Trace
 
 EpochCallback = Callable[[int, int], None]
 
 EXPLODE_FACTOR = 1e6  # "blew past the starting loss by orders of magnitude"
-CHECK_EVERY = 64
-MIN_USEFUL_LR = 1e-3  # the sidebar's smallest learning rate  # epochs between the (synchronising) divergence checks
+CHECK_EVERY = 64  # epochs between the (synchronising) divergence checks
 
 
 def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
@@ -99,7 +99,7 @@ def _explain(config: RunConfig, rows: np.ndarray, bad: int, start_loss: float) -
         f"Lower the learning rate: plain gradient descent on this data is stable only below "
         f"lr ≈ {limit:.3g}. Try lr = {suggested:g}."
     )
-    if limit < MIN_USEFUL_LR:
+    if limit < LR_SLIDER_MIN:  # no rate on the slider would do
         advice = (
             f"This data is so large that gradient descent is stable only below lr ≈ {limit:.3g}. "
             "Rescale the features and targets (e.g. divide them by 1000) rather than shrinking lr."
