@@ -28,7 +28,7 @@ class Probe:
 
 
 END_LOSS = Probe("[data-testid=stMetric]", "end loss", "[data-testid=stMetricValue]")
-HOME_TITLE = Probe("[data-testid=stMain] h1", "GradLab")
+HOME_LIVE = Probe("[data-testid=stMetric]", "w.grad", "[data-testid=stMetricValue]")  # the live numbers
 BARE_VALUE = Probe("[data-testid=stMain] [data-testid=stMarkdownContainer]", "value:")
 
 # `probe(p)` → the probed text or null; shared by the settle check and the round-trip watcher.

@@ -39,6 +39,17 @@ v = st.slider("Value", 0, 10_000, 5, key="v", bind="query-params")
 st.write(f"value: {v}")
 """
 
+# The floor for any page that shows a live autograd number: the bare app plus `import torch` and one
+# backward(). Cold start against it shows what GradLab costs beyond PyTorch's own import.
+BARE_TORCH_APP = """import streamlit as st
+import torch
+
+v = st.slider("Value", 0, 10_000, 5, key="v", bind="query-params")
+w = torch.tensor(float(v), requires_grad=True)
+(w * w).backward()
+st.write(f"value: {v}, w.grad: {w.grad.item():g}")
+"""
+
 
 @dataclass
 class Row:
@@ -97,10 +108,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def bare_app_dir() -> Iterator[Path]:
-    """A temporary directory (outside the repository) holding the bare one-slider app."""
+def bare_app_dir(source: str = BARE_APP) -> Iterator[Path]:
+    """A temporary directory (outside the repository) holding a bare one-slider app."""
     with tempfile.TemporaryDirectory(prefix="gradlab-bench-bare-") as d:
-        (Path(d) / "app.py").write_text(BARE_APP)
+        (Path(d) / "app.py").write_text(source)
         yield Path(d)
 
 
@@ -181,6 +192,12 @@ def gradlab_server() -> Iterator[Server]:
 @contextlib.contextmanager
 def bare_server() -> Iterator[Server]:
     with bare_app_dir() as d, server(d / "app.py", d) as s:
+        yield s
+
+
+@contextlib.contextmanager
+def bare_torch_server() -> Iterator[Server]:
+    with bare_app_dir(BARE_TORCH_APP) as d, server(d / "app.py", d) as s:
         yield s
 
 

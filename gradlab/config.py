@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 ZeroMode = Literal["zero", "none", "never"]
 UpdateRule = Literal["manual", "sgd"]
@@ -134,16 +135,30 @@ def _check_data(X: object, y: object) -> None:
         _check_number(f"y[{r}]", v, -MAX_ABS_VALUE, MAX_ABS_VALUE)
 
 
+# torch is imported inside the functions that need it: settings, bounds and validation load without it, so
+# the sidebar and page skeleton reach the browser before PyTorch's ~1 s import on a cold server.
+
+
 def cuda_available() -> bool:
     """Whether a CUDA device can be used; never raises."""
     try:
+        import torch
+
         return bool(torch.cuda.is_available())
     except Exception:
         return False
 
 
+def device_note(requested: str) -> str | None:
+    """Why the run will not be on the requested device, or None. Asking for the CPU never loads torch."""
+    if requested == "cuda" and not cuda_available():
+        return CUDA_UNAVAILABLE
+    return None
+
+
 def resolve_device(requested: str) -> tuple[torch.device, str | None]:
     """The device to run on, and why it differs from the request (or None)."""
-    if requested == "cuda" and not cuda_available():
-        return torch.device("cpu"), CUDA_UNAVAILABLE
-    return torch.device(requested), None
+    import torch
+
+    note = device_note(requested)
+    return torch.device("cpu" if note else requested), note

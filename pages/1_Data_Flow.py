@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from gradlab.graph import graph_for
-from gradlab.model import code_lines
-from ui.cache import get_card_comparison, get_stages
 from ui.layout import page
-from ui.render import tensor_table
 
 settings = page(
     "Data Flow",
     "The five stages of one training step, in order. Each box ran as its own PyTorch line; the tensors "
     "are printed exactly as PyTorch prints them. Watch `.grad`: **None** until stage 5, `backward()`.",
-    icon="➡️",
+    icon=":material/account_tree:",
 )
+
+# The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
+import pandas as pd
+
+from gradlab.graph import graph_for
+from gradlab.model import code_lines
+from ui.cache import get_card_comparison, get_stages
+from ui.render import tensor_table
+
 cfg = settings.config
 run = get_stages(cfg)
 
@@ -34,7 +38,7 @@ for stage in run.stages:
                     st.caption(t.note)
         st.table(tensor_table(stage.tensors))
     if stage.number < len(run.stages):
-        st.markdown("<div style='text-align:center;font-size:2rem'>⬇</div>", unsafe_allow_html=True)
+        st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
 
 with st.expander("The backward graph behind stage 5", expanded=not settings.present):
     st.markdown(
@@ -45,7 +49,7 @@ with st.expander("The backward graph behind stage 5", expanded=not settings.pres
 
 rows = get_card_comparison(cfg)
 with st.container(border=True):
-    st.subheader("⚠️ The learning card vs PyTorch")
+    st.subheader(":material/warning: The learning card vs PyTorch")
     if rows is None:
         st.markdown("You are using your own data, so the card's printed figures do not apply.")
     else:

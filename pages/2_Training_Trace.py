@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.fmt import num
-from gradlab.observe import summary
-from gradlab.trace import CONVERGED_LOSS
-from ui.cache import get_trace, show_chart
 from ui.layout import page
-from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
-from ui.render import number_columns, text_frame, trace_frame
 
 settings = page(
     "Training Trace",
     "Each epoch runs forward → loss → `backward()` → read `.grad` → update → zero. "
     "The table records what PyTorch produced at every epoch; the observations are written from those numbers.",
-    icon="📉",
+    icon=":material/trending_down:",
 )
+
+# The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
+from gradlab.fmt import num
+from gradlab.observe import summary
+from gradlab.trace import CONVERGED_LOSS
+from ui.cache import get_trace, show_chart
+from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
+from ui.render import number_columns, text_frame, trace_frame
+
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
 head = summary(trace)

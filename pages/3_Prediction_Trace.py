@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from gradlab.fmt import num, vec
-from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
-from ui.cache import get_trace
 from ui.layout import page
-from ui.panels import divergence_box
 
 settings = page(
     "Prediction Trace",
     "Follow one sample through the five layers of the card: its features, the linear layer, its share of "
     "the loss, its share of the gradient, and how all samples' shares add up to `.grad`.",
-    icon="🔎",
+    icon=":material/search:",
 )
+
+# The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
+import pandas as pd
+
+from gradlab.fmt import num, vec
+from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
+from ui.cache import get_trace
+from ui.panels import divergence_box
+
 cfg = settings.config
 trace = get_trace(cfg)
 divergence_box(trace)
@@ -66,6 +70,8 @@ with st.container(border=True):
             "sum, not just this epoch's Σ contributions. That is gradient accumulation."
         )
     elif s.max_sum_diff == 0:
-        st.success("Σ contributions = .grad exactly.", icon="✅")
+        st.success("Σ contributions = .grad exactly.", icon=":material/check_circle:")
     else:
-        st.success(f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).", icon="✅")
+        st.success(
+            f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).", icon=":material/check_circle:"
+        )

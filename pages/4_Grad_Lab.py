@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.graph import graph_for
-from ui.cache import get_trace
-from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
 from ui.layout import page
-from ui.panels import divergence_box, grad_check_panel, landscape_panel
 
 settings = page(
     "Grad Lab",
     "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session. "
     "Nothing here is animated or pre-computed.",
-    icon="🧪",
+    icon=":material/science:",
 )
+
+# The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
+from gradlab.graph import graph_for
+from ui.cache import get_trace
+from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
+from ui.panels import divergence_box, grad_check_panel, landscape_panel
+
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
 

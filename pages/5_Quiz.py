@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.quiz import grade, score
-from ui.cache import get_quiz
 from ui.layout import page
-from ui.render import stable_key
 
 settings = page(
     "Quiz",
-    "Pick an answer to get immediate feedback. Questions marked 🔴 LIVE are computed from your current "
+    "Pick an answer to get immediate feedback. Questions marked :red-badge[LIVE] are computed from your current "
     "sidebar settings by real autograd, so they change when you change the settings.",
-    icon="❓",
+    icon=":material/quiz:",
 )
+
+# The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
+from gradlab.quiz import grade, score
+from ui.cache import get_quiz
+from ui.render import stable_key
+
 questions = get_quiz(settings.config)
 keys = {q.qid: stable_key("quiz", q.qid, q.options) for q in questions}
 answers = {
@@ -38,7 +41,7 @@ c3.button("Reset the quiz", on_click=_reset, width="stretch")
 for n, q in enumerate(questions, start=1):
     with st.container(border=True):
         choice = st.radio(
-            f"**{n}. {q.prompt}**" + ("  🔴 LIVE" if q.live else ""),
+            f"**{n}. {q.prompt}**" + ("  :red-badge[LIVE]" if q.live else ""),
             options=list(q.options),
             index=None,
             key=keys[q.qid],
@@ -46,6 +49,6 @@ for n, q in enumerate(questions, start=1):
         if choice is not None:
             fb = grade(q, q.options.index(choice))
             if fb.correct:
-                st.success(f"Correct. {fb.explanation}", icon="✅")
+                st.success(f"Correct. {fb.explanation}", icon=":material/check_circle:")
             else:
-                st.error(f"Not quite: the answer is **{fb.right_answer}**. {fb.explanation}", icon="❌")
+                st.error(f"Not quite: the answer is **{fb.right_answer}**. {fb.explanation}", icon=":material/cancel:")

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+import gradlab.train
 import ui.cache
 from gradlab.config import RunConfig
 
@@ -32,13 +33,13 @@ def test_every_field_is_covered():
 @pytest.mark.parametrize("field", list(CHANGES))
 def test_changing_any_field_changes_the_key(field, monkeypatch):
     calls: list[RunConfig] = []
-    real = ui.cache.train
+    real = gradlab.train.train
 
     def counting_train(config, on_epoch=None):
         calls.append(config)
         return real(config, on_epoch)
 
-    monkeypatch.setattr(ui.cache, "train", counting_train)
+    monkeypatch.setattr(gradlab.train, "train", counting_train)  # ui.cache imports it at call time
     changed = BASE.with_(**{field: CHANGES[field]})
     assert changed != BASE and hash(changed) != hash(BASE)
     ui.cache.get_trace(BASE)

@@ -1,23 +1,32 @@
-"""Results cached per RunConfig. Only immutable results: never a live model or tensor."""
+"""Results cached per RunConfig. Only immutable results: never a live model or tensor.
+
+The computing modules (and with them torch, pandas and altair) are imported on the first computation, not
+when a page imports this module: on a cold server the sidebar and page text reach the browser first.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from gradlab.card import CardRow, compare_with_card
-from gradlab.config import RunConfig
-from gradlab.quiz import Question, build_quiz
-from gradlab.stages import StageRun, run_stages
-from gradlab.trace import Trace
-from gradlab.train import train
+from ui.perf import freeze_loaded_libraries
+
+if TYPE_CHECKING:
+    from gradlab.card import CardRow
+    from gradlab.config import RunConfig
+    from gradlab.quiz import Question
+    from gradlab.stages import StageRun
+    from gradlab.trace import Trace
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar
 
 
 @st.cache_data(max_entries=24, show_spinner=False)  # a 10,000-epoch, 200-row trace is ~9 MB
 def _train(config: RunConfig) -> Trace:
+    from gradlab.train import train
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
     if config.epochs < PROGRESS_FROM_EPOCHS:
         return train(config)
     # The bar is created inside the cached function, so a cache hit replays it as already finished.
@@ -43,18 +52,27 @@ def get_trace(config: RunConfig) -> Trace:
 @st.cache_data(max_entries=64, show_spinner=False)
 def get_stages(config: RunConfig) -> StageRun:
     """The five data-flow stages for this config."""
+    from gradlab.stages import run_stages
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return run_stages(config)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     """The quiz, with live questions for this config."""
+    from gradlab.quiz import build_quiz
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return build_quiz(config)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
+    from gradlab.card import compare_with_card
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return compare_with_card(config)
 
 
@@ -69,6 +87,7 @@ def chart_spec(
     from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
     from gradlab.landscape import landscape_view
 
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
     if kind == "loss":
         return loss_spec(_trace, log=log, big=big, highlight=epoch or None)
     if kind == "params":

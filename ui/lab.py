@@ -65,7 +65,7 @@ def lifecycle_panel(cfg: RunConfig) -> None:
                 {
                     "#": range(first, first + len(rows)),
                     "operation": [ACTIONS[e.action] for e in rows],
-                    "ok": ["✅" if e.ok else "❌" for e in rows],
+                    "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
                     "loss": [num(e.loss) for e in rows],
                     "w.grad": [vec(e.w_grad) for e in rows],
                     "b.grad": [num(e.b_grad) for e in rows],
@@ -203,6 +203,6 @@ def data_panel() -> None:
         st.rerun()
     error = st.session_state.get("lab_data_error")
     if error:
-        st.error(f"That data can't be used: {error}. The last good data is still in use.", icon="🚫")
+        st.error(f"That data can't be used: {error}. The last good data is still in use.", icon=":material/block:")
     elif "gl_data" in st.session_state:
-        st.success(f"Your data ({len(current.y)} rows) is in use on every page.", icon="✅")
+        st.success(f"Your data ({len(current.y)} rows) is in use on every page.", icon=":material/check_circle:")

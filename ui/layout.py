@@ -15,7 +15,7 @@ _PRESENT_CSS = "<style>" + (_HERE / "present.css").read_text(encoding="utf-8") +
 _BASE_CSS = "<style>" + (_HERE / "base.css").read_text(encoding="utf-8") + "</style>"
 
 
-def page(title: str, intro: str, icon: str = "🧮") -> Settings:
+def page(title: str, intro: str, icon: str = ":material/calculate:") -> Settings:
     """Set up a page the same way everywhere and return the sidebar's settings."""
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=icon, layout="wide")
     settings = sidebar()
@@ -24,9 +24,9 @@ def page(title: str, intro: str, icon: str = "🧮") -> Settings:
     st.title(title)
     st.markdown(intro)
     for note in st.session_state.get("gl_notes", []):
-        st.warning(note, icon="🔗")
+        st.warning(note, icon=":material/link:")
     for problem in st.session_state.pop("gl_flash", []):
-        st.warning(problem, icon="⚠️")
+        st.warning(problem, icon=":material/warning:")
     if settings.device_note:
         st.info(settings.device_note, icon="ℹ️")
     if settings.own_data:

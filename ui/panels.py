@@ -21,7 +21,7 @@ def divergence_box(trace: Trace) -> None:
     st.error(
         f"**Training diverged at epoch {d.epoch}.** {d.reason[0].upper() + d.reason[1:]}. "
         f"The run was stopped there, and the table and charts end at epoch {len(trace)}.\n\n{d.advice}",
-        icon="💥",
+        icon=":material/warning:",
     )
 
 
@@ -65,7 +65,7 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
 
 def downloads(trace: Trace) -> None:
     """CSV, a standalone PyTorch script, and a Markdown summary of the run, each made only when clicked."""
-    with st.popover("⬇ Download this run: CSV, PyTorch script, Markdown", width="stretch"):
+    with st.popover("Download this run: CSV, PyTorch script, Markdown", icon=":material/download:", width="stretch"):
         st.download_button(
             "Download the trace as CSV", partial(to_csv, trace), "gradlab_trace.csv", "text/csv", width="stretch"
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, resolve_device
+from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, device_note
 from gradlab.params import DEFAULTS, lr_options, parse_query, sanitize, to_query
 from gradlab.userdata import Dataset
 
@@ -17,12 +17,12 @@ DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
 # (file, label, icon, blurb): the app's own navigation, so the home page reads "Home".
 PAGES = (
-    ("streamlit_app.py", "Home", "🏠", "what .grad is"),
-    ("pages/1_Data_Flow.py", "Data Flow", "➡️", "five stages, real tensors"),
-    ("pages/2_Training_Trace.py", "Training Trace", "📉", "epoch by epoch"),
-    ("pages/3_Prediction_Trace.py", "Prediction Trace", "🔎", "one sample, five layers"),
-    ("pages/4_Grad_Lab.py", "Grad Lab", "🧪", "click through .grad"),
-    ("pages/5_Quiz.py", "Quiz", "❓", "check yourself"),
+    ("streamlit_app.py", "Home", ":material/home:", "what .grad is"),
+    ("pages/1_Data_Flow.py", "Data Flow", ":material/account_tree:", "five stages, real tensors"),
+    ("pages/2_Training_Trace.py", "Training Trace", ":material/trending_down:", "epoch by epoch"),
+    ("pages/3_Prediction_Trace.py", "Prediction Trace", ":material/search:", "one sample, five layers"),
+    ("pages/4_Grad_Lab.py", "Grad Lab", ":material/science:", "click through .grad"),
+    ("pages/5_Quiz.py", "Quiz", ":material/quiz:", "check yourself"),
 )
 
 
@@ -101,7 +101,7 @@ def sidebar() -> Settings:
     ss["gl_flash"] = problems  # shown once, under the page title
 
     with st.sidebar:
-        st.markdown("## 🧮 GradLab")
+        st.markdown("## :material/calculate: GradLab")
         for path, label, icon, _ in PAGES:
             st.page_link(path, label=label, icon=icon)
         st.markdown("---\n### Settings")
@@ -126,9 +126,9 @@ def sidebar() -> Settings:
             horizontal=True,
             **_bound("device"),
         )
-        device_note = resolve_device(ss[_canon("device")])[1]
-        if device_note:
-            st.caption("⚠️ " + device_note)
+        cpu_note = device_note(ss[_canon("device")])
+        if cpu_note:
+            st.caption(":material/warning: " + cpu_note)
         st.selectbox(
             "Zeroing each step",
             options=list(ZERO_MODES),
@@ -166,4 +166,4 @@ def sidebar() -> Settings:
         st.error(f"These settings can't be used ({err}). Showing the last good settings instead.")
         config = ss.get("gl_last_good", RunConfig())
     present = bool(values["present"])
-    return Settings(config=config, present=present, device_note=device_note, own_data=data is not None)
+    return Settings(config=config, present=present, device_note=cpu_note, own_data=data is not None)
