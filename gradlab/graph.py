@@ -9,6 +9,7 @@ import torch
 from gradlab.config import RunConfig, resolve_device
 from gradlab.fmt import num, vec
 from gradlab.model import make_data, make_params
+from gradlab.trace import Trace
 
 
 @dataclass(frozen=True)
@@ -115,3 +116,11 @@ def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float 
         t.retain_grad()
     loss.backward()
     return build_graph(loss, {"w": w, "b": b}, outputs)
+
+
+def graph_at(trace: Trace, epoch: int) -> AutogradGraph:
+    """The graph of epoch `epoch`'s loss (1-based), built at the weights that epoch started from."""
+    if not 1 <= epoch <= len(trace):
+        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
+    i = epoch - 1
+    return graph_for(trace.config, tuple(float(v) for v in trace.w[i]), float(trace.b[i]))

@@ -14,7 +14,7 @@ settings = page(
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from gradlab.graph import graph_for
+from gradlab.graph import graph_at
 from ui.cache import get_trace
 from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
 from ui.panels import divergence_box, grad_check_panel, landscape_panel
@@ -46,8 +46,7 @@ if graph.open:
             "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
             "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
         )
-        i = int(e_graph) - 1
-        st.graphviz_chart(graph_for(cfg, tuple(trace.w[i].tolist()), float(trace.b[i])).dot)
+        st.graphviz_chart(graph_at(trace, int(e_graph)).dot)
 if check.open:
     with check:
         e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")

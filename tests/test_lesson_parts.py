@@ -11,7 +11,8 @@ from torch.testing import assert_close
 from gradlab.card import compare_with_card
 from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
 from gradlab.config import MAX_ROWS, RunConfig
-from gradlab.graph import graph_for
+from gradlab.fmt import num, vec
+from gradlab.graph import graph_at, graph_for
 from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
 from gradlab.lifecycle import GradLifecycle
 from gradlab.observe import observations, summary
@@ -181,6 +182,18 @@ def test_autograd_graph_nodes_and_values():
     assert ("leaf_w", "leaf_w") not in g.edges and any(b == "leaf_w" for _, b in g.edges)
     assert len(g.edges) == 8  # Mean→Pow→Sub→Add→{Mv→Acc(w)→w, Acc(b)→b}
     assert "loss = 47.25" in g.dot
+
+
+def test_graph_at_an_epoch_uses_the_weights_that_epoch_started_from():
+    trace = train(CARD.with_(epochs=3))
+    assert graph_at(trace, 1).dot == graph_for(CARD).dot
+    third = graph_at(trace, 3)
+    leaves = {n.node_id: n.label for n in third.nodes if n.kind == "leaf"}
+    assert f"grad {vec(trace.w_grad[2])}" in leaves["leaf_w"]  # epoch 3's .grad, from its own forward pass
+    assert f"loss = {num(trace.loss[2])}" in third.dot
+    for bad in (0, 4):
+        with pytest.raises(ValueError, match="out of range"):
+            graph_at(trace, bad)
 
 
 def test_stable_lr_limit_explains_the_card_divergence():
