@@ -140,7 +140,7 @@ def coldstart(ctx: dict[str, float], quick: bool) -> list[Row]:
     """`streamlit run` → home page settled with its live numbers, a fresh server each time.
 
     GradLab, the bare app and the bare app plus torch are interleaved. The second baseline is the floor for
-    any page that shows a live autograd number: PyTorch's import alone is ~0.8 s here.
+    any page that shows a live autograd number: PyTorch's import alone is ~0.8–1 s here.
     """
     n = 1 if quick else 5
     apps = {"GradLab": (gradlab_server, HOME_LIVE), "bare": (bare_server, BARE_VALUE)}
@@ -247,5 +247,5 @@ def largest(ctx: dict[str, float], quick: bool) -> list[Row]:
     what = f"largest: /Training_Trace?epochs=10000 → settled (median of {len(times)})"
     return [
         Row("6a", f"{what} vs `train()` alone (measure 1)", secs(took), secs(train_s), ratio(took, train_s), "—"),
-        Row("6b", f"{what} vs cold start (measure 4)", secs(took), secs(cold_s), ratio(took, cold_s), "—"),
+        Row("6b", f"{what} vs cold start (measure 4a)", secs(took), secs(cold_s), ratio(took, cold_s), "—"),
     ]

@@ -136,7 +136,7 @@ def _check_data(X: object, y: object) -> None:
 
 
 # torch is imported inside the functions that need it: settings, bounds and validation load without it, so
-# the sidebar and page skeleton reach the browser before PyTorch's ~1 s import on a cold server.
+# the sidebar and page skeleton reach the browser before PyTorch's import (~0.8–1 s) on a cold server.
 
 
 def cuda_available() -> bool:

@@ -16,7 +16,7 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.quiz import grade, score
 from ui.cache import get_quiz
-from ui.render import stable_key
+from ui.keys import stable_key
 
 questions = get_quiz(settings.config)
 keys = {q.qid: stable_key("quiz", q.qid, q.options) for q in questions}

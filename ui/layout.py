@@ -28,7 +28,7 @@ def page(title: str, intro: str, icon: str = ":material/calculate:") -> Settings
     for problem in st.session_state.pop("gl_flash", []):
         st.warning(problem, icon=":material/warning:")
     if settings.device_note:
-        st.info(settings.device_note, icon="ℹ️")
+        st.info(settings.device_note, icon=":material/info:")
     if settings.own_data:
         st.caption("Using **your own data** from the Grad Lab page. Reset it there or with *Reset settings*.")
     return settings

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -77,9 +75,3 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
             "|finite diff − autograd|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
         }
     ).set_index("parameter")
-
-
-def stable_key(prefix: str, *parts: object) -> str:
-    """A widget key that changes whenever its content does (so stale answers never carry over)."""
-    digest = hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
-    return f"{prefix}_{digest}"
