@@ -29,12 +29,39 @@ class AutogradGraph:
     edges: tuple[tuple[str, str], ...]
     dot: str
 
+    def as_text(self) -> str:
+        """The graph in words, from the loss down to the leaves: the alt text of its picture."""
+        labels = {n.node_id: _flat(n.label) for n in self.nodes}
+        children: dict[str, list[str]] = {}
+        for a, b in self.edges:
+            children.setdefault(a, []).append(b)
+        seen: set[str] = set()
+
+        def walk(nid: str) -> str:
+            if nid in seen:
+                return labels[nid] + " (as above)"
+            seen.add(nid)
+            below = children.get(nid, [])
+            if not below:
+                return labels[nid]
+            if len(below) == 1:
+                return f"{labels[nid]} → {walk(below[0])}"
+            return f"{labels[nid]}, which branches: " + "; and ".join(walk(c) for c in below)
+
+        return "Backward graph, from the loss to the leaves: " + walk(self.nodes[0].node_id) + "."
+
 
 def _values(t: torch.Tensor | None) -> str:
     if t is None:
         return "None"
     flat = t.detach().cpu().reshape(-1).tolist()
     return num(flat[0]) if t.dim() == 0 else vec(flat[:4]) + (" …" if len(flat) > 4 else "")
+
+
+def _flat(label: str) -> str:
+    """A node label on one line: "MeanBackward0 (loss = 47.25; grad 1)"."""
+    head, *rest = label.split("\n")
+    return f"{head} ({'; '.join(rest)})" if rest else head
 
 
 def _escape(text: str) -> str:

@@ -19,7 +19,7 @@ import pandas as pd
 from gradlab.graph import graph_for
 from gradlab.model import code_lines
 from ui.cache import get_card_comparison, get_stages
-from ui.render import tensor_table
+from ui.render import show_graph, tensor_table
 
 cfg = settings.config
 run = get_stages(cfg)
@@ -45,7 +45,7 @@ with st.expander("The backward graph behind stage 5", expanded=not settings.pres
         "`loss.backward()` walks this graph from the loss down to the leaves. Each box is a `grad_fn`; "
         "`AccumulateGrad` **adds** into the leaf's `.grad`, which is why gradients accumulate."
     )
-    st.graphviz_chart(graph_for(cfg).dot)
+    show_graph(graph_for(cfg))
 
 rows = get_card_comparison(cfg)
 with st.container(border=True):

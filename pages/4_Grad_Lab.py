@@ -18,6 +18,7 @@ from gradlab.graph import graph_at
 from ui.cache import get_trace
 from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
 from ui.panels import divergence_box, grad_check_panel, landscape_panel
+from ui.render import show_graph
 
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
@@ -46,7 +47,7 @@ if graph.open:
             "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
             "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
         )
-        st.graphviz_chart(graph_at(trace, int(e_graph)).dot)
+        show_graph(graph_at(trace, int(e_graph)))
 if check.open:
     with check:
         e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")

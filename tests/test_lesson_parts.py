@@ -184,6 +184,17 @@ def test_autograd_graph_nodes_and_values():
     assert "loss = 47.25" in g.dot
 
 
+def test_graph_in_words_walks_from_the_loss_to_every_leaf():
+    g = graph_for(CARD)
+    text = g.as_text()
+    assert text.startswith("Backward graph, from the loss to the leaves: MeanBackward0 (loss = 47.25;")
+    order = ["MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0", "MvBackward0", "w (leaf)", "b (leaf)"]
+    positions = [text.index(name) for name in order]
+    assert positions == sorted(positions)  # each function before the ones it hands gradients to
+    assert "grad [-37.5, -50.5]" in text and "grad -13" in text
+    assert text.count("AccumulateGrad") == 2 and "which branches" in text and "\n" not in text
+
+
 def test_graph_at_an_epoch_uses_the_weights_that_epoch_started_from():
     trace = train(CARD.with_(epochs=3))
     assert graph_at(trace, 1).dot == graph_for(CARD).dot

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num
+from gradlab.graph import AutogradGraph
 from gradlab.tensors import TensorInfo
 from gradlab.trace import Trace, downsample
 from gradlab.verify import GradCheck
@@ -75,3 +78,9 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
             "|finite diff − autograd|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
         }
     ).set_index("parameter")
+
+
+def show_graph(graph: AutogradGraph) -> None:
+    """The backward graph as a picture, with the same graph in words for screen readers (visually hidden)."""
+    st.graphviz_chart(graph.dot)
+    st.markdown(f'<p class="gl-sr-only">{html.escape(graph.as_text())}</p>', unsafe_allow_html=True)

@@ -37,6 +37,12 @@ def assert_graphviz_drawn(page, expect):
     assert box["width"] > 100
     assert box["height"] > 100
     assert svg.locator("g.node").count() >= 3
+    # The same graph in words for screen readers: in the page, but not drawn.
+    words = page.locator(".gl-sr-only").filter(has_text="Backward graph, from the loss to the leaves")
+    expect(words).to_have_count(1)
+    assert "MeanBackward0" in words.inner_text() and "AccumulateGrad" in words.inner_text()
+    hidden = words.bounding_box()
+    assert hidden is not None and hidden["width"] <= 1 and hidden["height"] <= 1
 
 
 @pytest.mark.parametrize(("path", "name", "title", "charts"), PAGES)
