@@ -10,7 +10,6 @@ settings = page(
     "Data Flow",
     "The five stages of one training step, in order. Each box ran as its own PyTorch line; the tensors "
     "are printed exactly as PyTorch prints them. Watch `.grad`: **None** until stage 5, `backward()`.",
-    icon=":material/account_tree:",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

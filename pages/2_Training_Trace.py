@@ -10,7 +10,6 @@ settings = page(
     "Training Trace",
     "Each epoch runs forward → loss → `backward()` → read `.grad` → update → zero. "
     "The table records what PyTorch produced at every epoch; the observations are written from those numbers.",
-    icon=":material/trending_down:",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

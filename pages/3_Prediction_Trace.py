@@ -10,7 +10,6 @@ settings = page(
     "Prediction Trace",
     "Follow one sample through the five layers of the card: its features, the linear layer, its share of "
     "the loss, its share of the gradient, and how all samples' shares add up to `.grad`.",
-    icon=":material/search:",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

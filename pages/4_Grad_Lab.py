@@ -10,7 +10,6 @@ settings = page(
     "Grad Lab",
     "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session. "
     "Nothing here is animated or pre-computed.",
-    icon=":material/science:",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

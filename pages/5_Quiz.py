@@ -10,7 +10,6 @@ settings = page(
     "Quiz",
     "Pick an answer to get immediate feedback. Questions marked :red-badge[LIVE] are computed from your current "
     "sidebar settings by real autograd, so they change when you change the settings.",
-    icon=":material/quiz:",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

@@ -137,10 +137,17 @@ def page_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(new_context: Callable[..., BrowserContext], page_errors: list[str]) -> Page:
+def page_requests() -> list[str]:
+    """Every URL `page` requested (the app must not reach beyond its own server)."""
+    return []
+
+
+@pytest.fixture
+def page(new_context: Callable[..., BrowserContext], page_errors: list[str], page_requests: list[str]) -> Page:
     """A page in a fresh context, 1400×900."""
     pg = new_context().new_page()
     pg.on("pageerror", lambda err: page_errors.append(str(err)))
+    pg.on("request", lambda req: page_requests.append(req.url))
     return pg
 
 

@@ -46,7 +46,9 @@ def assert_graphviz_drawn(page, expect):
 
 
 @pytest.mark.parametrize(("path", "name", "title", "charts"), PAGES)
-def test_page_loads_and_draws(page, page_errors, expect, screenshot_dir, app_url, path, name, title, charts):
+def test_page_loads_and_draws(
+    page, page_errors, page_requests, expect, screenshot_dir, app_url, path, name, title, charts
+):
     open_page(page, app_url, path)
     assert_healthy(page, expect, page_errors, title)
     if "vega" in charts:
@@ -54,6 +56,9 @@ def test_page_loads_and_draws(page, page_errors, expect, screenshot_dir, app_url
     if "graphviz" in charts:
         assert_graphviz_drawn(page, expect)
     page.screenshot(path=str(screenshot_dir / f"{name}.png"))
+    # Nothing leaves the app's own server: no CDN, no font service, no favicon service.
+    outside = [u for u in page_requests if not u.startswith((app_url, "data:", "blob:", "about:"))]
+    assert outside == [], f"requests beyond the app: {outside[:5]}"
 
     if "lab-tabs" in charts:
         page.get_by_role("tab", name="② Step-through training").click()
