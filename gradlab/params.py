@@ -7,15 +7,17 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from gradlab.config import DEVICES, EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES
+from gradlab.config import DEVICES, EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig
 
 LR_SLIDER_MIN, LR_SLIDER_MAX = 0.001, 1.0
+_BASE = RunConfig()
+# The URL's settings and their defaults: the RunConfig's own, plus presentation mode (a view, not a run).
 DEFAULTS: dict[str, object] = {
-    "lr": 0.01,
-    "epochs": 5,
-    "device": "cpu",
-    "zeroing": "zero",
-    "update": "manual",
+    "lr": _BASE.lr,
+    "epochs": _BASE.epochs,
+    "device": _BASE.device,
+    "zeroing": _BASE.zeroing,
+    "update": _BASE.update,
     "present": False,
 }
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]{1,3})?")
