@@ -17,7 +17,7 @@ from gradlab.trace import Trace
 from gradlab.userdata import CARD_DATA, Dataset, parse_dataset
 from ui.cache import show_chart
 from ui.render import show_tensors
-from ui.sidebar import reset_data
+from ui.sidebar import reset_data, use_data
 
 HISTORY_SHOWN = 12
 STEP_LOG_SHOWN = 12
@@ -167,9 +167,7 @@ def apply_data(state: MutableMapping[str, Any], rows: list[dict[str, object]], w
     except ValueError as err:
         state["lab_data_error"] = str(err)
         return
-    state["gl_data"] = data
-    state["lab_data_error"] = None
-    state["lab_data_version"] = state.get("lab_data_version", 0) + 1
+    use_data(state, data)
 
 
 def data_panel() -> None:

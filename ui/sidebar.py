@@ -72,11 +72,19 @@ def _bound(key: str) -> dict[str, object]:
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
-def reset_data(state: MutableMapping[str, Any]) -> None:
-    """Back to the card's data; the data editor and weight inputs start afresh."""
-    state.pop("gl_data", None)
+def use_data(state: MutableMapping[str, Any], data: Dataset | None) -> None:
+    """Switch every page to `data` (None: the card's); the data editor and weight inputs start afresh."""
+    if data is None:
+        state.pop("gl_data", None)
+    else:
+        state["gl_data"] = data
     state["lab_data_error"] = None
     state["lab_data_version"] = state.get("lab_data_version", 0) + 1
+
+
+def reset_data(state: MutableMapping[str, Any]) -> None:
+    """Back to the card's data."""
+    use_data(state, None)
 
 
 def reset_settings() -> None:
