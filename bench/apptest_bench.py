@@ -10,7 +10,7 @@ import streamlit as st
 import streamlit.logger
 from streamlit.testing.v1 import AppTest
 
-from bench.common import GRADLAB_SCRIPT, REPO, Row, bare_app_dir, log, median, ratio
+from bench.common import GRADLAB_SCRIPT, REPO, Row, bare_app_dir, compared, log, median
 
 TIMEOUT_S = 60
 QUIET = ("streamlit.runtime.caching.cache_data_api", "streamlit.runtime.scriptrunner_utils.script_run_context")
@@ -87,10 +87,9 @@ def _apptest(warm: int, cold: int) -> list[Row]:
     log(f"apptest bare app: warm {b_warm * 1000:.1f} ms, cold {b_cold * 1000:.1f} ms")
     rows = []
     for i, (name, gl_warm, gl_cold) in enumerate(measured, start=1):
-        rows.append(Row(f"2.{i}w", f"apptest: `{name}` warm rerun (median of {warm})", ms1(gl_warm), ms1(b_warm),
-                        ratio(gl_warm, b_warm), "—"))  # fmt: skip
-        rows.append(Row(f"2.{i}c", f"apptest: `{name}` after an Epochs slider move, cache miss (median of {cold})",
-                        ms1(gl_cold), ms1(b_cold), ratio(gl_cold, b_cold), "—"))  # fmt: skip
+        rows.append(compared(f"2.{i}w", f"apptest: `{name}` warm rerun (median of {warm})", gl_warm, b_warm, ms1))
+        slider = f"apptest: `{name}` after an Epochs slider move, cache miss (median of {cold})"
+        rows.append(compared(f"2.{i}c", slider, gl_cold, b_cold, ms1))
     return rows
 
 

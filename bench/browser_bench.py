@@ -25,6 +25,7 @@ from bench.common import (
     Server,
     bare_server,
     bare_torch_server,
+    compared,
     gradlab_server,
     log,
     mb_cell,
@@ -101,16 +102,8 @@ def roundtrip(ctx: dict[str, float], quick: bool) -> list[Row]:
     _parts("bare", bare_side)
     gl, bare = [t.total for t in gl_side.trips], [t.total for t in bare_side.trips]
     ctx["roundtrip_s"] = median(gl)
-    return [
-        Row(
-            "3",
-            f"roundtrip: Epochs ArrowRight → settled, repainted (median of {n}, alternating with the baseline)",
-            ms(median(gl)),
-            ms(median(bare)),
-            ratio(median(gl), median(bare), 2.0),
-            "≤ 2.0×",
-        )
-    ]
+    what = f"roundtrip: Epochs ArrowRight → settled, repainted (median of {n}, alternating with the baseline)"
+    return [compared("3", what, median(gl), median(bare), ms, 2.0)]
 
 
 # --- 4. coldstart ------------------------------------------------------------------------------------------
@@ -162,10 +155,9 @@ def coldstart(ctx: dict[str, float], quick: bool) -> list[Row]:
     ctx["coldstart_s"] = gl
     what = f"coldstart: `streamlit run` → home page settled, live numbers shown (median of {n})"
     return [
-        Row("4a", what + ", vs a bare app", secs(gl), secs(bare), ratio(gl, bare, 1.6), "≤ 1.6×"),
-        Row("4b", what + ", vs a bare app that imports torch and runs one backward()", secs(gl), secs(floor),
-            ratio(gl, floor), "—"),
-    ]  # fmt: skip
+        compared("4a", what + ", vs a bare app", gl, bare, secs, 1.6),
+        compared("4b", what + ", vs a bare app that imports torch and runs one backward()", gl, floor, secs),
+    ]
 
 
 # --- 5. memory ---------------------------------------------------------------------------------------------
@@ -246,6 +238,6 @@ def largest(ctx: dict[str, float], quick: bool) -> list[Row]:
     train_s, cold_s = ctx.get("train_s", float("nan")), ctx.get("coldstart_s", float("nan"))
     what = f"largest: /Training_Trace?epochs=10000 → settled (median of {len(times)})"
     return [
-        Row("6a", f"{what} vs `train()` alone (measure 1)", secs(took), secs(train_s), ratio(took, train_s), "—"),
-        Row("6b", f"{what} vs cold start (measure 4a)", secs(took), secs(cold_s), ratio(took, cold_s), "—"),
+        compared("6a", f"{what} vs `train()` alone (measure 1)", took, train_s, secs),
+        compared("6b", f"{what} vs cold start (measure 4a)", took, cold_s, secs),
     ]

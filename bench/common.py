@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +61,14 @@ class Row:
     baseline: str
     ratio: str
     target: str
+
+
+def compared(
+    num: str, measure: str, gradlab: float, baseline: float, cell: Callable[[float], str], target: float | None = None
+) -> Row:
+    """A row of GradLab beside its baseline: both shown with `cell`, their ratio, and the ≤ target if any."""
+    goal = "—" if target is None else f"≤ {target:.1f}×"
+    return Row(num, measure, cell(gradlab), cell(baseline), ratio(gradlab, baseline, target), goal)
 
 
 def log(msg: str) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser
 
 from bench.browser import BARE_VALUE, END_LOSS, Probe, chromium, open_settled
-from bench.common import Row, Server, bare_server, gradlab_server, log, mb_cell, median, ms, p95, ratio
+from bench.common import Row, Server, bare_server, compared, gradlab_server, log, mb_cell, median, ms, p95
 
 LRS = ("0.001", "0.002", "0.003", "0.005", "0.007", "0.01", "0.015", "0.02", "0.025", "0.03")
 OVERALL_TIMEOUT_S = 200  # the whole wave; a session not settled by then counts as failed
@@ -75,36 +75,8 @@ def load(ctx: dict[str, float], quick: bool) -> list[Row]:
     name = f"load ({n} concurrent sessions)"
     return [
         Row("7a", f"{name}: settled without an exception", f"{gl.ok}/{n}", f"{bare.ok}/{n}", "—", f"{n}/{n}"),
-        Row(
-            "7b",
-            f"{name}: p50 goto → settled",
-            ms(median(gl.times)),
-            ms(median(bare.times)),
-            ratio(median(gl.times), median(bare.times)),
-            "—",
-        ),
-        Row(
-            "7c",
-            f"{name}: p95 goto → settled",
-            ms(p95(gl.times)),
-            ms(p95(bare.times)),
-            ratio(p95(gl.times), p95(bare.times)),
-            "—",
-        ),
-        Row(
-            "7d",
-            f"{name}: server RSS delta / {n}",
-            mb_cell(gl.mb_per_session),
-            mb_cell(bare.mb_per_session),
-            ratio(gl.mb_per_session, bare.mb_per_session),
-            "—",
-        ),
-        Row(
-            "7e",
-            f"{name}: server CPU time / {n}",
-            ms(gl.cpu_per_session),
-            ms(bare.cpu_per_session),
-            ratio(gl.cpu_per_session, bare.cpu_per_session),
-            "—",
-        ),
+        compared("7b", f"{name}: p50 goto → settled", median(gl.times), median(bare.times), ms),
+        compared("7c", f"{name}: p95 goto → settled", p95(gl.times), p95(bare.times), ms),
+        compared("7d", f"{name}: server RSS delta / {n}", gl.mb_per_session, bare.mb_per_session, mb_cell),
+        compared("7e", f"{name}: server CPU time / {n}", gl.cpu_per_session, bare.cpu_per_session, ms),
     ]

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import torch
 
-from bench.common import Row, log, median, ms, ratio
+from bench.common import Row, compared, log, median, ms, ratio
 from gradlab.config import RunConfig
 from gradlab.train import train
 
@@ -56,13 +56,5 @@ def train_measure(ctx: dict[str, float], quick: bool) -> list[Row]:
         f"{gl_cpu * 1000:.0f} vs {bare_cpu * 1000:.0f} ms = {ratio(gl_cpu, bare_cpu)}"
     )
     ctx["train_s"] = median(gl_wall)
-    return [
-        Row(
-            "1",
-            f"train: `train(RunConfig(epochs=10_000))` vs bare loop (wall median of {repeats}, interleaved)",
-            ms(median(gl_wall)),
-            ms(median(bare_wall)),
-            ratio(median(gl_wall), median(bare_wall), 1.3),
-            "≤ 1.3×",
-        )
-    ]
+    what = f"train: `train(RunConfig(epochs=10_000))` vs bare loop (wall median of {repeats}, interleaved)"
+    return [compared("1", what, median(gl_wall), median(bare_wall), ms, 1.3)]
