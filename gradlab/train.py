@@ -10,8 +10,8 @@ import torch
 from gradlab.config import RunConfig, resolve_device
 from gradlab.grads import step_manual, zero_grads
 from gradlab.landscape import max_stable_lr
+from gradlab.links import LR_SLIDER_MIN
 from gradlab.model import DTYPE, forward, make_data, make_params, mse
-from gradlab.params import LR_SLIDER_MIN
 from gradlab.trace import Divergence, Trace
 
 EpochCallback = Callable[[int, int], None]

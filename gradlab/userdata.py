@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gradlab.config import CARD_B, CARD_W, CARD_X, CARD_Y, MAX_ABS_VALUE, MAX_ROWS, RunConfig
-from gradlab.params import shown
+from gradlab.links import shown
 
 COLUMNS = ("x1", "x2", "y")
 

@@ -15,7 +15,10 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_at
 from ui.cache import get_trace
-from ui.lab import data_panel, lifecycle_panel, pitfalls_panel, stepper_panel
+from ui.lab_data import data_panel
+from ui.lab_lifecycle import lifecycle_panel
+from ui.lab_pitfalls import pitfalls_panel
+from ui.lab_stepper import stepper_panel
 from ui.panels import divergence_box, grad_check_panel, landscape_panel
 from ui.render import show_graph
 

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
     "home": "streamlit_app.py",
     "data_flow": "pages/1_Data_Flow.py",
-    "training_trace": "pages/2_Training_Trace.py",
-    "prediction_trace": "pages/3_Prediction_Trace.py",
+    "prediction_trace": "pages/2_Prediction_Trace.py",
+    "training_trace": "pages/3_Training_Trace.py",
     "grad_lab": "pages/4_Grad_Lab.py",
     "quiz": "pages/5_Quiz.py",
 }

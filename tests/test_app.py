@@ -80,7 +80,7 @@ def test_divergence_is_shown_and_specs_stay_finite(query):
     errors = [e.value for e in at.error]
     assert errors and "Training diverged at epoch" in errors[0] and "Try lr =" in errors[0]
     assert_specs_finite(at)
-    at.switch_page("pages/3_Prediction_Trace.py").run()
+    at.switch_page("pages/2_Prediction_Trace.py").run()
     assert not at.exception and "Training diverged" in at.error[0].value
     assert_specs_finite(at)
 

@@ -69,7 +69,7 @@ def test_asking_for_cuda_loads_torch_early_and_nothing_else() -> None:
 
 
 def test_settings_and_formatting_modules_load_without_torch() -> None:
-    code = "import gradlab, gradlab.fmt, gradlab.params, gradlab.userdata, gradlab.config, ui.layout, ui.cache\n"
+    code = "import gradlab, gradlab.fmt, gradlab.links, gradlab.userdata, gradlab.config, ui.layout, ui.cache\n"
     code += "assert gradlab.config.device_note('cpu') is None\n"
     code += "cfg = gradlab.config.RunConfig(lr=0.1)\n"
     code += f"import json, sys; print(json.dumps({{'at_end': [m for m in {HEAVY!r} if m in sys.modules]}}))"

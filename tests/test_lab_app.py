@@ -141,7 +141,7 @@ def test_own_data_drives_every_page_and_reset_restores_the_card():
     at.switch_page("pages/1_Data_Flow.py").run()
     assert "card's printed figures do not apply" in text_of(at)
     next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
-    at.switch_page("pages/2_Training_Trace.py").run()
+    at.switch_page("pages/3_Training_Trace.py").run()
     assert {m.label: m.value for m in at.metric}["start loss"] == "47.25"
 
 
@@ -156,7 +156,7 @@ def test_own_data_drives_every_page_and_reset_restores_the_card():
     ],
 )
 def test_bad_own_data_keeps_the_last_good_data_with_a_message(rows, fragment):
-    from ui.lab import apply_data
+    from ui.lab_data import apply_data
 
     state: dict = {}
     apply_data(state, [{"x1": 1.0, "x2": 0.0, "y": 2.0}], [0.0, 0.0], 0.0)  # one row is fine

@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, device_note
-from gradlab.params import DEFAULTS, lr_options, parse_query, sanitize, to_query
+from gradlab.links import DEFAULTS, lr_options, parse_query, sanitize, to_query
 from gradlab.userdata import Dataset
 
 KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: also the URL names
@@ -19,8 +19,8 @@ UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
 PAGES = (
     ("streamlit_app.py", "Home", ":material/home:", "what .grad is"),
     ("pages/1_Data_Flow.py", "Data Flow", ":material/account_tree:", "five stages, real tensors"),
-    ("pages/2_Training_Trace.py", "Training Trace", ":material/trending_down:", "epoch by epoch"),
-    ("pages/3_Prediction_Trace.py", "Prediction Trace", ":material/search:", "one sample, five layers"),
+    ("pages/2_Prediction_Trace.py", "Prediction Trace", ":material/search:", "one sample, five layers"),
+    ("pages/3_Training_Trace.py", "Training Trace", ":material/trending_down:", "epoch by epoch"),
     ("pages/4_Grad_Lab.py", "Grad Lab", ":material/science:", "click through .grad"),
     ("pages/5_Quiz.py", "Quiz", ":material/quiz:", "check yourself"),
 )

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.params import DEFAULTS, format_lr, lr_options, parse_query, sanitize, shown, to_query
+from gradlab.links import DEFAULTS, format_lr, lr_options, parse_query, sanitize, shown, to_query
 
 
 @pytest.mark.parametrize(
