@@ -1,32 +1,34 @@
-"""GradLab home: what .grad is, a live worked example, and where to go next."""
+"""GradLab home: what .grad is, a live worked example, your progress, and where to go next."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.fmt import num, vec
-from ui.cache import get_stages
+from ui.guide import CARD_INTRO, next_step
 from ui.layout import page
-from ui.sidebar import PAGES
 
 settings = page(
     "GradLab: PyTorch's .grad, live",
-    "An interactive lesson on one tiny model, **ŷ = Xw + b** with a mean-squared-error loss, on the learning "
-    "card's 4 samples × 2 features or on your own data. Every number below is computed by real PyTorch "
-    "autograd, right now.",
+    "An interactive lesson on one tiny model, **ŷ = Xw + b** with a mean-squared-error loss. It starts from the "
+    f"4 samples × 2 features of {CARD_INTRO}; you can also use your own data. Every number below is computed "
+    "by real PyTorch autograd, right now.",
+    step="Home",
 )
 st.subheader("What is `.grad`?")
 st.markdown(
-    "After `loss.backward()`, every leaf tensor created with `requires_grad=True` holds in `.grad` the "
-    "derivative of the loss with respect to itself: how much the loss would rise per unit increase of "
-    "that parameter. Training moves each parameter a small step *against* its `.grad`."
+    "After `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends on holds "
+    "in `.grad` the derivative of the loss with respect to that tensor: the slope of the loss as that one "
+    "parameter changes, right at its current value. For a small change Δ the loss changes by about "
+    "`.grad`·Δ; for a large one the slope itself changes. Training moves each parameter a small step "
+    "*against* its `.grad`."
 )
 st.code(
-    "loss.backward()          # autograd fills .grad on every leaf with requires_grad=True\n"
+    "loss.backward()          # adds d(loss)/dw into w.grad (and d(loss)/db into b.grad)\n"
     "with torch.no_grad():\n"
     "    w -= lr * w.grad     # a small step against the gradient\n"
     "w.grad.zero_()           # .grad accumulates: clear it before the next backward()",
     language="python",
+    wrap_lines=True,
 )
 
 # The live numbers go here, but are computed last: on a cold server PyTorch takes about a second to
@@ -35,38 +37,46 @@ live = st.container()
 
 st.info(
     "**Key insight.** `.grad` stores the gradient of the loss with respect to each parameter. "
-    "It guides how to update the weights to reduce the error, and it *accumulates*: "
-    "read it after `backward()`, update under `torch.no_grad()`, then zero it before the next step.",
+    "It tells you which way to move the weights to reduce the error, and it *accumulates*: "
+    "read it after `backward()`, update under `torch.no_grad()`, then clear it before the next `backward()`.",
     icon=":material/lightbulb:",
 )
 
-st.subheader("How to use GradLab")
+st.subheader("The path through the lesson")
 st.markdown(
-    "- **Sidebar:** learning rate, epochs, device, how gradients are zeroed and the update rule. "
-    "Every page follows these settings, and the address bar keeps them, so a copied link opens the same view.\n"
-    "- **Presentation mode** enlarges everything for a projector (or add `?present=1` to a link).\n"
-    "- Start with the data flow, then watch training, follow one prediction, experiment in the lab, "
-    "and finish with the quiz."
+    "Predict first, then see PyTorch's answer: each page asks before it reveals a `.grad` result "
+    "(*Predict first* in the sidebar turns this off). *Presentation mode* enlarges everything for a projector "
+    "and turns predictions into *Ask the room* votes (or add `?present=1` to a link). The sidebar settings "
+    "stay in the address bar, so a copied link opens the same view."
 )
-cols = st.columns(len(PAGES) - 1)
-for col, (path, label, icon, blurb) in zip(cols, PAGES[1:], strict=True):
-    with col:
-        st.page_link(path, label=label, icon=icon)
-        st.caption(blurb)
+path_box = st.container()
 
 with live:
+    from gradlab.fmt import num, vec
+    from ui.cache import get_slope_example, get_stages
+    from ui.progress import progress_panel
+
     run = get_stages(settings.config)
     st.subheader("The worked example, live")
     st.caption(
-        f"First forward and backward pass with the current settings (device: {run.device}). "
-        "Change the data on the Grad Lab page; change the learning rate and epochs in the sidebar."
+        f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
+        "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "
+        "and update rule matter from the first update on."
     )
     c1, c2, c3 = st.columns(3)
     c1.metric("loss", num(run.loss))
     c2.metric("w.grad", vec(run.w_grad))
     c3.metric("b.grad", num(run.b_grad))
+    example = get_slope_example(settings.config)
+    if example is not None:
+        st.markdown(example)
     st.code(
         "y_hat = X @ w + b\nloss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
         f"w.grad  # {vec(run.w_grad)}\nb.grad  # {num(run.b_grad)}",
         language="python",
+        wrap_lines=True,
     )
+
+with path_box:
+    progress_panel(settings.config)
+    next_step("Home")

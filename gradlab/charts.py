@@ -202,3 +202,35 @@ def landscape_spec(view: LandscapeView, *, big: bool = False) -> Spec:
         x, y, x2, y2 = view.arrow
         arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
     return _fill(_landscape_template(big), heat=heat, path=path, arrow=arrow)
+
+
+@lru_cache(maxsize=32)
+def _loss_upto_template(total: int, big: bool) -> Spec:
+    line = (
+        alt.Chart(alt.Data(name="trace"))
+        .mark_line(point=True, strokeWidth=3)
+        .encode(
+            x=alt.X(
+                "epoch:Q",
+                title="epoch",
+                axis=alt.Axis(tickMinStep=1, format="d"),
+                scale=alt.Scale(domain=[1, max(total, 2)]),
+            ),
+            y=alt.Y("loss:Q", title="loss (MSE)", scale=alt.Scale(zero=True)),
+            tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".6g")],
+        )
+    )
+    chart = line.properties(
+        height=360,
+        title=_title("Loss of the epochs run so far", big),
+        description="Line chart of the loss of each epoch stepped through so far.",
+    )
+    return _style(chart, big).to_dict()
+
+
+def loss_upto_spec(trace: Trace, upto: int, *, big: bool = False) -> Spec:
+    """The loss of epochs 1…`upto` only, on an axis that already spans the whole run."""
+    upto = max(0, min(upto, len(trace)))
+    idx = downsample(upto, [trace.loss[:upto]], MAX_POINTS)
+    rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx]) if upto else []
+    return _fill(_loss_upto_template(min(len(trace), trace.config.epochs), big), trace=rows)

@@ -56,6 +56,15 @@ def loss_grid(
     return LossGrid(W1.reshape(-1).numpy(), W2.reshape(-1).numpy(), loss.numpy(), b)
 
 
+def _after_update(trace: Trace, i: int) -> np.ndarray:
+    """(w1, w2) right after epoch i's update (0-based): the next epoch's recorded weights, or the final ones."""
+    if i + 1 < len(trace):
+        return trace.w[i + 1, :2]
+    if trace.final_w is not None:
+        return np.asarray(trace.final_w[:2], dtype=float)
+    return trace.w[i, :2] - trace.config.lr * trace.w_grad[i, :2]
+
+
 @dataclass(frozen=True)
 class LandscapeView:
     """What the landscape chart needs: the grid, the path so far, and the −.grad arrow."""
@@ -67,14 +76,22 @@ class LandscapeView:
     arrow: tuple[float, float, float, float] | None  # (w1, w2) → (w1, w2) − scaled .grad
 
 
-def landscape_view(trace: Trace, epoch: int, steps: int = 41) -> LandscapeView:
-    """The loss slice at the epoch's b, framing the path and the slice's minimum."""
+def landscape_view(trace: Trace, epoch: int, steps: int = 41, *, true_step: bool = False) -> LandscapeView:
+    """The loss slice at the epoch's b, framing the path and the slice's minimum.
+
+    The arrow points along −.grad with a fixed length, or with `true_step` it is the update itself,
+    −lr·.grad, from the epoch's (w1, w2) to where the update moved them.
+    """
     cfg = trace.config
     if not 1 <= epoch <= len(trace):
         raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
     i = epoch - 1
     b = float(trace.b[i])
     pts = [trace.w[: i + 1, :2]]
+    g = trace.w_grad[i, :2]
+    stepped = _after_update(trace, i)
+    if true_step and np.isfinite(stepped).all():
+        pts.append(stepped[None, :])
     X = torch.tensor(cfg.X, dtype=torch.float64)
     target = torch.tensor(cfg.y, dtype=torch.float64) - b
     best = torch.linalg.lstsq(X, target[:, None]).solution[:, 0].numpy()  # the slice's lowest point
@@ -85,10 +102,12 @@ def landscape_view(trace: Trace, epoch: int, steps: int = 41) -> LandscapeView:
     span = np.maximum(hi - lo, 1.0)
     lo, hi = lo - 0.2 * span, hi + 0.2 * span
     grid = loss_grid(cfg, b, (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), steps)
-    g = trace.w_grad[i, :2]
     arrow = None
     norm = float(np.hypot(*g))
-    if norm > 0 and np.isfinite(norm):
+    if true_step and np.isfinite(stepped).all():
+        w = trace.w[i, :2]
+        arrow = (float(w[0]), float(w[1]), float(stepped[0]), float(stepped[1]))
+    elif norm > 0 and np.isfinite(norm):
         length = 0.18 * float(min(hi - lo))
         w = trace.w[i, :2]
         arrow = (float(w[0]), float(w[1]), float(w[0] - g[0] / norm * length), float(w[1] - g[1] / norm * length))

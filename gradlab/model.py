@@ -37,6 +37,14 @@ def mse(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return ((y_hat - y) ** 2).mean()
 
 
+def loss_at(config: RunConfig, w: tuple[float, ...], b: float) -> float:
+    """The float32 loss of the config's data at (w, b), on the CPU: one forward pass, no graph."""
+    cpu = torch.device("cpu")
+    X, y = make_data(config, cpu)
+    with torch.no_grad():
+        return float(mse(forward(X, torch.tensor(w, dtype=DTYPE), torch.tensor(b, dtype=DTYPE)), y))
+
+
 def fmt_list(values: tuple[float, ...] | list[float]) -> str:
     """A Python list literal that round-trips the floats exactly."""
     return "[" + ", ".join(repr(float(v)) for v in values) + "]"
@@ -46,7 +54,7 @@ def code_lines(config: RunConfig) -> dict[str, str]:
     """The exact PyTorch line behind each stage, with this config's values."""
     rows = "[" + ", ".join(fmt_list(list(r)) for r in config.X) + "]"
     return {
-        "data": f"X = torch.tensor({rows})\ny = torch.tensor({fmt_list(config.y)})",
+        "data": f"X = torch.tensor({rows}, device=device)\ny = torch.tensor({fmt_list(config.y)}, device=device)",
         "init": (
             f"w = torch.tensor({fmt_list(config.w0)}, requires_grad=True, device=device)\n"
             f"b = torch.tensor({config.b0!r}, requires_grad=True, device=device)"
@@ -56,3 +64,10 @@ def code_lines(config: RunConfig) -> dict[str, str]:
         "backward": "loss.backward()",
         "grad": "w.grad, b.grad",
     }
+
+
+def step_script(config: RunConfig, device: str) -> str:
+    """The five stages as one runnable script: data → init → forward → loss → backward(), printing .grad."""
+    lines = code_lines(config)
+    body = "\n".join(lines[k] for k in ("data", "init", "forward", "loss", "backward"))
+    return f'import torch\n\ndevice = "{device}"\n{body}\nprint(w.grad, b.grad)\n'

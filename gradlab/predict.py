@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gradlab.fmt import num
+from gradlab.fmt import factor, num, signed_sum
 from gradlab.model import DTYPE, forward, mse
 from gradlab.trace import Trace
 
@@ -103,19 +103,19 @@ def trace_sample(trace: Trace, epoch: int, row: int) -> SampleTrace:
 def linear_text(s: SampleTrace) -> str:
     """Layer 2 written out: x1·w1 + x2·w2 + b = ŷ, with this sample's numbers."""
     names = " + ".join(f"x{j + 1}·w{j + 1}" for j in range(len(s.x)))
-    products = " + ".join(f"{num(v)}·{num(wj)}" for v, wj in zip(s.x, s.w, strict=True))
-    terms = " + ".join(num(t) for t in s.terms)
+    products = " + ".join(f"{factor(v)}·{factor(wj)}" for v, wj in zip(s.x, s.w, strict=True))
+    terms = signed_sum((*s.terms, s.b))
     pad = " " * len("y_hat ")
-    return f"y_hat = {names} + b\n{pad}= {products} + {num(s.b)}\n{pad}= {terms} + {num(s.b)}\n{pad}= {num(s.y_hat)}"
+    return f"y_hat = {names} + b\n{pad}= {products} + {factor(s.b)}\n{pad}= {terms}\n{pad}= {num(s.y_hat)}"
 
 
 def loss_text(s: SampleTrace) -> str:
     """Layer 3 written out: the residual, its square and this sample's share of the loss."""
     n = s.n_samples
     return (
-        f"y_hat − y        = {num(s.y_hat)} − {num(s.y)} = {num(s.residual)}\n"
-        f"(y_hat − y)²     = {num(s.sq_error)}\n"
-        f"share of loss    = (y_hat − y)² / N = {num(s.sq_error)} / {n} = {num(s.loss_share)}\n"
+        f"y_hat - y        = {num(s.y_hat)} - {factor(s.y)} = {num(s.residual)}\n"
+        f"(y_hat - y)²     = {factor(s.residual)}² = {num(s.sq_error)}\n"
+        f"share of loss    = (y_hat - y)² / N = {num(s.sq_error)} / {n} = {num(s.loss_share)}\n"
         f"whole batch loss = mean over all {n} samples = {num(s.batch_loss)}"
     )
 

@@ -79,7 +79,9 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     loss.backward()
     s5 = Stage(
         5, "backward", "Backward pass",
-        "loss.backward() fills .grad of every leaf that requires grad.",
+        "loss.backward() computes the gradient of the loss and adds it into .grad of every leaf that requires grad "
+        "and that the loss depends on: here w and b, not X or y (they do not require grad)."
+        + (" The non-leaf y_hat keeps its gradient too, because stage 3 called retain_grad()." if retain_grad else ""),
         "loss [] (scalar)", f"w.grad [{f}], b.grad []", code["backward"],
         (describe("w", w), describe("b", b), describe("y_hat", y_hat)),
     )  # fmt: skip

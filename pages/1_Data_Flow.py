@@ -8,62 +8,58 @@ from ui.layout import page
 
 settings = page(
     "Data Flow",
-    "The five stages of one training step, in order. Each box ran as its own PyTorch line; the tensors "
-    "are printed exactly as PyTorch prints them. Watch `.grad`: **None** until stage 5, `backward()`.",
+    "One forward and backward pass in five stages. Each stage below ran as its own PyTorch line, and every "
+    "tensor is printed exactly as PyTorch prints it. Watch `.grad`: it is **None** until stage 5 calls `backward()`.",
+    step="Data Flow",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-import pandas as pd
-
 from gradlab.graph import graph_for
-from gradlab.model import code_lines
+from gradlab.model import step_script
+from gradlab.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from ui.cache import get_card_comparison, get_stages
-from ui.render import show_graph, tensor_table
+from ui.guide import CARD_INTRO, next_step
+from ui.predict import gate
+from ui.render import card_table, show_graph, stage_box
 
-cfg = settings.config
+cfg, present = settings.config, settings.present
 run = get_stages(cfg)
+# What the learner predicts before a stage is shown: a fresh leaf's .grad, then backward()'s result.
+asks = {2: [grad_before_backward(run)], 5: [w_grad_signs(run, cfg.y, cfg.X), b_grad_value(run, cfg.y)]}
 
+shown_all = True
 for stage in run.stages:
-    with st.container(border=True):
-        st.subheader(f"{stage.number}. {stage.title}")
-        left, right = st.columns([1, 1])
-        with left:
-            st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")
-            st.code(stage.code, language="python", wrap_lines=True)
-        with right:
-            for t in stage.tensors:
-                st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
-                if t.note:
-                    st.caption(t.note)
-        st.table(tensor_table(stage.tensors))
+    if not all(gate(p, predict=settings.predict, present=present) for p in asks.get(stage.number, [])):
+        shown_all = False
+        break
+    stage_box(stage, compact=present)
     if stage.number < len(run.stages):
         st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
 
-with st.expander("The backward graph behind stage 5", expanded=not settings.present):
-    st.markdown(
-        "`loss.backward()` walks this graph from the loss down to the leaves. Each box is a `grad_fn`; "
-        "`AccumulateGrad` **adds** into the leaf's `.grad`, which is why gradients accumulate."
-    )
-    show_graph(graph_for(cfg))
-
-rows = get_card_comparison(cfg)
-with st.container(border=True):
-    st.subheader(":material/warning: The learning card vs PyTorch")
-    if rows is None:
-        st.markdown("You are using your own data, so the card's printed figures do not apply.")
-    else:
+if shown_all:
+    with st.expander("The backward graph behind stage 5", expanded=not present):
         st.markdown(
-            "The card this lesson grew from prints hand-written figures for this exact setup. "
-            "They are wrong, and not even consistent with each other. PyTorch computes:"
+            "`loss.backward()` walks this graph from the loss down to the leaves. Blue boxes are `grad_fn` nodes, "
+            "the operations autograd recorded in the forward pass; green boxes are the leaf tensors w and b. "
+            "Each yellow `AccumulateGrad` node **adds** into its leaf's `.grad`, which is why gradients accumulate."
         )
-        st.table(
-            pd.DataFrame(
-                {"quantity": [r.quantity for r in rows], "the card prints": [r.card for r in rows],
-                 "PyTorch computes": [r.pytorch for r in rows]}
-            ).set_index("quantity")
-        )  # fmt: skip
-        st.caption("Lesson: never trust a printed gradient you can recompute. `loss.backward()` is one line away.")
+        show_graph(graph_for(cfg))
 
-with st.expander("Show the code: the whole step in one block", expanded=False):
-    lines = code_lines(cfg)
-    st.code("\n".join(lines[k] for k in ("data", "init", "forward", "loss", "backward", "grad")), language="python")
+    rows = get_card_comparison(cfg)
+    with st.container(border=True):
+        st.subheader(":material/warning: The learning card vs PyTorch")
+        if rows is None:
+            st.markdown(f"GradLab grew from {CARD_INTRO}. You are using your own data, so its figures do not apply.")
+        else:
+            st.markdown(
+                f"GradLab grew from {CARD_INTRO}. For this exact setup it prints figures that are wrong, and not "
+                "even consistent with each other. PyTorch computes:"
+            )
+            st.table(card_table(rows))
+            st.caption("Lesson: never trust a printed gradient you can recompute. `loss.backward()` is one line away.")
+
+    with st.expander("Show the code: the whole step in one block", expanded=False):
+        st.code(step_script(cfg, run.device), language="python", wrap_lines=True)
+        st.caption("It runs as it is: paste it into a Python file with PyTorch installed.")
+
+next_step("Data Flow")

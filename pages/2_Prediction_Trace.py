@@ -8,8 +8,11 @@ from ui.layout import page
 
 settings = page(
     "Prediction Trace",
-    "Follow one sample through the five layers of the card: its features, the linear layer, its share of "
-    "the loss, its share of the gradient, and how all samples' shares add up to `.grad`.",
+    "Follow one sample through one pass: its features, the linear layer, its share of the loss, its share of "
+    "the gradient, and how every sample's share adds up to `.grad`. The learning card this lesson grew from "
+    "calls these five steps *layers*; only layer 2 is a layer of the model, the others are stages of the "
+    "computation around it.",
+    step="Prediction Trace",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
@@ -17,10 +20,13 @@ import pandas as pd
 
 from gradlab.fmt import num, vec
 from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
+from gradlab.prompts import share_sign, share_value
 from ui.cache import get_trace
+from ui.guide import next_step
 from ui.panels import divergence_box
+from ui.predict import gate
 
-cfg = settings.config
+cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
 divergence_box(trace)
 
@@ -42,35 +48,42 @@ with st.container(border=True):
 with st.container(border=True):
     st.subheader("Layer 2 · Linear layer")
     st.markdown(f"At epoch {epoch}, w = {vec(s.w)} and b = {num(s.b)}:")
-    st.code(linear_text(s), language="text")
+    st.code(linear_text(s), language="text", wrap_lines=True)
 
 with st.container(border=True):
     st.subheader("Layer 3 · Loss term")
-    st.code(loss_text(s), language="text")
+    st.code(loss_text(s), language="text", wrap_lines=True)
 
-with st.container(border=True):
-    st.subheader("Layer 4 · Backward pass (.backward())")
-    st.markdown(
-        "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
-        "(`backward()` on this sample's share of the loss alone):"
-    )
-    st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
+if gate(share_sign(s), predict=settings.predict, present=present) and gate(
+    share_value(s), predict=settings.predict, present=present
+):
+    with st.container(border=True):
+        st.subheader("Layer 4 · Backward pass (.backward())")
+        st.markdown(
+            "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
+            "(`backward()` on this sample's share of the loss alone):"
+        )
+        st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
 
-with st.container(border=True):
-    st.subheader("Layer 5 · Access the .grad attribute")
-    st.markdown(
-        "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` read from the tensors:"
-    )
-    header, rows = sum_table(s)
-    st.table(pd.DataFrame(rows, columns=header).set_index(""))
-    if s.accumulated:
-        st.warning(
-            "Zeroing is set to *never*, so `.grad` also holds every earlier epoch's gradient: it is the running "
-            "sum, not just this epoch's Σ contributions. That is gradient accumulation."
+    with st.container(border=True):
+        st.subheader("Layer 5 · Access the .grad attribute")
+        st.markdown(
+            "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` "
+            "read from the tensors:"
         )
-    elif s.max_sum_diff == 0:
-        st.success("Σ contributions = .grad exactly.", icon=":material/check_circle:")
-    else:
-        st.success(
-            f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).", icon=":material/check_circle:"
-        )
+        header, rows = sum_table(s)
+        st.table(pd.DataFrame(rows, columns=header).set_index(""))
+        if s.accumulated:
+            st.warning(
+                "Zeroing is set to *never*, so `.grad` also holds every earlier epoch's gradient: it is the running "
+                "sum, not just this epoch's Σ contributions. That is gradient accumulation."
+            )
+        elif s.max_sum_diff == 0:
+            st.success("Σ contributions = .grad exactly.", icon=":material/check_circle:")
+        else:
+            st.success(
+                f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).",
+                icon=":material/check_circle:",
+            )
+
+next_step("Prediction Trace")

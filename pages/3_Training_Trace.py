@@ -8,20 +8,24 @@ from ui.layout import page
 
 settings = page(
     "Training Trace",
-    "Each epoch runs forward → loss → `backward()` → read `.grad` → update → zero. "
-    "The table records what PyTorch produced at every epoch; the observations are written from those numbers.",
+    "The loss, the weights and their `.grad`, epoch by epoch. The table records what PyTorch produced at every "
+    "epoch, and each observation is written from those numbers.",
+    step="Training Trace",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.fmt import num
+from gradlab.lessontext import loop_text
 from gradlab.observe import summary
 from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart
+from ui.guide import next_step
 from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
 from ui.render import number_columns, text_frame, trace_frame
 
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
+st.markdown(loop_text(cfg))
 head = summary(trace)
 
 c1, c2, c3, c4 = st.columns(4)
@@ -47,7 +51,7 @@ with right:
     show_chart(cfg, trace, "grads", big=big)
 
 st.subheader("Epoch by epoch")
-frame, thinned = trace_frame(trace, max_rows=40 if big else 500)
+frame, thinned = trace_frame(trace, max_rows=40 if big else 500, compact=big)
 if thinned:
     st.caption(
         f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "
@@ -75,3 +79,4 @@ def check_panel() -> None:
 
 
 check_panel()
+next_step("Training Trace")

@@ -10,6 +10,7 @@ settings = page(
     "Grad Lab",
     "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session. "
     "Nothing here is animated or pre-computed.",
+    step="Grad Lab",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
@@ -33,11 +34,11 @@ TABS = (
 lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
 if lifecycle.open:
     with lifecycle:
-        lifecycle_panel(cfg)
+        lifecycle_panel(cfg, predict=settings.predict, present=big)
 if stepping.open:
     with stepping:
         divergence_box(trace)
-        stepper_panel(cfg, trace, big)
+        stepper_panel(cfg, trace, big, predict=settings.predict)
 if landscape.open:
     with landscape:
         e_land = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1

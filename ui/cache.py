@@ -67,6 +67,15 @@ def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     return build_quiz(config)
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def get_slope_example(config: RunConfig) -> str | None:
+    """The home page's slope example for this data."""
+    from gradlab.lessontext import slope_example
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    return slope_example(config)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
@@ -84,7 +93,7 @@ def chart_spec(
 
     Altair loads on first use, so a page without charts (the home page) starts without it.
     """
-    from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
+    from gradlab.charts import grads_spec, landscape_spec, loss_spec, loss_upto_spec, params_spec
     from gradlab.landscape import landscape_view
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
@@ -96,6 +105,10 @@ def chart_spec(
         return grads_spec(_trace, big=big)
     if kind == "landscape":
         return landscape_spec(landscape_view(_trace, epoch), big=big)
+    if kind == "loss_upto":  # step-through: only the epochs run so far
+        return loss_upto_spec(_trace, epoch, big=big)
+    if kind == "step":  # step-through: the path so far and the update −lr·.grad itself
+        return landscape_spec(landscape_view(_trace, epoch, true_step=True), big=big)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
 
 

@@ -7,10 +7,14 @@ import streamlit as st
 
 from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
+from gradlab.guess import GRAD_OUTCOMES, Verdict, check_choice, grad_outcome
 from gradlab.lifecycle import ACTIONS, GradLifecycle
+from ui.predict import note, show_verdict
 from ui.render import show_tensors
 
 HISTORY_SHOWN = 12
+LAST = "lab_last"  # the last operation, its outcome and the verdict on the prediction made for it
+GUESS_GEN = "lab_guess_gen"
 
 
 def _same_setup(a: RunConfig, b: RunConfig) -> bool:
@@ -28,36 +32,114 @@ def _lab(cfg: RunConfig) -> GradLifecycle:
     return lab
 
 
-def lifecycle_panel(cfg: RunConfig) -> None:
-    """Buttons that each run one real PyTorch operation, and what .grad looks like after it."""
+def _before(lab: GradLifecycle) -> tuple[float, ...] | None:
+    """w.grad as the next operation will find it (the last event's, or None for fresh tensors)."""
+    return lab.history[-1].w_grad if lab.history else None
+
+
+def _run(lab: GradLifecycle, action: str, guess: str | None) -> None:
+    """Run one operation; classify what it did to w.grad and judge the prediction against it."""
+    before = _before(lab)
+    event = lab.run(action)
+    outcome = grad_outcome(before, event.w_grad, ok=event.ok, error=event.message)
+    verdict = None
+    if guess is not None:
+        v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
+        verdict = Verdict(v.correct, GRAD_OUTCOMES[guess], GRAD_OUTCOMES[outcome.key], outcome.why)
+        count = st.session_state.get("lab_notes", 0) + 1
+        st.session_state["lab_notes"] = count
+        note("Grad Lab", f"lifecycle-{count}", verdict)
+    st.session_state[LAST] = {"lab": lab, "event": event, "outcome": outcome, "verdict": verdict, "revealed": False}
+    st.session_state[GUESS_GEN] = st.session_state.get(GUESS_GEN, 0) + 1  # the next operation gets a new guess
+
+
+def _is_latest(last: dict | None, lab: GradLifecycle) -> bool:
+    """Whether `last` describes this lab's latest operation (a reset clears the history it would be in)."""
+    if last is None or last["lab"] is not lab:
+        return False
+    return lab.history[-1] is last["event"] if lab.history else last["event"].action == "reset"
+
+
+def _reveal() -> None:
+    st.session_state[LAST]["revealed"] = True
+
+
+def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = False) -> None:
+    """Buttons that each run one real PyTorch operation; what .grad became, right under them."""
     lab = _lab(cfg)
     st.markdown(
-        "Click the operations in any order and watch `w.grad` and `b.grad`: **None**, values, doubled values, "
-        "zeros… Try *backward()* twice in a row, or *backward() again* without zeroing."
+        "Each button runs one real PyTorch operation on your own `w` and `b`. Watch `w.grad` and `b.grad`: "
+        "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
+        "backward() without zeroing."
     )
-    actions = list(ACTIONS.items())
-    for row in (actions[:3], actions[3:6], actions[6:]):
-        for col, (action, label) in zip(st.columns(3), row, strict=False):
-            if col.button(label, key=f"lab_btn_{action}", width="stretch"):
-                lab.run(action)
-    last = lab.history[-1] if lab.history else None
-    if last is not None:
-        (st.success if last.ok else st.error)(f"**{ACTIONS[last.action]}** — {last.message}")
-        st.code(last.code, language="python")
-    show_tensors(list(lab.tensors()))
-    if lab.history:
-        rows = lab.history[-HISTORY_SHOWN:]
-        first = len(lab.history) - len(rows) + 1
-        st.markdown("**History**")
-        st.table(
-            pd.DataFrame(
-                {
-                    "#": range(first, first + len(rows)),
-                    "operation": [ACTIONS[e.action] for e in rows],
-                    "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
-                    "loss": [num(e.loss) for e in rows],
-                    "w.grad": [vec(e.w_grad) for e in rows],
-                    "b.grad": [num(e.b_grad) for e in rows],
-                }
-            ).set_index("#")
+    guess = None
+    if predict and not present:
+        guess = st.radio(
+            "Predict first: what will w.grad be after the operation you click next?",
+            options=list(GRAD_OUTCOMES),
+            format_func=GRAD_OUTCOMES.__getitem__,
+            index=None,
+            horizontal=True,
+            key=f"lab_guess_{st.session_state.get(GUESS_GEN, 0)}",
         )
+    waiting = predict and not present and guess is None
+    actions = list(ACTIONS.items())
+    with st.container(key="gl-lab-buttons"):
+        for row in (actions[:4], actions[4:]):
+            for col, (action, label) in zip(st.columns(4), row, strict=False):
+                if col.button(label, key=f"lab_btn_{action}", width="stretch", disabled=waiting):
+                    _run(lab, action, guess)
+    if waiting:
+        st.caption("Pick a prediction to enable the buttons (*Predict first* in the sidebar turns this off).")
+    _result(lab, present)
+    with st.expander("w and b as PyTorch prints them", expanded=not present):
+        show_tensors(list(lab.tensors()), compact=present)
+    _history(lab)
+
+
+def _result(lab: GradLifecycle, present: bool) -> None:
+    """The last operation's result, large, right under the buttons (hidden for a room until *Reveal*)."""
+    last = st.session_state.get(LAST)
+    if not _is_latest(last, lab):
+        w, b = lab.tensors()
+        c1, c2 = st.columns(2)
+        c1.metric("w.grad", vec(w.grad_values) if w.grad is not None else "None")
+        c2.metric("b.grad", num(b.grad_values[0]) if b.grad_values else "None")
+        return
+    event, verdict = last["event"], last["verdict"]
+    with st.container(border=True, key="gl-lab-result"):
+        if present and not last["revealed"]:
+            st.markdown(f":material/groups: **Ask the room:** after *{ACTIONS[event.action]}*, what is `w.grad` now?")
+            st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
+            st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
+            return
+        c1, c2, c3 = st.columns([2, 1, 1])
+        c1.metric("w.grad", vec(event.w_grad))
+        c2.metric("b.grad", num(event.b_grad))
+        c3.metric("loss", num(event.loss))
+        (st.success if event.ok else st.error)(f"**{ACTIONS[event.action]}**: {event.message}")
+        if verdict is not None:
+            show_verdict(verdict)
+        elif present:
+            st.info(f"PyTorch: w.grad is **{GRAD_OUTCOMES[last['outcome'].key]}**. {last['outcome'].why}")
+        st.code(event.code, language="python", wrap_lines=True)
+
+
+def _history(lab: GradLifecycle) -> None:
+    if not lab.history:
+        return
+    rows = lab.history[-HISTORY_SHOWN:][::-1]  # newest first: the latest click is the first row
+    last = len(lab.history)
+    st.markdown("**History** (newest first)")
+    st.table(
+        pd.DataFrame(
+            {
+                "#": range(last, last - len(rows), -1),
+                "operation": [ACTIONS[e.action] for e in rows],
+                "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
+                "loss": [num(e.loss) for e in rows],
+                "w.grad": [vec(e.w_grad) for e in rows],
+                "b.grad": [num(e.b_grad) for e in rows],
+            }
+        ).set_index("#")
+    )

@@ -1,4 +1,8 @@
-"""Grad Lab ②: step-through training, one sub-step or epoch at a time, with play/pause."""
+"""Grad Lab ②: step-through training, one sub-step or epoch at a time, with play/pause.
+
+What has run is revealed as it runs: the loss chart grows epoch by epoch, the landscape shows the update
+−lr·.grad that was taken, and before each epoch the learner predicts whether its loss goes up or down.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,18 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.config import RunConfig
+from gradlab.fmt import num, vec
+from gradlab.landscape import max_stable_lr
+from gradlab.prompts import loss_direction
 from gradlab.stepper import Stepper
+from gradlab.tensors import describe
 from gradlab.trace import Trace
 from ui.cache import show_chart
+from ui.predict import note, show_verdict
 
 STEP_LOG_SHOWN = 12
 PLAY_INTERVAL_S = 0.8
+GUESSES = "lab_step_guesses"  # {epoch: choice} for this stepper
 
 
 def _stepper(cfg: RunConfig) -> Stepper:
@@ -20,6 +30,8 @@ def _stepper(cfg: RunConfig) -> Stepper:
         stepper = Stepper(cfg)
         st.session_state["lab_stepper"] = stepper
         st.session_state["lab_playing"] = False
+        st.session_state[GUESSES] = {}
+        st.session_state["lab_stepper_gen"] = st.session_state.get("lab_stepper_gen", 0) + 1
     return stepper
 
 
@@ -27,24 +39,52 @@ def _toggle_play() -> None:
     st.session_state["lab_playing"] = not st.session_state.get("lab_playing", False)
 
 
-def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
-    """Training one sub-step or one epoch at a time, with play/pause."""
+def _asking(stepper: Stepper, trace: Trace) -> int | None:
+    """The epoch whose loss direction is to be predicted now: at the start of an epoch from the second on."""
+    e = stepper.epoch
+    if stepper.finished or stepper.next_index != 0 or not 2 <= e <= len(trace):
+        return None
+    return e
+
+
+def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = True) -> None:
+    """Training one sub-step or one epoch at a time, with play/pause, revealed as it runs."""
     _stepper(cfg)
     playing = bool(st.session_state.get("lab_playing"))
+    stable = max_stable_lr(cfg)
 
     @st.fragment(run_every=PLAY_INTERVAL_S if playing else None)
     def body() -> None:
         stepper = _stepper(cfg)
+        guesses: dict[int, str] = st.session_state.setdefault(GUESSES, {})
         if st.session_state.get("lab_playing"):
             if stepper.finished:
                 st.session_state["lab_playing"] = False
                 st.rerun(scope="app")  # stops the timer
             stepper.step_epoch()
+        ask = _asking(stepper, trace)
+        waiting = False
+        if ask is not None and predict:
+            prompt = loss_direction(trace, ask, stable)
+            if big:
+                st.markdown(f":material/groups: **Ask the room:** {prompt.question}")
+            else:
+                choice = st.radio(
+                    f"Predict first: {prompt.question}",
+                    options=list(prompt.options or {}),
+                    index=None,
+                    horizontal=True,
+                    key=f"lab_step_guess_{ask}_{st.session_state['lab_stepper_gen']}",
+                )
+                if choice is not None:
+                    guesses[ask] = choice
+                waiting = ask not in guesses
         c1, c2, c3, c4 = st.columns(4)
-        if c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stepper.finished):
-            stepper.advance()
-        if c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stepper.finished):
-            stepper.step_epoch()
+        stop = stepper.finished or waiting
+        # Callbacks run before the next run draws anything, so the prediction asked next is already for the
+        # epoch these buttons lead to.
+        c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stop, on_click=stepper.advance)
+        c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stop, on_click=stepper.step_epoch)
         if c3.button(
             "⏸ Pause" if st.session_state.get("lab_playing") else "▶ Play",
             key="lab_play",
@@ -57,25 +97,62 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
             st.session_state.pop("lab_stepper", None)
             st.session_state["lab_playing"] = False
             st.rerun(scope="app")
-        done = stepper.completed_epochs
-        st.markdown(
-            f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
-            + (" · finished" if stepper.finished else "")
-        )
-        show_chart(cfg, trace, "loss", epoch=max(1, min(len(stepper.losses), len(trace))), big=big)
-        if stepper.log:
-            recent = stepper.log[-STEP_LOG_SHOWN:]
-            st.table(
-                pd.DataFrame(
-                    {
-                        "epoch": [s.epoch for s in recent],
-                        "sub-step": [s.name for s in recent],
-                        "code": [s.code for s in recent],
-                        "result": [s.result for s in recent],
-                    }
+        if waiting:
+            st.caption("Pick *up* or *down* to step on (*Predict first* in the sidebar turns this off; Play skips it).")
+        _now(stepper, cfg)
+        _verdict(stepper, trace, guesses, stable)
+        ran = len(stepper.losses)
+        left, right = st.columns(2)
+        with left:
+            show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
+        with right:
+            if stepper.completed_epochs >= 1 and cfg.n_features == 2:
+                show_chart(cfg, trace, "step", epoch=min(stepper.completed_epochs, len(trace)), big=big)
+                st.caption(
+                    "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that "
+                    "epoch's b."
                 )
-            )
-        else:
-            st.caption("Nothing has run yet: press *Next sub-step* to run the forward pass.")
+            else:
+                st.caption("After the first epoch's update, the loss landscape shows the step −lr·.grad here.")
+        _log(stepper)
 
     body()
+
+
+def _now(stepper: Stepper, cfg: RunConfig) -> None:
+    """Where training stands, large: epoch, last loss, and the live .grad."""
+    w, b = describe("w", stepper.w), describe("b", stepper.b)
+    c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
+    c1.metric("epoch", f"{min(stepper.epoch, cfg.epochs)} of {cfg.epochs}")
+    c2.metric("last loss", num(stepper.losses[-1]) if stepper.losses else "—")
+    c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
+    c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
+    if stepper.finished:
+        st.caption(f"Finished: {stepper.completed_epochs} epoch(s) ran.")
+
+
+def _verdict(stepper: Stepper, trace: Trace, guesses: dict[int, str], stable: float) -> None:
+    """Once an epoch's loss is computed, the prediction made for it beside what happened."""
+    e = len(stepper.losses)
+    if e in guesses and 2 <= e <= len(trace):
+        verdict = loss_direction(trace, e, stable).judge(guesses[e])
+        note("Grad Lab", f"step-{st.session_state.get('lab_stepper_gen')}-{e}", verdict)
+        show_verdict(verdict)
+
+
+def _log(stepper: Stepper) -> None:
+    if not stepper.log:
+        st.caption("Nothing has run yet: press *Next sub-step* to run the forward pass.")
+        return
+    recent = stepper.log[-STEP_LOG_SHOWN:][::-1]  # newest first
+    st.markdown("**Sub-steps** (newest first)")
+    st.table(
+        pd.DataFrame(
+            {
+                "epoch": [s.epoch for s in recent],
+                "sub-step": [s.name for s in recent],
+                "code": [f"`{s.code}`" for s in recent],  # a code span: "# …" must not become a heading
+                "result": [s.result for s in recent],
+            }
+        )
+    )

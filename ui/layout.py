@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.guide import visit
 from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
 
@@ -18,10 +19,16 @@ _BASE_CSS = "<style>" + (_HERE / "base.css").read_text(encoding="utf-8") + "</st
 _FAVICON = str(_HERE / "favicon.png")
 
 
-def page(title: str, intro: str) -> Settings:
-    """Set up a page the same way everywhere and return the sidebar's settings."""
+def page(title: str, intro: str, *, step: str) -> Settings:
+    """Set up a page the same way everywhere and return the sidebar's settings.
+
+    `step` is the page's label on the guided path (`ui.guide.PATH`); the visit counts towards progress.
+    """
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=_FAVICON, layout="wide")
     settings = sidebar()
+    if settings.present:  # a projector shows the lesson, not the settings (still one click away)
+        st.set_page_config(initial_sidebar_state="collapsed")
+    visit(step)
     freeze_loaded_libraries()
     st.markdown(_BASE_CSS + (_PRESENT_CSS if settings.present else ""), unsafe_allow_html=True)
     st.title(title)

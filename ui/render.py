@@ -7,8 +7,10 @@ import html
 import pandas as pd
 import streamlit as st
 
+from gradlab.card import CardRow
 from gradlab.fmt import num
 from gradlab.graph import AutogradGraph
+from gradlab.stages import Stage
 from gradlab.tensors import TensorInfo
 from gradlab.trace import Trace, downsample
 from gradlab.verify import GradCheck
@@ -16,36 +18,43 @@ from gradlab.verify import GradCheck
 TABLE_ROWS = 500
 
 
-def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo]) -> pd.DataFrame:
-    """Autograd facts of tensors, one row each, as text for st.table."""
-    return pd.DataFrame(
-        {
-            "tensor": [t.name for t in infos],
-            "shape": [t.shape_text for t in infos],
-            "dtype / device": [f"{t.dtype} / {t.device}" for t in infos],
-            "requires_grad": [str(t.requires_grad) for t in infos],
-            "is_leaf": [str(t.is_leaf) for t in infos],
-            "grad_fn": [t.grad_fn or "None" for t in infos],
-            ".grad": [t.grad if t.grad is not None else "None" for t in infos],
-        }
-    ).set_index("tensor")
+def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: bool = False) -> pd.DataFrame:
+    """Autograd facts of tensors, one row each, as text for st.table; `compact` (a projector) keeps the essentials."""
+    columns: dict[str, list[str]] = {
+        "tensor": [t.name for t in infos],
+        "shape": [t.shape_text for t in infos],
+        "dtype / device": [f"{t.dtype} / {t.device}" for t in infos],
+        "requires_grad": [str(t.requires_grad) for t in infos],
+        "is_leaf": [str(t.is_leaf) for t in infos],
+        "grad_fn": [t.grad_fn or "None" for t in infos],
+        ".grad": [t.grad if t.grad is not None else "None" for t in infos],
+    }
+    if compact:
+        del columns["dtype / device"], columns["requires_grad"]
+    return pd.DataFrame(columns).set_index("tensor")
 
 
-def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo]) -> None:
+def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: bool = False) -> None:
     """Each tensor as PyTorch prints it, then the table of its autograd facts."""
     for t in infos:
         st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
         if t.note:
             st.caption(t.note)
-    st.table(tensor_table(infos))
+    st.table(tensor_table(infos, compact=compact))
 
 
-def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS) -> tuple[pd.DataFrame, bool]:
-    """The trace table, thinned to at most `max_rows` rows (first, last, turning points kept)."""
+def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, compact: bool = False) -> tuple[pd.DataFrame, bool]:
+    """The trace table, thinned to at most `max_rows` rows (first, last, turning points kept).
+
+    The observation, a sentence, comes last so the numbers stay side by side; `compact` (a projector) keeps the
+    loss and the gradients, which the charts above do not show digit by digit.
+    """
     df = trace.to_dataframe()
     idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=min(50, max_rows // 2))
-    first = ["epoch", "loss", "observation"]  # the sentence next to the number it describes
-    df = df[first + [c for c in df.columns if c not in first]]
+    cols = [c for c in df.columns if c != "observation"]
+    if compact:
+        cols = ["epoch", "loss", *[c for c in cols if c.endswith(".grad")]]
+    df = df[[*cols, "observation"]]
     return df.iloc[idx].reset_index(drop=True), len(idx) < len(df)
 
 
@@ -84,3 +93,30 @@ def show_graph(graph: AutogradGraph) -> None:
     """The backward graph as a picture, with the same graph in words for screen readers (visually hidden)."""
     st.graphviz_chart(graph.dot)
     st.markdown(f'<p class="gl-sr-only">{html.escape(graph.as_text())}</p>', unsafe_allow_html=True)
+
+
+def stage_box(stage: Stage, *, compact: bool = False) -> None:
+    """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts."""
+    with st.container(border=True):
+        st.subheader(f"{stage.number}. {stage.title}")
+        left, right = st.columns([1, 1])
+        with left:
+            st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")
+            st.code(stage.code, language="python", wrap_lines=True)
+        with right:
+            for t in stage.tensors:
+                st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
+                if t.note:
+                    st.caption(t.note)
+        st.table(tensor_table(stage.tensors, compact=compact))
+
+
+def card_table(rows: list[CardRow]) -> pd.DataFrame:
+    """What the card prints beside what PyTorch computes."""
+    return pd.DataFrame(
+        {
+            "quantity": [r.quantity for r in rows],
+            "the card prints": [r.card for r in rows],
+            "PyTorch computes": [r.pytorch for r in rows],
+        }
+    ).set_index("quantity")

@@ -11,19 +11,13 @@ import streamlit as st
 from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, device_note
 from gradlab.links import DEFAULTS, lr_options, parse_query, sanitize, to_query
 from gradlab.userdata import Dataset
+from ui.guide import PATH
 
 KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: also the URL names
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
-# (file, label, icon, blurb): the app's own navigation, so the home page reads "Home".
-PAGES = (
-    ("streamlit_app.py", "Home", ":material/home:", "what .grad is"),
-    ("pages/1_Data_Flow.py", "Data Flow", ":material/account_tree:", "five stages, real tensors"),
-    ("pages/2_Prediction_Trace.py", "Prediction Trace", ":material/search:", "one sample, five layers"),
-    ("pages/3_Training_Trace.py", "Training Trace", ":material/trending_down:", "epoch by epoch"),
-    ("pages/4_Grad_Lab.py", "Grad Lab", ":material/science:", "click through .grad"),
-    ("pages/5_Quiz.py", "Quiz", ":material/quiz:", "check yourself"),
-)
+# (file, label, icon, blurb): the app's own navigation in the order of the lesson, so the home page reads "Home".
+PAGES = tuple((step.path, step.label, step.icon, step.blurb) for step in PATH)
 
 
 @dataclass(frozen=True)
@@ -34,6 +28,7 @@ class Settings:
     present: bool
     device_note: str | None
     own_data: bool
+    predict: bool = True  # ask for a prediction before each .grad result is revealed
 
 
 def _first_run_from_url() -> None:
@@ -94,6 +89,15 @@ def reset_settings() -> None:
         ss[_canon(key)] = value
     ss["gl_notes"] = []
     reset_data(ss)
+
+
+def set_settings(values: dict[str, object]) -> None:
+    """Change some settings from a button callback, as if the learner had moved their widgets."""
+    ss = st.session_state
+    for key, value in values.items():
+        ss[_canon(key)] = value
+        ss[key] = value
+    ss["gl_notes"] = []
 
 
 def sidebar() -> Settings:

@@ -1,0 +1,115 @@
+"""A learner's predictions, checked against the real autograd numbers they predict.
+
+Every check takes the value PyTorch produced and returns a verdict with a one-line why; the tolerances are
+constants here so the page can tell the learner what counts as right.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+# A numeric guess counts as right within this share of the true value, or within VALUE_ABS_TOL of it.
+VALUE_REL_TOL = 0.10
+VALUE_ABS_TOL = 0.05
+
+# What `.grad` can be after one operation, as the learner chooses it.
+GRAD_OUTCOMES: dict[str, str] = {
+    "None": "None",
+    "filled": "this loss's gradient (newly created)",
+    "added": "the old .grad plus this loss's gradient",
+    "unchanged": "unchanged",
+    "zeros": "all zeros",
+    "error": "an error is raised",
+}
+SIGNS = ("negative", "zero", "positive")
+DIRECTIONS = ("down", "up")
+GRAD_BEFORE_BACKWARD = {"None": "None", "zeros": "a tensor of zeros", "values": "a tensor of gradient values"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A prediction beside PyTorch's answer."""
+
+    correct: bool
+    guess: str
+    actual: str
+    why: str
+
+
+def tolerance_text() -> str:
+    """How close a numeric guess must be, in words."""
+    return f"within {VALUE_REL_TOL:.0%} of the true value, or within ±{VALUE_ABS_TOL:g}"
+
+
+def value_ok(guess: float, actual: float) -> bool:
+    """Whether a numeric guess is close enough to the true value."""
+    if not (math.isfinite(guess) and math.isfinite(actual)):
+        return False
+    return abs(guess - actual) <= max(VALUE_REL_TOL * abs(actual), VALUE_ABS_TOL)
+
+
+def check_value(guess: float, actual: float, shown: str, why: str) -> Verdict:
+    """A number guessed within the stated tolerance."""
+    return Verdict(value_ok(guess, actual), f"{guess:g}", shown, why)
+
+
+def sign_of(x: float) -> str:
+    """ "negative", "zero" or "positive"."""
+    return "zero" if x == 0 else ("negative" if x < 0 else "positive")
+
+
+def check_sign(guess: str, actual: float, shown: str, why: str) -> Verdict:
+    """A sign guessed for a real value."""
+    if guess not in SIGNS:
+        raise ValueError(f"guess: {guess!r} is not one of {SIGNS}")
+    return Verdict(guess == sign_of(actual), guess, f"{sign_of(actual)} ({shown})", why)
+
+
+def check_choice(guess: str, actual: str, why: str, *, also_right: Sequence[str] = ()) -> Verdict:
+    """A choice among named outcomes; `also_right` lists other choices that are equally true."""
+    return Verdict(guess == actual or guess in also_right, guess, actual, why)
+
+
+def direction(before: float, after: float) -> str:
+    """ "up" when the loss rose (or became non-finite), otherwise "down"."""
+    if not math.isfinite(after):
+        return "up"
+    return "up" if after > before else "down"
+
+
+@dataclass(frozen=True)
+class GradOutcome:
+    """What one operation did to `.grad`: the outcome key, other keys equally true, and why."""
+
+    key: str
+    also: tuple[str, ...]
+    why: str
+
+
+def grad_outcome(
+    before: Sequence[float] | None, after: Sequence[float] | None, *, ok: bool, error: str = ""
+) -> GradOutcome:
+    """Classify what an operation did to `.grad`, from its values before and after (and whether it raised)."""
+    if not ok:
+        return GradOutcome("error", (), error or "PyTorch refused the operation.")
+    if after is None:
+        return GradOutcome("None", (), ".grad is None: no gradient tensor exists until backward() reaches this leaf.")
+    if before is None:
+        return GradOutcome("filled", (), "The first backward() that reaches a leaf creates its .grad.")
+    if tuple(after) == tuple(before):
+        return GradOutcome("unchanged", (), "Only backward(), zeroing or set_to_none change .grad; this did not.")
+    if all(v == 0 for v in after):
+        return GradOutcome("zeros", (), "zero_() keeps the .grad tensor and fills it with zeros.")
+    if all(v == 0 for v in before):
+        return GradOutcome(
+            "added", ("filled",), "backward() added this loss's gradient to zeros, so .grad equals that gradient."
+        )
+    doubled = all(a == 2 * b for a, b in zip(after, before, strict=True))
+    return GradOutcome(
+        "added",
+        (),
+        "backward() adds into an existing .grad: gradients accumulate."
+        + (" The weights had not moved, so the sum is exactly double." if doubled else ""),
+    )

@@ -1,0 +1,40 @@
+"""Sentences of the lesson that describe a configuration, written from that configuration."""
+
+from __future__ import annotations
+
+from gradlab.config import RunConfig
+from gradlab.links import format_lr
+
+
+def loop_text(config: RunConfig) -> str:
+    """What one epoch does with these settings, as a Markdown line."""
+    update = "`opt.step()` (torch.optim.SGD)" if config.update == "sgd" else "`w -= lr * w.grad` under `no_grad`"
+    zero = {
+        "zero": "zero `.grad` with `grad.zero_()`",
+        "none": "set `.grad` to None (`set_to_none`)",
+        "never": "**no zeroing**: the next `backward()` adds to `.grad`",
+    }[config.zeroing]
+    return (
+        f"Each epoch: forward → loss → `backward()` → read `.grad` → update {update} at lr = "
+        f"{format_lr(config.lr)} → {zero}."
+    )
+
+
+def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
+    """`.grad` as a local slope: the real loss change for w1 + step beside the estimate w1.grad·step."""
+    from gradlab.fmt import num
+    from gradlab.model import loss_at
+    from gradlab.stages import run_stages
+
+    run = run_stages(config)
+    start = loss_at(config, config.w0, config.b0)
+    moved = (config.w0[0] + step, *config.w0[1:])
+    after = loss_at(config, moved, config.b0)
+    real, estimate = after - start, run.w_grad[0] * step
+    if real == estimate:
+        return None  # a flat direction: nothing to show
+    return (
+        f"**A slope, not a step:** moving w1 from {num(config.w0[0])} to {num(moved[0])} changes the loss from "
+        f"{num(start)} to {num(after)}, by {num(real)}, while w1.grad × {num(step)} = {num(estimate)}. "
+        "`.grad` is the slope at the current point, and the loss curves away from its tangent."
+    )

@@ -1,0 +1,102 @@
+"""A learner's quiz answers: first attempts scored, retries allowed, answers kept per version of a question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from gradlab.quiz import Question
+
+Status = Literal["unanswered", "answered", "stale"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the learner picked first, what is picked now, and whether a teacher revealed the answer."""
+
+    first: str
+    first_correct: bool
+    current: str
+    revealed: bool = False
+
+
+@dataclass(frozen=True)
+class Score:
+    """First-try and current scores over a set of questions."""
+
+    first_right: int
+    now_right: int
+    answered: int
+    total: int
+    stale: int
+
+    @property
+    def text(self) -> str:
+        return f"first try {self.first_right}/{self.total} · now {self.now_right}/{self.total}"
+
+
+Book = MutableMapping[str, Attempt]
+
+
+def slot(q: Question) -> str:
+    """Where an answer to this version of the question is kept (a live question's version follows the settings)."""
+    return f"{q.qid}\x1e{q.key}"
+
+
+def record(book: Book, q: Question, choice: str) -> Attempt:
+    """Record a pick. The first pick for this version of the question is the one that scores."""
+    if choice not in q.options:
+        raise ValueError(f"choice: {choice!r} is not an option of question {q.qid!r}")
+    old = book.get(slot(q))
+    new = Attempt(choice, choice == q.right, choice) if old is None else replace(old, current=choice)
+    book[slot(q)] = new
+    return new
+
+
+def reveal(book: Book, q: Question) -> None:
+    """A teacher revealed this question's answer (presentation mode)."""
+    old = book.get(slot(q))
+    if old is not None:
+        book[slot(q)] = replace(old, revealed=True)
+    else:
+        book[slot(q)] = Attempt("", False, "", revealed=True)
+
+
+def attempt(book: Book, q: Question) -> Attempt | None:
+    """The answer recorded for this version of the question, if any (a reveal without a vote is not an answer)."""
+    got = book.get(slot(q))
+    return got if got is not None and got.current else None
+
+
+def is_revealed(book: Book, q: Question) -> bool:
+    got = book.get(slot(q))
+    return got is not None and got.revealed
+
+
+def status(book: Book, q: Question) -> Status:
+    """Answered for these settings, answered only for other settings ("stale"), or not at all."""
+    if attempt(book, q) is not None:
+        return "answered"
+    prefix = f"{q.qid}\x1e"
+    if any(k.startswith(prefix) and v.current for k, v in book.items()):
+        return "stale"
+    return "unanswered"
+
+
+def score(book: Book, questions: Iterable[Question], *, revealed_only: bool = False) -> Score:
+    """First-try and current scores; with `revealed_only`, only revealed questions count as right."""
+    qs = list(questions)
+    first = now = answered = stale = 0
+    for q in qs:
+        a = attempt(book, q)
+        state = status(book, q)
+        stale += state == "stale"
+        if a is None:
+            continue
+        answered += 1
+        if revealed_only and not a.revealed:
+            continue
+        first += a.first_correct
+        now += a.current == q.right
+    return Score(first, now, answered, len(qs), stale)

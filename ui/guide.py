@@ -1,0 +1,95 @@
+"""The guided path: page order, a *Next* link and one concrete experiment at the end of every page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+VISITED = "gl_visited"  # the page titles seen this session
+# The one sentence that introduces the card, wherever a page first mentions it (a visitor may never have seen it).
+CARD_INTRO = "a learning card: a one-page summary of `.grad` whose printed numbers were written by hand"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One page on the path: where it is, what to try before moving on, and the settings that try needs."""
+
+    path: str
+    label: str
+    icon: str
+    blurb: str
+    experiment: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+# In the order of the idea: one pass, one sample, many epochs, hands on, check yourself.
+PATH: tuple[Step, ...] = (
+    Step("streamlit_app.py", "Home", ":material/home:", "what .grad is", "Start with the data flow."),
+    Step(
+        "pages/1_Data_Flow.py",
+        "Data Flow",
+        ":material/account_tree:",
+        "one pass, five stages",
+        "Set the learning rate to 0.05 in the sidebar and come back: nothing on this page changes. One forward "
+        "and backward pass does not use the learning rate; only the update does.",
+        {"lr": 0.05},
+    ),
+    Step(
+        "pages/2_Prediction_Trace.py",
+        "Prediction Trace",
+        ":material/search:",
+        "one sample's share of .grad",
+        "Pick row 4: its share of w1.grad is the largest. Larger features and larger errors pull harder.",
+    ),
+    Step(
+        "pages/3_Training_Trace.py",
+        "Training Trace",
+        ":material/trending_down:",
+        "many epochs",
+        "Set zeroing to *never*: .grad becomes a running sum and the loss swings instead of falling steadily.",
+        {"zeroing": "never"},
+    ),
+    Step(
+        "pages/4_Grad_Lab.py",
+        "Grad Lab",
+        ":material/science:",
+        "click through .grad",
+        "In ① click forward + loss, backward(), then forward + backward() again: .grad doubles. Then zero it.",
+    ),
+    Step("pages/5_Quiz.py", "Quiz", ":material/quiz:", "check yourself", "Back to the start to see your progress."),
+)
+
+
+def visit(label: str) -> None:
+    """Remember that this page was opened in this session."""
+    seen: set[str] = st.session_state.setdefault(VISITED, set())
+    seen.add(label)
+
+
+def visited() -> set[str]:
+    return set(st.session_state.get(VISITED, set()))
+
+
+def step_for(label: str) -> int:
+    return next(i for i, s in enumerate(PATH) if s.label == label)
+
+
+def _apply(values: dict[str, object]) -> None:
+    from ui.sidebar import set_settings
+
+    set_settings(values)
+
+
+def next_step(label: str) -> None:
+    """The end of a page: one experiment to try here, and the link to the next page on the path."""
+    i = step_for(label)
+    here, following = PATH[i], PATH[(i + 1) % len(PATH)]
+    with st.container(border=True, key="gl-next"):
+        st.markdown(f":material/science: **Try this:** {here.experiment}")
+        if here.settings:
+            shown = ", ".join(f"{k} = {v}" for k, v in here.settings.items())
+            st.button(f"Set {shown}", key=f"gl_try_{i}", on_click=_apply, args=(here.settings,))
+        st.page_link(
+            following.path, label=f"Next: {following.label} — {following.blurb}", icon=":material/arrow_forward:"
+        )

@@ -1,0 +1,116 @@
+"""Predict, then reveal: a learner commits to an answer before PyTorch's is shown; a room votes before *Reveal*.
+
+A prediction is kept per question *and* per answer (its `signature`): change the settings so that the answer
+changes, and the question is asked again. Verdicts come from `gradlab.guess`, from the same autograd numbers
+the page reveals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import streamlit as st
+
+from gradlab.guess import Verdict, tolerance_text
+from gradlab.prompts import Prompt
+from ui.keys import stable_key
+
+RECORDS = "gl_predictions"  # {key: Entry}
+GENERATION = "gl_predict_gen"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One committed prediction (or a room's reveal, which has no verdict)."""
+
+    page: str
+    verdict: Verdict | None
+
+
+def records() -> dict[str, Entry]:
+    """This session's predictions."""
+    return st.session_state.setdefault(RECORDS, {})
+
+
+def _key(p: Prompt) -> str:
+    return stable_key("pred", p.pid, p.signature)
+
+
+def _commit(p: Prompt, widget: str) -> None:
+    guess = st.session_state.get(widget)
+    if guess is None or guess == "":
+        return
+    text = f"{guess:g}" if isinstance(guess, float) else str(guess)
+    records()[_key(p)] = Entry(p.page, p.judge(text))
+
+
+def _reveal(p: Prompt) -> None:
+    records()[_key(p)] = Entry(p.page, None)
+
+
+def show_verdict(v: Verdict, options: Mapping[str, str] | None = None) -> None:
+    """The learner's prediction beside PyTorch's answer, and why."""
+    label = (options or {}).get(v.guess, v.guess)
+    actual = (options or {}).get(v.actual, v.actual)
+    text = f"**You predicted:** {label} · **PyTorch:** {actual}. {v.why}"
+    if v.correct:
+        st.success(text, icon=":material/check_circle:")
+    else:
+        st.warning(text, icon=":material/lightbulb:")
+
+
+def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
+    """Ask `p` unless already answered; True when what it predicts may be shown."""
+    if not predict:
+        return True
+    entry = records().get(_key(p))
+    with st.container(border=True, key=f"gl-predict-{p.pid}"):
+        if entry is not None:
+            if entry.verdict is None:
+                st.success(f"**{p.question}** PyTorch: **{p.answer}**. {p.why}", icon=":material/campaign:")
+            else:
+                show_verdict(entry.verdict, p.options)
+            return True
+        if present:
+            st.markdown(f":material/groups: **Ask the room:** {p.question}")
+            if p.options:
+                st.markdown(" · ".join(f"**{label}**" for label in p.options.values()))
+            st.button("Reveal", key=f"reveal_{_key(p)}", on_click=_reveal, args=(p,), type="primary")
+            return False
+        st.markdown(f":material/psychology: **Predict first:** {p.question}")
+        widget = f"w_{_key(p)}_{st.session_state.get(GENERATION, 0)}"
+        if p.options:
+            guess = st.radio(
+                p.question,
+                options=list(p.options),
+                format_func=p.options.__getitem__,
+                index=None,
+                horizontal=True,
+                key=widget,
+                label_visibility="collapsed",
+            )
+        else:
+            guess = st.number_input("Your prediction", value=None, step=None, format="%g", key=widget)
+            st.caption(f"Counts as right {tolerance_text()}.")
+        st.button(
+            "Lock in my prediction",
+            key=f"lock_{widget}",
+            on_click=_commit,
+            args=(p, widget),
+            disabled=guess is None,
+            type="primary",
+        )
+        st.caption("PyTorch's answer appears once you commit. *Predict first* in the sidebar turns these off.")
+    return False
+
+
+def tally() -> tuple[int, int]:
+    """(right, made) over this session's committed predictions."""
+    verdicts = [e.verdict for e in records().values() if e.verdict is not None]
+    return sum(v.correct for v in verdicts), len(verdicts)
+
+
+def note(page: str, key: str, verdict: Verdict) -> None:
+    """Count a verdict made outside `gate` (the lab's buttons, step-through) towards this session's progress."""
+    records()[stable_key("note", page, key)] = Entry(page, verdict)

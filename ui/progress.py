@@ -1,0 +1,31 @@
+"""This session's progress, for the home page: pages visited, predictions made and right, quiz first try."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gradlab import quizbook
+from gradlab.config import RunConfig
+from ui.cache import get_quiz
+from ui.guide import PATH, visited
+from ui.predict import tally
+from ui.quiz_panel import book
+
+
+def progress_panel(config: RunConfig) -> None:
+    """Where this learner is on the path, with a link to every page."""
+    seen = visited()
+    steps = PATH[1:]
+    right, made = tally()
+    score = quizbook.score(book(), get_quiz(config))
+    with st.container(border=True, key="gl-progress"):
+        st.subheader("Your progress")
+        c1, c2, c3 = st.columns(3)
+        c1.metric("pages visited", f"{sum(s.label in seen for s in steps)} / {len(steps)}")
+        c2.metric("predictions right", f"{right} / {made}")
+        c3.metric("quiz, first try", f"{score.first_right} / {score.total}", help=score.text)
+        cols = st.columns(len(steps))
+        for col, s in zip(cols, steps, strict=True):
+            with col:
+                st.page_link(s.path, label=s.label, icon=":material/check_circle:" if s.label in seen else s.icon)
+                st.caption(s.blurb)
