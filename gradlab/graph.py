@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-from gradlab.config import RunConfig, resolve_device
+from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
-from gradlab.model import make_data, make_params
+from gradlab.live import live
 from gradlab.trace import Trace
 
 
@@ -128,10 +128,8 @@ def build_graph(
 
 def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float | None = None) -> AutogradGraph:
     """Forward + backward at (w0, b0) (the config's start by default) and the resulting graph."""
-    device = resolve_device(config.device)[0]
-    cfg = config.with_(w0=config.w0 if w0 is None else w0, b0=config.b0 if b0 is None else b0)
-    X, y = make_data(cfg, device)
-    w, b = make_params(cfg, device)
+    run = live(config.with_(w0=config.w0 if w0 is None else w0, b0=config.b0 if b0 is None else b0))
+    X, y, w, b = run.X, run.y, run.w, run.b
     # The same computation as forward() + mse(), one named intermediate per graph node.
     xw = X @ w
     y_hat = xw + b
@@ -147,7 +145,5 @@ def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float 
 
 def graph_at(trace: Trace, epoch: int) -> AutogradGraph:
     """The graph of epoch `epoch`'s loss (1-based), built at the weights that epoch started from."""
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
-    i = epoch - 1
+    i = trace.index(epoch)
     return graph_for(trace.config, tuple(float(v) for v in trace.w[i]), float(trace.b[i]))

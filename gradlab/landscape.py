@@ -70,9 +70,7 @@ class LandscapeView:
 def landscape_view(trace: Trace, epoch: int, steps: int = 41) -> LandscapeView:
     """The loss slice at the epoch's b, framing the path and the slice's minimum."""
     cfg = trace.config
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
-    i = epoch - 1
+    i = trace.index(epoch)
     b = float(trace.b[i])
     pts = [trace.w[: i + 1, :2]]
     X = torch.tensor(cfg.X, dtype=torch.float64)

@@ -108,7 +108,5 @@ def gradient_check(config: RunConfig, w: tuple[float, ...], b: float) -> GradChe
 
 def check_epoch(trace: Trace, epoch: int) -> GradCheck:
     """The gradient check at the weights a trace used in `epoch` (1-based)."""
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; the run has epochs 1 to {len(trace)}")
-    i = epoch - 1
+    i = trace.index(epoch)
     return gradient_check(trace.config, tuple(trace.w[i].tolist()), float(trace.b[i]))

@@ -86,7 +86,7 @@ def test_check_epoch_uses_that_epochs_weights(epoch):
 
 
 def test_check_epoch_out_of_range():
-    with pytest.raises(ValueError, match="epoch: 6 is out of range; the run has epochs 1 to 5"):
+    with pytest.raises(ValueError, match="epoch: 6 is out of range; this run has epochs 1 to 5"):
         check_epoch(train(RunConfig()), 6)
 
 

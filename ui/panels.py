@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from gradlab.diverge import explain
 from gradlab.export import to_csv, to_markdown, to_script
 from gradlab.trace import Trace
 from gradlab.verify import check_epoch
@@ -15,9 +16,9 @@ from ui.render import grad_check_frame
 
 def divergence_box(trace: Trace) -> None:
     """Say plainly that the run diverged, where, and what to change."""
-    if trace.divergence is None:
+    d = explain(trace)
+    if d is None:
         return
-    d = trace.divergence
     st.error(
         f"**Training diverged at epoch {d.epoch}.** {d.reason[0].upper() + d.reason[1:]}. "
         f"The run was stopped there, and the table and charts end at epoch {len(trace)}.\n\n{d.advice}",

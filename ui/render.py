@@ -9,6 +9,7 @@ import streamlit as st
 
 from gradlab.fmt import num
 from gradlab.graph import AutogradGraph
+from gradlab.table import epoch_table
 from gradlab.tensors import TensorInfo
 from gradlab.trace import Trace, downsample
 from gradlab.verify import GradCheck
@@ -42,7 +43,7 @@ def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo]) -> None:
 
 def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS) -> tuple[pd.DataFrame, bool]:
     """The trace table, thinned to at most `max_rows` rows (first, last, turning points kept)."""
-    df = trace.to_dataframe()
+    df = epoch_table(trace)
     idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=min(50, max_rows // 2))
     first = ["epoch", "loss", "observation"]  # the sentence next to the number it describes
     df = df[first + [c for c in df.columns if c not in first]]
