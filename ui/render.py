@@ -76,7 +76,7 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
             "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, 9) for r in check.rows],
             "finite differences (float64)": [num(r.finite_diff, 9) for r in check.rows],
             "|analytic − autograd|": [f"{r.analytic_diff:.2e}" for r in check.rows],
-            "|finite diff − autograd|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
+            "|finite diff − analytic|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
         }
     ).set_index("parameter")
 
