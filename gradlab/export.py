@@ -10,7 +10,9 @@ from string import Template
 import numpy as np
 
 from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig
+from gradlab.diverge import explain
 from gradlab.model import fmt_list
+from gradlab.table import epoch_table
 from gradlab.trace import CONVERGED_LOSS, Trace
 from gradlab.train import EXPLODE_FACTOR
 
@@ -215,7 +217,7 @@ def parse_script_end(text: str) -> dict:
 
 def to_csv(trace: Trace) -> bytes:
     """The trace's DataFrame as UTF-8 CSV; a non-finite number would be written as an empty cell."""
-    df = trace.to_dataframe()
+    df = epoch_table(trace)
     numeric = df.select_dtypes("number").columns
     df[numeric] = df[numeric].where(np.isfinite(df[numeric].to_numpy(dtype=float)))
     return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
@@ -272,18 +274,19 @@ def to_markdown(trace: Trace) -> str:
     )
 
     reached = trace.epochs_to(CONVERGED_LOSS)
+    divergence = explain(trace)
     out += [
         "\n## Headline\n",
         f"- Start loss: {_num(trace.start_loss)}",
         f"- End loss: {_num(trace.end_loss)} (epoch {e})",
         f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached or f'not reached in {e} epochs'}",
-        f"- Divergence: {trace.divergence.message if trace.divergence else 'none'}",
+        f"- Divergence: {divergence.message if divergence else 'none'}",
         "\n## Epochs\n",
     ]
     shown = table_rows(e)
     if len(shown) < e:
         out.append(f"Showing {len(shown)} of {e} epochs, evenly spaced; first and last always included.\n")
-    df = trace.to_dataframe()
+    df = epoch_table(trace)
     out += _table([str(col) for col in df.columns], df.iloc[shown].itertuples(index=False))
 
     out.append("\n## Final parameters\n")

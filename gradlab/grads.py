@@ -1,4 +1,4 @@
-"""`.grad` as named operations: read, zero_(), set_to_none, update under no_grad."""
+"""`.grad` as named operations: read, zero_(), set_to_none, and the update (manual under no_grad, or SGD)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,14 @@ def zero_grads(params: Sequence[torch.Tensor], mode: ZeroMode, opt: torch.optim.
         zero_(params)
     else:
         set_to_none(params)
+
+
+def update(params: Sequence[torch.Tensor], lr: float, opt: torch.optim.Optimizer | None = None) -> None:
+    """The update step: `opt.step()` when there is an optimizer, else the manual `p -= lr * p.grad`."""
+    if opt is not None:
+        opt.step()
+    else:
+        step_manual(params, lr)
 
 
 def step_manual(params: Iterable[torch.Tensor], lr: float) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from torch.autograd.graph import Node
 
-from gradlab.config import RunConfig, resolve_device
+from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
-from gradlab.model import make_data, make_params
+from gradlab.live import live
 from gradlab.trace import Trace
 
 
@@ -68,6 +69,34 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
+def _name(fn: Node) -> str:
+    """The node's public name without its C++ namespace: "torch::autograd::AccumulateGrad" → "AccumulateGrad"."""
+    return fn.name().rsplit("::", 1)[-1]
+
+
+def walk(root: Node) -> tuple[list[Node], list[tuple[Node, Node]]]:
+    """Every backward node reachable from `root` in visit order, and the edges between them.
+
+    Nodes are keyed by the node objects themselves, and the returned list holds them: PyTorch hands out one
+    Python wrapper per live node, so keeping each wrapper alive keeps it unique (an id() would be reused).
+    """
+    order: list[Node] = []
+    seen: set[Node] = set()
+    edges: list[tuple[Node, Node]] = []
+    stack = [root]
+    while stack:
+        fn = stack.pop()
+        if fn in seen:
+            continue
+        seen.add(fn)
+        order.append(fn)
+        for nxt, _ in fn.next_functions:
+            if nxt is not None:
+                edges.append((fn, nxt))
+                stack.append(nxt)
+    return order, list(dict.fromkeys(edges))
+
+
 def build_graph(
     loss: torch.Tensor, leaves: dict[str, torch.Tensor], outputs: dict[str, torch.Tensor] | None = None
 ) -> AutogradGraph:
@@ -77,40 +106,30 @@ def build_graph(
     """
     if loss.grad_fn is None:
         raise ValueError("loss: has no grad_fn; it must come from tensors that require grad")
-    leaf_names = {id(t): n for n, t in leaves.items()}
-    made_by = {id(t.grad_fn): (n, t) for n, t in (outputs or {}).items() if t.grad_fn is not None}
-    made_by.setdefault(id(loss.grad_fn), ("loss", loss))
-    ids: dict[int, str] = {}
+    made_by = {t.grad_fn: (n, t) for n, t in (outputs or {}).items() if t.grad_fn is not None}
+    made_by.setdefault(loss.grad_fn, ("loss", loss))
+    order, fn_edges = walk(loss.grad_fn)
+    ids = {fn: f"n{i}" for i, fn in enumerate(order)}
     nodes: dict[str, GraphNode] = {}
     edges: list[tuple[str, str]] = []
-
-    def node_id(fn: object) -> str:
-        return ids.setdefault(id(fn), f"n{len(ids)}")
-
-    stack = [loss.grad_fn]
-    while stack:
-        fn = stack.pop()
-        nid = node_id(fn)
-        if nid in nodes:
-            continue
+    for fn in order:
+        nid = ids[fn]
         leaf = getattr(fn, "variable", None)
         if leaf is not None:  # AccumulateGrad: writes into leaf.grad
-            name = leaf_names.get(id(leaf), "leaf")
-            nodes[nid] = GraphNode(nid, f"AccumulateGrad\n→ {name}.grad", "accumulate")
+            name = next((n for n, t in leaves.items() if t is leaf), "leaf")
+            nodes[nid] = GraphNode(nid, f"{_name(fn)}\n→ {name}.grad", "accumulate")
             lid = f"leaf_{name}"
             nodes[lid] = GraphNode(lid, f"{name} (leaf)\ndata {_values(leaf)}\ngrad {_values(leaf.grad)}", "leaf")
             edges.append((nid, lid))
         else:
-            label = type(fn).__name__
-            if id(fn) in made_by:
-                name, t = made_by[id(fn)]
+            label = _name(fn)
+            if fn in made_by:
+                name, t = made_by[fn]
                 grad = "1 (d loss/d loss)" if t is loss else _values(t.grad if t.retains_grad else None)
                 label += f"\n{name} = {_values(t)}\ngrad {grad}"
             nodes[nid] = GraphNode(nid, label, "grad_fn")
-        for nxt, _ in fn.next_functions:
-            if nxt is not None:
-                edges.append((nid, node_id(nxt)))
-                stack.append(nxt)
+    edges += [(ids[a], ids[b]) for a, b in fn_edges]
+    edges = list(dict.fromkeys(edges))
     style = {
         "grad_fn": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
         "accumulate": 'shape=box, style="filled", fillcolor="#fff4d6"',
@@ -121,17 +140,15 @@ def build_graph(
         '  rankdir=TB; node [fontname="Helvetica", fontsize=14]; edge [color="#555555"];',
     ]
     lines += [f'  {n.node_id} [label="{_escape(n.label)}", {style[n.kind]}];' for n in nodes.values()]
-    lines += [f"  {a} -> {b};" for a, b in dict.fromkeys(edges)]
+    lines += [f"  {a} -> {b};" for a, b in edges]
     lines.append("}")
-    return AutogradGraph(tuple(nodes.values()), tuple(dict.fromkeys(edges)), "\n".join(lines))
+    return AutogradGraph(tuple(nodes.values()), tuple(edges), "\n".join(lines))
 
 
 def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float | None = None) -> AutogradGraph:
     """Forward + backward at (w0, b0) (the config's start by default) and the resulting graph."""
-    device = resolve_device(config.device)[0]
-    cfg = config.with_(w0=config.w0 if w0 is None else w0, b0=config.b0 if b0 is None else b0)
-    X, y = make_data(cfg, device)
-    w, b = make_params(cfg, device)
+    run = live(config.with_(w0=config.w0 if w0 is None else w0, b0=config.b0 if b0 is None else b0))
+    X, y, w, b = run.X, run.y, run.w, run.b
     # The same computation as forward() + mse(), one named intermediate per graph node.
     xw = X @ w
     y_hat = xw + b
@@ -147,7 +164,5 @@ def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float 
 
 def graph_at(trace: Trace, epoch: int) -> AutogradGraph:
     """The graph of epoch `epoch`'s loss (1-based), built at the weights that epoch started from."""
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
-    i = epoch - 1
+    i = trace.index(epoch)
     return graph_for(trace.config, tuple(float(v) for v in trace.w[i]), float(trace.b[i]))

@@ -83,9 +83,7 @@ def landscape_view(trace: Trace, epoch: int, steps: int = 41, *, true_step: bool
     −lr·.grad, from the epoch's (w1, w2) to where the update moved them.
     """
     cfg = trace.config
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
-    i = epoch - 1
+    i = trace.index(epoch)
     b = float(trace.b[i])
     pts = [trace.w[: i + 1, :2]]
     g = trace.w_grad[i, :2]

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradlab.config import RunConfig, resolve_device
-from gradlab.grads import set_to_none, step_manual, zero_
-from gradlab.model import forward, make_data, make_params, mse
+from gradlab.config import RunConfig
+from gradlab.grads import set_to_none, update, zero_
+from gradlab.live import live
+from gradlab.model import forward, mse
 from gradlab.tensors import TensorInfo, describe
 
 ACTIONS: dict[str, str] = {
@@ -63,10 +64,9 @@ class GradLifecycle:
         self._fresh()
 
     def _fresh(self) -> None:
-        self.device, self.device_note = resolve_device(self.config.device)
-        self.X, self.y = make_data(self.config, self.device)
-        self.w, self.b = make_params(self.config, self.device)
-        self.opt = torch.optim.SGD([self.w, self.b], lr=self.config.lr) if self.config.update == "sgd" else None
+        run = live(self.config)
+        self.device, self.device_note = run.device, run.device_note
+        self.X, self.y, self.w, self.b, self.opt = run.X, run.y, run.w, run.b, run.opt
         self.loss: torch.Tensor | None = None
         self.moved = False  # the weights changed since the last forward pass
 
@@ -130,10 +130,7 @@ class GradLifecycle:
     def _step(self) -> tuple[bool, str]:
         if self.w.grad is None or self.b.grad is None:
             return False, "w.grad is None: call backward() first (in plain PyTorch `w -= lr * None` raises TypeError)."
-        if self.opt is not None:
-            self.opt.step()
-        else:
-            step_manual((self.w, self.b), self.config.lr)
+        update((self.w, self.b), self.config.lr, self.opt)
         self.loss = None  # the weights moved: the old loss no longer describes them
         self.moved = True
         return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"

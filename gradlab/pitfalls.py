@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradlab.config import RunConfig, resolve_device
-from gradlab.model import DTYPE, fmt_list, forward, make_data, make_params, mse
+from gradlab.config import RunConfig
+from gradlab.live import live
+from gradlab.model import DTYPE, fmt_list, forward, mse
 
 LOSS = "loss = ((X @ w + b - y) ** 2).mean()\nloss.backward()\n"
 YHAT_LOSS = "loss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
@@ -60,8 +61,8 @@ def _capture() -> Iterator[_Captured]:
 
 def _setup(config: RunConfig) -> _Tensors:
     """Device, X (N, F), y (N,) and fresh leaf parameters w (F,), b (0-d)."""
-    device = resolve_device(config.device)[0]
-    return (device, *make_data(config, device), *make_params(config, device))
+    run = live(config)  # the pitfalls update by hand; an optimizer, if configured, goes unused
+    return run.device, run.X, run.y, run.w, run.b
 
 
 def _leaf(name: str, t: torch.Tensor) -> str:

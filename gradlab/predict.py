@@ -50,11 +50,10 @@ class SampleTrace:
 def trace_sample(trace: Trace, epoch: int, row: int) -> SampleTrace:
     """Rebuild epoch `epoch` (1-based) at the trace's weights and follow sample `row` (0-based)."""
     cfg = trace.config
-    if not 1 <= epoch <= len(trace):
-        raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(trace)}")
+    i = trace.index(epoch)
     if not 0 <= row < cfg.n_samples:
         raise ValueError(f"row: {row} is out of range; the data has rows 0 to {cfg.n_samples - 1}")
-    i, n = epoch - 1, cfg.n_samples
+    n = cfg.n_samples
     X = torch.tensor(cfg.X, dtype=DTYPE)
     y = torch.tensor(cfg.y, dtype=DTYPE)
     w = torch.tensor(trace.w[i], dtype=DTYPE, requires_grad=True)

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from gradlab.config import RunConfig, resolve_device
+from gradlab.config import RunConfig
 from gradlab.fmt import vec
-from gradlab.grads import step_manual, zero_grads
-from gradlab.model import forward, make_data, make_params, mse
+from gradlab.grads import update, zero_grads
+from gradlab.live import live
+from gradlab.model import forward, mse
 
 LOG_LIMIT = 120
 
@@ -43,10 +44,9 @@ class Stepper:
     losses: list[float] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.device, self.device_note = resolve_device(self.config.device)
-        self.X, self.y = make_data(self.config, self.device)
-        self.w, self.b = make_params(self.config, self.device)
-        self.opt = torch.optim.SGD([self.w, self.b], lr=self.config.lr) if self.config.update == "sgd" else None
+        run = live(self.config)
+        self.device, self.device_note = run.device, run.device_note
+        self.X, self.y, self.w, self.b, self.opt = run.X, run.y, run.w, run.b, run.opt
         self.next_index = 0  # which sub-step runs next
         self.epoch = 1  # the epoch the next sub-step belongs to
         self._y_hat: torch.Tensor | None = None
@@ -116,10 +116,7 @@ class Stepper:
         return f"w.grad = {_vec(self.w.grad)}, b.grad = {self.b.grad.item():.6g}"
 
     def _update(self) -> str:
-        if self.opt is not None:
-            self.opt.step()
-        else:
-            step_manual((self.w, self.b), self.config.lr)
+        update((self.w, self.b), self.config.lr, self.opt)
         return f"w = {_vec(self.w)}, b = {self.b.detach().item():.6g}"
 
     def _zero(self) -> str:

@@ -1,32 +1,24 @@
-"""The training trace: per-epoch records as arrays, a DataFrame view, and downsampling."""
+"""The training trace: per-epoch records as arrays, the facts of an early stop, and downsampling."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from gradlab.config import RunConfig
 
-if TYPE_CHECKING:  # pandas is imported only when a table is asked for (it costs ~0.4 s at cold start)
-    import pandas as pd
-
 CONVERGED_LOSS = 0.01
 
 
 @dataclass(frozen=True)
-class Divergence:
-    """Where and why a run was stopped, and what to change."""
+class Stop:
+    """The facts of an early stop; `gradlab.diverge` turns them into words."""
 
-    epoch: int
-    reason: str
-    advice: str
-    suggested_lr: float
-
-    @property
-    def message(self) -> str:
-        return f"Training diverged at epoch {self.epoch}: {self.reason}. {self.advice}"
+    epoch: int  # 1-based: the epoch whose recorded numbers stopped the run
+    nonfinite: tuple[str, ...]  # recorded quantities that were inf/NaN there ("loss", "w", "w.grad", ...)
+    loss: float  # that epoch's loss (inf or NaN when it overflowed)
+    start_loss: float  # epoch 1's loss
 
 
 @dataclass(frozen=True, eq=False)
@@ -44,8 +36,8 @@ class Trace:
     b_grad: np.ndarray  # (E,)
     grad_norm: np.ndarray  # (E,) ‖(w.grad, b.grad)‖₂
     predictions: np.ndarray  # (E, N) float32, exactly as computed
-    divergence: Divergence | None
-    final_w: tuple[float, ...] | None  # after the last update; None if the run diverged
+    stop: Stop | None  # None when every epoch ran
+    final_w: tuple[float, ...] | None  # after the last update; None if the run was stopped
     final_b: float | None
 
     @classmethod
@@ -56,7 +48,7 @@ class Trace:
         rows: np.ndarray,
         device: str,
         device_note: str | None,
-        divergence: Divergence | None,
+        stop: Stop | None,
         final_w: tuple[float, ...] | None,
         final_b: float | None,
     ) -> Trace:
@@ -77,7 +69,7 @@ class Trace:
             b_grad=b_grad,
             grad_norm=norm,
             predictions=rows[:, 3 + 2 * f :].astype(np.float32),  # (E, N) can be large: keep float32
-            divergence=divergence,
+            stop=stop,
             final_w=final_w,
             final_b=final_b,
         )
@@ -87,7 +79,13 @@ class Trace:
 
     @property
     def diverged(self) -> bool:
-        return self.divergence is not None
+        return self.stop is not None
+
+    def index(self, epoch: int) -> int:
+        """The 0-based row of a 1-based epoch; a ValueError names the range this run has."""
+        if not 1 <= epoch <= len(self):
+            raise ValueError(f"epoch: {epoch} is out of range; this run has epochs 1 to {len(self)}")
+        return epoch - 1
 
     @property
     def start_loss(self) -> float:
@@ -101,25 +99,6 @@ class Trace:
         """First epoch whose loss is below the threshold, or None."""
         hit = np.nonzero(self.loss < threshold)[0]
         return int(hit[0]) + 1 if len(hit) else None
-
-    def to_dataframe(self, observations: bool = True) -> pd.DataFrame:
-        """One row per epoch: epoch, loss, w, b, .grad, gradient norm (and observation)."""
-        import pandas as pd
-
-        f = self.config.n_features
-        data: dict[str, np.ndarray | list[str]] = {"epoch": self.epoch, "loss": self.loss}
-        for j in range(f):
-            data[f"w{j + 1}"] = self.w[:, j]
-        data["b"] = self.b
-        for j in range(f):
-            data[f"w{j + 1}.grad"] = self.w_grad[:, j]
-        data["b.grad"] = self.b_grad
-        data["grad_norm"] = self.grad_norm
-        if observations:
-            from gradlab.observe import observations as _obs
-
-            data["observation"] = _obs(self)
-        return pd.DataFrame(data)
 
 
 def downsample(n: int, series: list[np.ndarray], max_points: int = 2000, head: int = 100) -> np.ndarray:

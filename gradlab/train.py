@@ -7,12 +7,11 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from gradlab.config import RunConfig, resolve_device
-from gradlab.grads import step_manual, zero_grads
-from gradlab.landscape import max_stable_lr
-from gradlab.links import LR_SLIDER_MIN
-from gradlab.model import DTYPE, forward, make_data, make_params, mse
-from gradlab.trace import Divergence, Trace
+from gradlab.config import RunConfig
+from gradlab.grads import update, zero_grads
+from gradlab.live import live
+from gradlab.model import DTYPE, forward, mse
+from gradlab.trace import Stop, Trace
 
 EpochCallback = Callable[[int, int], None]
 
@@ -26,13 +25,11 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
     Each epoch: forward → loss → backward() → record (loss, w, b, .grad, ŷ) → update → zero.
     The recorded w and b are the values the epoch's forward pass used.
     """
-    device, note = resolve_device(config.device)
-    X, y = make_data(config, device)
-    w, b = make_params(config, device)
+    run = live(config)
+    X, y, w, b, opt = run.X, run.y, run.w, run.b, run.opt
     n, f, total = config.n_samples, config.n_features, config.epochs
     # Row layout: loss | w (F) | b | w.grad (F) | b.grad | y_hat (N)
-    buf = torch.empty((total, 3 + 2 * f + n), dtype=DTYPE, device=device)
-    opt = torch.optim.SGD([w, b], lr=config.lr) if config.update == "sgd" else None
+    buf = torch.empty((total, 3 + 2 * f + n), dtype=DTYPE, device=run.device)
 
     done, checked, bad = 0, 0, None
     start_loss = 0.0
@@ -42,10 +39,7 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
         loss.backward()
         with torch.no_grad():
             torch.cat((loss.view(1), w, b.view(1), w.grad, b.grad.view(1), y_hat), out=buf[epoch])  # type: ignore[arg-type]
-        if opt is not None:
-            opt.step()
-        else:
-            step_manual((w, b), config.lr)
+        update((w, b), config.lr, opt)
         zero_grads((w, b), config.zeroing, opt)
         done = epoch + 1
         if on_epoch is not None:
@@ -59,19 +53,19 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
                 break
 
     rows = buf[:done].detach().cpu().double().numpy()
-    divergence = None
+    stop = None
     if bad is not None:
-        divergence = _explain(config, rows, bad, start_loss)
-        keep = bad + 1 if np.isfinite(rows[bad]).all() else bad
-        rows = rows[:keep]
+        names = nonfinite_names(rows[bad], f)
+        stop = Stop(epoch=bad + 1, nonfinite=names, loss=float(rows[bad, 0]), start_loss=start_loss)
+        rows = rows[: bad if stop.nonfinite else bad + 1]  # a non-finite epoch never reaches the trace
     return Trace.from_rows(
         config=config,
         rows=rows,
-        device=str(device),
-        device_note=note,
-        divergence=divergence,
-        final_w=None if divergence else tuple(w.detach().cpu().tolist()),
-        final_b=None if divergence else float(b.detach().cpu().item()),
+        device=str(run.device),
+        device_note=run.device_note,
+        stop=stop,
+        final_w=None if stop else tuple(w.detach().cpu().tolist()),
+        final_b=None if stop else float(b.detach().cpu().item()),
     )
 
 
@@ -85,33 +79,9 @@ def _first_bad(buf: torch.Tensor, lo: int, hi: int, start_loss: float) -> int | 
     return lo + int(bad.nonzero()[0, 0].item())
 
 
-def _explain(config: RunConfig, rows: np.ndarray, bad: int, start_loss: float) -> Divergence:
-    loss = rows[bad, 0]
-    epoch = bad + 1
-    if not np.isfinite(rows[bad]).all():
-        what = "loss" if not np.isfinite(loss) else "the gradients or weights"
-        reason = f"{what} became inf/NaN (overflowed float32)"
-    else:
-        reason = f"loss {loss:.3g} is over {EXPLODE_FACTOR:.0e} times the starting loss {start_loss:.4g}"
-    limit = max_stable_lr(config)
-    suggested = _round_down(min(limit * 0.9, config.lr / 2))
-    advice = (
-        f"Lower the learning rate: plain gradient descent on this data is stable only below "
-        f"lr ≈ {limit:.3g}. Try lr = {suggested:g}."
-    )
-    if limit < LR_SLIDER_MIN:  # no rate on the slider would do
-        advice = (
-            f"This data is so large that gradient descent is stable only below lr ≈ {limit:.3g}. "
-            "Rescale the features and targets (e.g. divide them by 1000) rather than shrinking lr."
-        )
-    if config.zeroing == "never":
-        advice += " Also zero the gradients each step: accumulated gradients act like a growing step."
-    return Divergence(epoch=epoch, reason=reason, advice=advice, suggested_lr=suggested)
-
-
-def _round_down(x: float) -> float:
-    """Round down to one significant digit (0.046 → 0.04), never to zero."""
-    if x <= 0:
-        return 0.001
-    exp = np.floor(np.log10(x))
-    return float(np.floor(x / 10**exp) * 10**exp)
+def nonfinite_names(row: np.ndarray, n_features: int) -> tuple[str, ...]:
+    """Which recorded quantities of one row (loss | w | b | w.grad | b.grad | ŷ) are inf or NaN."""
+    f = n_features
+    parts = {"loss": row[:1], "w": row[1 : 1 + f], "b": row[1 + f : 2 + f], "w.grad": row[2 + f : 2 + 2 * f]}
+    parts |= {"b.grad": row[2 + 2 * f : 3 + 2 * f], "y_hat": row[3 + 2 * f :]}
+    return tuple(name for name, values in parts.items() if not np.isfinite(values).all())

@@ -11,9 +11,11 @@ import torch
 from torch.testing import assert_close
 
 from gradlab.config import CUDA_UNAVAILABLE, RunConfig, resolve_device
+from gradlab.diverge import explain
 from gradlab.grads import set_to_none, snapshot, step_manual, zero_, zero_grads
 from gradlab.model import forward, make_data, make_params, mse
 from gradlab.stages import run_stages
+from gradlab.table import epoch_table
 from gradlab.train import EXPLODE_FACTOR, train
 
 CARD = RunConfig()
@@ -30,7 +32,7 @@ def test_card_forward_backward_numbers():
 def test_card_five_epoch_losses_at_lr_001():
     trace = train(CARD)
     assert [round(v, 2) for v in trace.loss] == [47.25, 15.00, 4.76, 1.51, 0.48]
-    assert trace.divergence is None
+    assert trace.stop is None
     assert len(trace) == 5
 
 
@@ -143,7 +145,7 @@ def test_trace_records_every_field_and_is_deterministic():
 
 
 def test_trace_dataframe_columns():
-    df = train(CARD).to_dataframe()
+    df = epoch_table(train(CARD))
     assert list(df.columns) == [
         "epoch", "loss", "w1", "w2", "b", "w1.grad", "w2.grad", "b.grad", "grad_norm", "observation",
     ]  # fmt: skip
@@ -159,7 +161,7 @@ def test_on_epoch_callback_sees_every_epoch():
 
 def test_lr_005_diverges_and_the_trace_says_where_and_why():
     trace = train(CARD.with_(lr=0.05, epochs=300))
-    d = trace.divergence
+    d = explain(trace)
     assert d is not None
     assert d.epoch == 43  # first epoch whose loss passes 1e6 × the starting loss 47.25
     assert trace.loss[d.epoch - 2] <= 47.25 * EXPLODE_FACTOR < trace.loss[d.epoch - 1]
@@ -172,14 +174,14 @@ def test_lr_005_diverges_and_the_trace_says_where_and_why():
 def test_overflow_to_inf_is_flagged_and_never_reaches_the_trace():
     cfg = RunConfig(lr=10.0, epochs=500, X=((1e6, 1e6),), y=(0.0,), w0=(1.0, 0.0))
     trace = train(cfg)
-    assert trace.divergence is not None
+    assert trace.stop is not None
     for field in ("loss", "w", "b", "w_grad", "b_grad", "grad_norm", "predictions"):
         assert np.isfinite(getattr(trace, field)).all(), field
 
 
 def test_stable_learning_rate_converges_without_a_flag():
     trace = train(CARD.with_(lr=0.04, epochs=2000))
-    assert trace.divergence is None and trace.end_loss < 1e-3
+    assert trace.stop is None and trace.end_loss < 1e-3
     assert trace.epochs_to(0.01) is not None
 
 
@@ -261,3 +263,40 @@ def test_importing_gradlab_does_not_import_streamlit():
     code += "print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_gradlab_modules_import_each_other_without_cycles():
+    import ast
+    from pathlib import Path
+
+    pkg = Path(__file__).resolve().parents[1] / "gradlab"
+    deps: dict[str, set[str]] = {}
+    for path in pkg.glob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        found |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        deps[path.stem] = {m.split(".")[1] for m in found if m.startswith("gradlab.")}
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(d == goal or (d not in seen and reaches(d, goal, seen | {d})) for d in deps.get(start, ()))
+
+    assert [m for m in deps if reaches(m, m, set())] == []
+    assert "links" not in deps["train"]  # the engine knows nothing of URL parameters
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"),
+    [
+        pytest.param(0.3, 0.3, id="0.3"),
+        pytest.param(0.6, 0.6, id="0.6"),
+        pytest.param(0.7, 0.7, id="0.7"),
+        pytest.param(0.046, 0.04, id="0.046"),
+        pytest.param(0.0999, 0.09, id="just-below-a-power"),
+        pytest.param(12.5, 10.0, id="above-one"),
+        pytest.param(0.0, 0.001, id="never-zero"),
+    ],
+)
+def test_suggested_rates_round_down_on_decimal_digits(x, expected):
+    from gradlab.diverge import round_down
+
+    assert round_down(x) == expected  # exact: 0.3 stays the float 0.3, not 0.2 or 0.30000000000000004

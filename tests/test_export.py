@@ -17,7 +17,9 @@ import pytest
 import torch
 
 from gradlab.config import RunConfig
+from gradlab.diverge import explain
 from gradlab.export import parse_script_end, parse_script_output, to_csv, to_markdown, to_script
+from gradlab.table import epoch_table
 from gradlab.trace import Trace
 from gradlab.train import train
 
@@ -91,11 +93,11 @@ def test_script_reproduces_train(config: RunConfig, tmp_path: Path) -> None:
     # Epoch count and where it stopped: the script prints every epoch it ran, the stopping one included;
     # the trace keeps the stopping epoch only when all its numbers are finite.
     assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1))
-    if trace.divergence is None:
+    if trace.stop is None:
         assert len(rows) == len(trace) == config.epochs
         assert end["diverged_at"] is None
     else:
-        assert end["diverged_at"] == trace.divergence.epoch == len(rows)
+        assert end["diverged_at"] == trace.stop.epoch == len(rows)
         last = rows[-1]
         finite = np.isfinite([last["loss"], last["b"], last["b_grad"], *last["w"], *last["w_grad"]]).all()
         assert len(trace) == (len(rows) if finite else len(rows) - 1)
@@ -206,7 +208,7 @@ TRACE_CASES = [
 @pytest.mark.parametrize("config", TRACE_CASES)
 def test_csv_round_trips_through_pandas(config: RunConfig) -> None:
     trace = train(config)
-    want = trace.to_dataframe()
+    want = epoch_table(trace)
     data = to_csv(trace)
     data.decode("utf-8")  # valid UTF-8: observations hold non-ASCII signs
     got = pd.read_csv(io.BytesIO(data))
@@ -227,7 +229,7 @@ def doctored(trace: Trace) -> Trace:
         rows=rows,
         device=trace.device,
         device_note=None,
-        divergence=None,
+        stop=None,
         final_w=trace.final_w,
         final_b=trace.final_b,
     )
@@ -260,8 +262,8 @@ def test_markdown_has_headline_and_finite_numbers(config: RunConfig) -> None:
     assert f"Epochs to loss < 0.01: {reached or f'not reached in {len(trace)} epochs'}" in md
     for key in ("lr", "epochs", "device", "zeroing", "update"):
         assert f"| {key} |" in md
-    if trace.divergence:
-        assert trace.divergence.message in md
+    if trace.stop:
+        assert explain(trace).message in md
         assert "no final parameters" in md
     else:
         assert "- Divergence: none" in md
@@ -273,7 +275,7 @@ def test_markdown_has_headline_and_finite_numbers(config: RunConfig) -> None:
     assert ("Showing 50 of" in md) == (len(trace) > 50)
     for row in epochs:
         assert np.isfinite([float(c) for c in row[:-1]]).all(), row
-    if trace.divergence is None or "inf" not in trace.divergence.reason:
+    if trace.stop is None or not trace.stop.nonfinite:
         assert not re.search("nan|inf", md, flags=re.IGNORECASE)
 
 

@@ -61,10 +61,10 @@ def test_traces_are_finite_up_to_the_flagged_divergence(data, lr, epochs, zeroin
     trace = train(config)
     for field in ("loss", "w", "b", "w_grad", "b_grad", "grad_norm", "predictions"):
         assert np.isfinite(getattr(trace, field)).all(), field
-    if trace.divergence is None:
+    if trace.stop is None:
         assert len(trace) == epochs
     else:
-        assert len(trace) in (trace.divergence.epoch - 1, trace.divergence.epoch) and len(trace) >= 1
+        assert len(trace) in (trace.stop.epoch - 1, trace.stop.epoch) and len(trace) >= 1
 
 
 url_values = st.one_of(

@@ -122,6 +122,8 @@ def test_landscape_graph_check_and_pitfalls_render():
     at = lab_tab(at, "⑤ Gradient check")
     check = next(t.value for t in at.table if "finite differences (float64)" in t.value.columns)
     assert list(check["autograd .grad (float32)"]) == ["-37.5", "-50.5", "-13"]
+    assert list(check.index) == ["w1", "w2", "b"] and "|finite diff − analytic|" in check.columns
+    assert any("equals the analytic gradient exactly" in c.value for c in at.caption)  # epoch 1 is exact
     at = lab_tab(at, "⑥ Pitfalls")
     titles = [e.label for e in at.expander]
     assert len(titles) >= 7 and any("no_grad" in t or "in-place" in t.lower() for t in titles)

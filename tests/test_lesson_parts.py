@@ -344,11 +344,11 @@ def test_stepper_log_stays_bounded_on_long_runs():
 
 def test_stopped_observation_sits_on_the_flagged_epoch_only():
     overflow = train(RunConfig(lr=10.0, X=((1e6, 1e6),), y=(0.0,), w0=(1.0, 0.0)))
-    assert overflow.divergence.epoch == 2 and len(overflow) == 1  # epoch 2 overflowed and was dropped
+    assert overflow.stop.epoch == 2 and len(overflow) == 1  # epoch 2 overflowed and was dropped
     assert not observations(overflow)[0].startswith("stopped")
     exploded = train(CARD.with_(lr=0.05, epochs=300))
     obs = observations(exploded)
-    assert len(exploded) == exploded.divergence.epoch and obs[-1].startswith("stopped: loss")
+    assert len(exploded) == exploded.stop.epoch and obs[-1].startswith("stopped: loss")
     assert not any(o.startswith("stopped") for o in obs[:-1])
 
 

@@ -6,18 +6,19 @@ from functools import partial
 
 import streamlit as st
 
+from gradlab.diverge import explain
 from gradlab.export import to_csv, to_markdown, to_script
 from gradlab.trace import Trace
-from gradlab.verify import check_epoch
+from gradlab.verify import check_epoch, explain_check
 from ui.cache import show_chart
 from ui.render import grad_check_frame
 
 
 def divergence_box(trace: Trace) -> None:
     """Say plainly that the run diverged, where, and what to change."""
-    if trace.divergence is None:
+    d = explain(trace)
+    if d is None:
         return
-    d = trace.divergence
     st.error(
         f"**Training diverged at epoch {d.epoch}.** {d.reason[0].upper() + d.reason[1:]}. "
         f"The run was stopped there, and the table and charts end at epoch {len(trace)}.\n\n{d.advice}",
@@ -29,17 +30,12 @@ def grad_check_panel(trace: Trace, epoch: int) -> None:
     """Autograd vs analytic vs finite differences at one epoch's weights."""
     check = check_epoch(trace, epoch)
     st.markdown(
-        f"At epoch {epoch}'s weights (on **{check.device}**): autograd's `.grad`, the hand-derived "
-        "gradient 2/N·Xᵀ(ŷ−y) and 2/N·Σ(ŷ−y), and central finite differences in float64."
+        f"At epoch {epoch}'s weights (on **{check.device}**): autograd's `.grad` in float32, the hand-derived "
+        "gradient 2/N·Xᵀ(ŷ−y) and 2/N·Σ(ŷ−y), and central finite differences; the last two in float64, on the "
+        "same float32 values of X, y, w and b that autograd uses."
     )
     st.table(grad_check_frame(check))
-    if check.agrees:
-        why = "what remains is float32 rounding in autograd's forward pass"
-        if check.largest_gradient < 1e-3:
-            why += " — near the minimum the gradient is so small that this rounding is a visible share of it"
-        st.caption(f"Largest difference: {check.max_abs_diff:.2e}. The three agree; {why}.")
-    else:
-        st.warning(f"Largest difference: {check.max_abs_diff:.2e}: larger than float32 rounding explains.")
+    (st.caption if check.agrees else st.warning)("\n\n".join(explain_check(check)))
     if trace.config.zeroing == "never" and epoch > 1:
         st.info(
             "Zeroing is set to *never*: the Training Trace's `.grad` column is the running sum of every epoch's "

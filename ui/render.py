@@ -11,6 +11,7 @@ from gradlab.card import CardRow
 from gradlab.fmt import num
 from gradlab.graph import AutogradGraph
 from gradlab.stages import Stage
+from gradlab.table import epoch_table
 from gradlab.tensors import TensorInfo
 from gradlab.trace import Trace, downsample
 from gradlab.verify import GradCheck
@@ -49,7 +50,7 @@ def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, compact: bool = Fal
     The observation, a sentence, comes last so the numbers stay side by side; `compact` (a projector) keeps the
     loss and the gradients, which the charts above do not show digit by digit.
     """
-    df = trace.to_dataframe()
+    df = epoch_table(trace)
     idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=min(50, max_rows // 2))
     cols = [c for c in df.columns if c != "observation"]
     if compact:
@@ -84,7 +85,7 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
             "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, 9) for r in check.rows],
             "finite differences (float64)": [num(r.finite_diff, 9) for r in check.rows],
             "|analytic − autograd|": [f"{r.analytic_diff:.2e}" for r in check.rows],
-            "|finite diff − autograd|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
+            "|finite diff − analytic|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
         }
     ).set_index("parameter")
 
