@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only NAME[,NAME]]`: every figure beside its baseline from the same run.
+"""`python -m bench [NAME ...] [--quick] [--only NAME[,NAME]]`: every figure beside its baseline from the same run.
 
 Timings are printed, never asserted. The table goes to stdout; a full run also writes it to bench/latest.md.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.common import Row, loadavg, log
 
 Measure = Callable[[dict[str, float], bool], list[Row]]
-ORDER = ("train", "apptest", "roundtrip", "coldstart", "memory", "largest", "load")
+ORDER = ("train", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity")
 NEEDS = {"largest": ("train", "coldstart")}  # largest is reported as ratios to these
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
@@ -26,6 +26,7 @@ def _measures() -> dict[str, Measure]:
     # Imported here so that `--help` and a bad --only answer without loading torch or Playwright.
     from bench.apptest_bench import apptest
     from bench.browser_bench import coldstart, largest, memory, roundtrip
+    from bench.capacity_bench import capacity
     from bench.load_bench import load
     from bench.train_bench import train_measure
 
@@ -37,6 +38,7 @@ def _measures() -> dict[str, Measure]:
         "memory": memory,
         "largest": largest,
         "load": load,
+        "capacity": capacity,
     }
 
 
@@ -75,8 +77,10 @@ def _environment() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats: a smoke run, not for reporting")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="the same as --only NAME,NAME")
     parser.add_argument("--only", metavar="NAME[,NAME]", help=f"run a subset of: {', '.join(ORDER)}")
     args = parser.parse_args(argv)
+    args.only = ",".join(filter(None, [args.only, *args.names])) or None
     names = _selected(args.only)
     measures = _measures()
 

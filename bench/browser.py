@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from bench.common import CHROMIUM, CHROMIUM_ARGS, SETTLED, SKELETON
+from bench.common import SETTLED, SKELETON
+from harness import launch
 
 SETTLE_TIMEOUT_MS = 90_000
 
@@ -102,7 +103,7 @@ class RoundTrip:
 async def chromium() -> AsyncIterator[Browser]:
     """The system Chromium (never a downloaded one), closed on exit."""
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await launch(pw.chromium)
         try:
             yield browser
         finally:

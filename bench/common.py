@@ -1,33 +1,21 @@
-"""Shared pieces: result rows, statistics, a local Streamlit server, the bare baseline app, RSS and Chromium."""
+"""Shared pieces: result rows, statistics, the bare baseline apps, and servers started through `harness`."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from harness import Server
 
 REPO = Path(__file__).resolve().parent.parent
 GRADLAB_SCRIPT = "streamlit_app.py"
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through a proxy
 SETTLED = "[data-testid=stApp][data-test-script-state=notRunning]"
 SKELETON = "[data-testid=stSkeleton]"
 
@@ -109,12 +97,6 @@ def ratio(a: float, b: float, target: float | None = None) -> str:
     return f"{r:.2f}×{mark}"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def bare_app_dir(source: str = BARE_APP) -> Iterator[Path]:
     """A temporary directory (outside the repository) holding a bare one-slider app."""
@@ -123,64 +105,10 @@ def bare_app_dir(source: str = BARE_APP) -> Iterator[Path]:
         yield Path(d)
 
 
-class Server:
-    """`python -m streamlit run` on 127.0.0.1 at a free port, in its own process group."""
-
-    def __init__(self, script: Path, cwd: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - lives as long as the server; closed in stop()
-        cmd = [
-            sys.executable, "-m", "streamlit", "run", str(script),
-            "--server.headless=true", f"--server.port={self.port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
-        )
-
-    def wait_healthy(self, timeout: float = 60.0) -> None:
-        """Poll /_stcore/health until it answers "ok" (bounded by `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.output()}")
-            with contextlib.suppress(OSError), _DIRECT.open(f"{self.url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-            time.sleep(0.02)
-        raise TimeoutError(f"streamlit not healthy after {timeout:.0f} s:\n{self.output()}")
-
-    def rss_mb(self) -> float:
-        """Resident memory of the server and any children, in MB (from /proc/<pid>/status VmRSS)."""
-        return sum(_vmrss_kb(pid) for pid in _tree(self.proc.pid)) / 1024
-
-    def cpu_s(self) -> float:
-        """CPU seconds (user + system) the server and any children have used so far."""
-        return sum(_cpu_ticks(pid) for pid in _tree(self.proc.pid)) / os.sysconf("SC_CLK_TCK")
-
-    def output(self) -> str:
-        self._log.seek(0)
-        return self._log.read().decode(errors="replace")[-4000:]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self._log.close()
-
-
 @contextlib.contextmanager
-def server(script: Path, cwd: Path) -> Iterator[Server]:
-    s = Server(script, cwd)
+def server(script: Path, cwd: Path, **options: Any) -> Iterator[Server]:
+    """A healthy server (see harness.Server for the options); its log goes to stderr if anything fails."""
+    s = Server(script, cwd, **options)
     try:
         s.wait_healthy()
         yield s
@@ -192,14 +120,14 @@ def server(script: Path, cwd: Path) -> Iterator[Server]:
 
 
 @contextlib.contextmanager
-def gradlab_server() -> Iterator[Server]:
-    with server(REPO / GRADLAB_SCRIPT, REPO) as s:
+def gradlab_server(**options: Any) -> Iterator[Server]:
+    with server(REPO / GRADLAB_SCRIPT, REPO, **options) as s:
         yield s
 
 
 @contextlib.contextmanager
-def bare_server() -> Iterator[Server]:
-    with bare_app_dir() as d, server(d / "app.py", d) as s:
+def bare_server(**options: Any) -> Iterator[Server]:
+    with bare_app_dir() as d, server(d / "app.py", d, **options) as s:
         yield s
 
 
@@ -207,34 +135,6 @@ def bare_server() -> Iterator[Server]:
 def bare_torch_server() -> Iterator[Server]:
     with bare_app_dir(BARE_TORCH_APP) as d, server(d / "app.py", d) as s:
         yield s
-
-
-def _tree(pid: int) -> list[int]:
-    """The pid and all its descendants, from /proc/<pid>/task/*/children."""
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{p}/task"):
-                with open(f"/proc/{p}/task/{task}/children") as f:
-                    todo.extend(int(c) for c in f.read().split())
-    return out
-
-
-def _vmrss_kb(pid: int) -> int:
-    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _cpu_ticks(pid: int) -> int:
-    with contextlib.suppress(OSError, IndexError, ValueError), open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
-    return 0
 
 
 def loadavg() -> str:

@@ -6,50 +6,25 @@ playwright package, the tests skip locally and fail under CI=true.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from harness import Server, launch, missing_browser
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORT = {"width": 1400, "height": 900}
-SERVER_START_S = 60.0
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
 
 
-def _missing_prerequisite() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
-    if not CHROMIUM.is_file() or not os.access(CHROMIUM, os.X_OK):
-        return f"{CHROMIUM} is missing (apt-get install -y chromium; never `playwright install`)"
-    return None
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _e2e_prerequisites() -> None:
-    """Skip every browser test when Chromium or playwright is missing; under CI=true, fail instead."""
-    missing = _missing_prerequisite()
+def require(missing: str | None) -> None:
+    """Skip when something a browser test needs is missing; under CI=true, fail instead."""
     if missing is None:
         return
     if os.environ.get("CI") == "true":
@@ -57,48 +32,24 @@ def _e2e_prerequisites() -> None:
     pytest.skip(f"e2e: {missing}")
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=1) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+@pytest.fixture(scope="session", autouse=True)
+def _e2e_prerequisites() -> None:
+    """Skip every browser test when Chromium or playwright is missing; under CI=true, fail instead."""
+    require(missing_browser())
 
 
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start `streamlit run streamlit_app.py` on a free port and yield its base URL."""
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
-        "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-        "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
-    ]  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT)
+    s = Server("streamlit_app.py", REPO_ROOT, log_path=tmp_path_factory.mktemp("streamlit") / "server.log")
+    try:
         try:
-            deadline = time.monotonic() + SERVER_START_S
-            while not _healthy(f"{base}/_stcore/health"):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = log_path.read_text(errors="replace")[-3000:]
-                    pytest.fail(f"Streamlit did not become healthy on port {port} (exit code {proc.poll()}):\n{tail}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
+            s.wait_healthy()
+        except (RuntimeError, TimeoutError) as err:
+            pytest.fail(f"Streamlit did not become healthy: {err}")
+        yield s.url
+    finally:
+        s.stop()
 
 
 @pytest.fixture(scope="session")
@@ -107,7 +58,7 @@ def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = launch(pw.chromium)
         try:
             yield chromium
         finally:

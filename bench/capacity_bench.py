@@ -1,0 +1,161 @@
+"""Capacity: how many students one server holds, each following the classroom script over Streamlit's WebSocket.
+
+No browsers: each student is a `bench.student.Student`. The server runs pinned to core 0 (`taskset -c 0`)
+and the students run in this process on core 1, so the figures are one core's worth of server. Every level
+of load starts a fresh server, GradLab and the bare one-slider app alternately.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+
+from bench.classroom import LINK, Tally, run_student
+from bench.common import Row, Server, bare_server, compared, gradlab_server, log, mb_cell, median, ms, p95, ratio
+from bench.student import Student
+
+LEVELS = (10, 30, 60, 100)
+QUICK_LEVELS = (10, 60)
+GOALS_S = {60: 1.0, 100: 2.0}  # p95 action → end of run, on one core
+WARM_PAGES = ("Data Flow", "Prediction Trace", "Grad Lab", "Quiz", "Home")
+
+
+@dataclass
+class Level:
+    """One app under one level of load."""
+
+    students: int
+    tally: Tally
+    cpu_s: float  # server CPU over the level
+    peak_mb: float  # server RSS, sampled every 0.5 s
+    lag_p95: float  # how late the students' own event loop ran (s): their core must not be the bottleneck
+
+    @property
+    def reruns(self) -> int:
+        return len(self.tally.latencies)
+
+    @property
+    def cpu_per_rerun(self) -> float:
+        return self.cpu_s / self.reruns if self.reruns else float("nan")
+
+
+@contextlib.contextmanager
+def _students_on(core: int) -> Iterator[None]:
+    """Run this process (the students) on one core while the server has the other."""
+    if (os.cpu_count() or 1) < 2 or not hasattr(os, "sched_setaffinity"):
+        yield
+        return
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {core})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def server_prefix() -> tuple[str, ...]:
+    """`taskset -c 0` where it exists and there is a second core for the students."""
+    return ("taskset", "-c", "0") if shutil.which("taskset") and (os.cpu_count() or 1) >= 2 else ()
+
+
+async def warm(url: str, bare: bool) -> None:
+    """One untimed session through every page: imports and first-use setup are not per-student costs."""
+    s = Student(url)
+    await s.connect()
+    try:
+        await s.open("/" if bare else LINK)
+        for page in () if bare else WARM_PAGES:
+            await s.goto(page)
+    finally:
+        await s.close()
+
+
+async def _sample(server: Server, stop: asyncio.Event, peak: list[float], lag: list[float]) -> None:
+    while not stop.is_set():
+        t0 = time.monotonic()
+        peak[0] = max(peak[0], server.rss_mb())
+        await asyncio.sleep(0.1)
+        lag.append(max(0.0, time.monotonic() - t0 - 0.1))
+
+
+async def run_level(url: str, server: Server, n: int, seconds: float, ramp: float, bare: bool) -> Level:
+    """`n` students arriving over `ramp` s, each following the script until `seconds` after the start."""
+    await warm(url, bare)
+    tally, peak, lag, stop = Tally(), [server.rss_mb()], [], asyncio.Event()
+    sampler = asyncio.create_task(_sample(server, stop, peak, lag))
+    cpu0, t0 = server.cpu_s(), time.monotonic()
+    deadline = t0 + seconds
+    await asyncio.gather(
+        *(run_student(url, 1000 + i, ramp * i / n, deadline, tally, bare) for i in range(n))
+    )  # the same seeds and arrival times for both apps
+    cpu = server.cpu_s() - cpu0
+    stop.set()
+    await sampler
+    lag_p95 = p95(lag) if lag else float("nan")
+    return Level(n, tally, cpu, peak[0], lag_p95)
+
+
+def _describe(name: str, lv: Level, took: float) -> None:
+    kinds = ", ".join(
+        f"{k} {len(v)}× p50 {statistics.median(v) * 1000:.0f}/p95 {p95(v) * 1000:.0f} ms"
+        for k, v in sorted(lv.tally.by_kind.items())
+    )
+    log(
+        f"capacity {name} {lv.students} students, {took:.0f} s: {lv.reruns} reruns, server CPU {lv.cpu_s:.1f} s "
+        f"({lv.cpu_s / took:.0%} of a core), peak RSS {lv.peak_mb:.0f} MB, students' loop lag p95 "
+        f"{lv.lag_p95 * 1000:.0f} ms; {kinds}"
+    )
+    for what, items in (("failed", lv.tally.failures), ("exceptions shown", lv.tally.exceptions)):
+        if items:
+            log(f"capacity {name}: {len(items)} {what}, e.g. {items[:2]}")
+
+
+def measure_level(
+    start: Callable[..., AbstractContextManager[Server]], n: int, seconds: float, ramp: float, bare: bool, **kw: object
+) -> Level:
+    """A fresh server (pinned), one level of load, stopped again."""
+    with start(prefix=server_prefix(), **kw) as s, _students_on(1):
+        t0 = time.monotonic()
+        lv = asyncio.run(run_level(s.url, s, n, seconds, ramp, bare))
+        _describe("bare" if bare else "GradLab", lv, time.monotonic() - t0)
+        return lv
+
+
+def level_rows(num: str, n: int, gl: Level, bare: Level, what: str = "") -> list[Row]:
+    """p50, p95, CPU per rerun and peak memory for one level, GradLab beside the bare app."""
+    name = f"capacity{what} ({n} students, {gl.reruns:,} / {bare.reruns:,} reruns)"
+    goal = GOALS_S.get(n)
+    gl95 = p95(gl.tally.latencies)
+    target = "—" if goal is None else f"< {goal:.0f} s (GradLab)" + (" ✓" if gl95 < goal else " ✗")
+    failed = len(gl.tally.failures) + len(gl.tally.exceptions)
+    rows = [
+        compared(f"{num}a", f"{name}: p50 action → end of its run", median(gl.tally.latencies),
+                 median(bare.tally.latencies), ms),
+        Row(f"{num}b", f"{name}: p95 action → end of its run", ms(gl95), ms(p95(bare.tally.latencies)),
+            ratio(gl95, p95(bare.tally.latencies)), target),
+        compared(f"{num}c", f"{name}: server CPU per rerun", gl.cpu_per_rerun, bare.cpu_per_rerun, ms),
+        compared(f"{num}d", f"{name}: server peak RSS", gl.peak_mb, bare.peak_mb, mb_cell),
+    ]  # fmt: skip
+    if failed:
+        rows.append(Row(f"{num}e", f"{name}: failed students + exceptions shown", str(failed),
+                        str(len(bare.tally.failures) + len(bare.tally.exceptions)), "—", "0"))  # fmt: skip
+    return rows
+
+
+def capacity(ctx: dict[str, float], quick: bool) -> list[Row]:
+    """10, 30, 60 and 100 students on one core (quick: 10 and 60, briefly), GradLab beside the bare app."""
+    levels, seconds, ramp = (QUICK_LEVELS, 10.0, 3.0) if quick else (LEVELS, 60.0, 10.0)
+    rows: list[Row] = []
+    for i, n in enumerate(levels, start=1):
+        gl = measure_level(gradlab_server, n, seconds, ramp, bare=False)
+        bare = measure_level(bare_server, n, seconds, ramp, bare=True)
+        rows += level_rows(f"8.{i}", n, gl, bare)
+        ctx[f"capacity_p95_{n}"] = p95(gl.tally.latencies)
+    return rows
