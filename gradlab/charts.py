@@ -23,18 +23,41 @@ POINTS_UP_TO = 60  # draw a marker on each epoch for short runs
 Spec = dict[str, Any]
 
 
+# Chart text matches the page: the app's font at body size (17 px; 26 px in presentation mode, where body text
+# is 1.6rem), in the theme's text colour at full contrast. The page draws the charts with theme=None, so
+# these settings are the whole theme.
+FONT = '"Source Sans", sans-serif'
+INK = "#111827"
+BODY_PX = {False: 17, True: 26}
+TITLE_PX = {False: 20, True: 30}
+
+
+def plot_height(height: int, big: bool) -> int:
+    """Total chart height: the plot keeps its readable height when projected text takes more room."""
+    return int(height * 1.35) if big else height
+
+
 def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
-    size = 20 if big else 13
+    size = BODY_PX[big]
     return (
-        chart.configure_axis(labelFontSize=size, titleFontSize=size + 2)
-        .configure_legend(labelFontSize=size, titleFontSize=size + 1, orient="bottom")
-        .configure_title(fontSize=size + 4)
+        chart.configure(font=FONT)
+        .configure_axis(
+            labelFontSize=size,
+            titleFontSize=size,
+            labelColor=INK,
+            titleColor=INK,
+            domainColor=INK,
+            tickColor=INK,
+            titleFontWeight="normal",
+        )
+        .configure_legend(labelFontSize=size, titleFontSize=size, labelColor=INK, titleColor=INK, orient="bottom")
+        .configure_title(fontSize=TITLE_PX[big], color=INK)
     )
 
 
 def _title(text: str, big: bool) -> alt.TitleParams:
-    """A title sized on the chart itself (Streamlit's theme would override a config-level size)."""
-    return alt.TitleParams(text, fontSize=26 if big else 16, anchor="start")
+    """A title sized on the chart itself."""
+    return alt.TitleParams(text, fontSize=TITLE_PX[big], anchor="start", color=INK, font=FONT)
 
 
 def _records(**columns: np.ndarray) -> list[dict[str, float]]:
@@ -69,7 +92,7 @@ def _loss_template(log: bool, points: bool, big: bool) -> Spec:
         .encode(x="epoch:Q", y="loss:Q")
     )
     chart = alt.layer(line, mark).properties(
-        height=360,
+        height=plot_height(360, big),
         title=_title("Loss per epoch", big),
         description="Line chart of the training loss per epoch" + (" on a log scale" if log else "") + ".",
     )
@@ -103,7 +126,7 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
             tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
         )
         .properties(
-            height=320,
+            height=plot_height(340, big),
             title=_title(title, big),
             description=f"{title}: one line per tensor ({', '.join(names)}).",
         )
@@ -175,7 +198,7 @@ def _landscape_template(big: bool) -> Spec:
         .encode(x="x2:Q", y="y2:Q")
     )
     chart = alt.layer(heat, path, rule, head).properties(
-        height=460,
+        height=plot_height(460, big),
         title=_title("Loss landscape over (w1, w2), b fixed", big),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
@@ -221,7 +244,7 @@ def _loss_upto_template(total: int, big: bool) -> Spec:
         )
     )
     chart = line.properties(
-        height=360,
+        height=plot_height(360, big),
         title=_title("Loss of the epochs run so far", big),
         description="Line chart of the loss of each epoch stepped through so far.",
     )

@@ -12,6 +12,8 @@ from gradlab.fmt import num, vec
 from gradlab.live import live
 from gradlab.trace import Trace
 
+FONT_PX = 14  # node label size in the DOT text; pages draw it at their body size with `dot_at`
+
 
 @dataclass(frozen=True)
 class GraphNode:
@@ -50,6 +52,10 @@ class AutogradGraph:
             return f"{labels[nid]}, which branches: " + "; and ".join(walk(c) for c in below)
 
         return "Backward graph, from the loss to the leaves: " + walk(self.nodes[0].node_id) + "."
+
+    def dot_at(self, font_px: int) -> str:
+        """The DOT text with node labels at `font_px` (the page's body size, larger on a projector)."""
+        return self.dot.replace(f"fontsize={FONT_PX}]", f"fontsize={font_px}]", 1)
 
 
 def _values(t: torch.Tensor | None) -> str:
@@ -137,7 +143,7 @@ def build_graph(
     }
     lines = [
         "digraph backward {",
-        '  rankdir=TB; node [fontname="Helvetica", fontsize=14]; edge [color="#555555"];',
+        f'  rankdir=TB; node [fontname="Helvetica", fontsize={FONT_PX}]; edge [color="#555555"];',
     ]
     lines += [f'  {n.node_id} [label="{_escape(n.label)}", {style[n.kind]}];' for n in nodes.values()]
     lines += [f"  {a} -> {b};" for a, b in edges]

@@ -178,6 +178,7 @@ def _setup_words(config: RunConfig) -> str:
 
 def live_questions(config: RunConfig) -> tuple[Question, ...]:
     """Numeric questions whose right answers change with the sidebar settings they name."""
+    from gradlab.diverge import explain
     from gradlab.landscape import max_stable_lr
     from gradlab.model import loss_at
 
@@ -208,9 +209,10 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     trace = train(config)
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
-    if trace.divergence is not None:
-        right = f"No number: the run is stopped at epoch {trace.divergence.epoch}"
-        why = f"At lr = {lr} the run is stopped at epoch {trace.divergence.epoch}: {trace.divergence.reason}."
+    stopped = explain(trace)
+    if stopped is not None:
+        right = f"No number: the run is stopped at epoch {stopped.epoch}"
+        why = f"At lr = {lr} the run is stopped at epoch {stopped.epoch}: {stopped.reason}."
         cands = [num(trace.start_loss, 4), "0"]
     else:
         assert trace.final_w is not None and trace.final_b is not None

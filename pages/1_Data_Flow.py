@@ -43,7 +43,7 @@ if shown_all:
             "the operations autograd recorded in the forward pass; green boxes are the leaf tensors w and b. "
             "Each yellow `AccumulateGrad` node **adds** into its leaf's `.grad`, which is why gradients accumulate."
         )
-        show_graph(graph_for(cfg))
+        show_graph(graph_for(cfg), big=present)
 
     rows = get_card_comparison(cfg)
     with st.container(border=True):

@@ -8,14 +8,14 @@ from ui.layout import page
 
 settings = page(
     "Grad Lab",
-    "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session. "
-    "Nothing here is animated or pre-computed.",
+    "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session.",
     step="Grad Lab",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_at
 from ui.cache import get_trace
+from ui.guide import next_step
 from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
 from ui.lab_pitfalls import pitfalls_panel
@@ -31,7 +31,8 @@ TABS = (
     "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
 )  # fmt: skip
 # A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.
-lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
+with st.container(key="gl-lab-tabs"):  # a stable hook: the tab bar wraps instead of scrolling
+    lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
 if lifecycle.open:
     with lifecycle:
         lifecycle_panel(cfg, predict=settings.predict, present=big)
@@ -50,7 +51,13 @@ if graph.open:
             "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
             "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
         )
-        show_graph(graph_at(trace, int(e_graph)))
+        show_graph(graph_at(trace, int(e_graph)), big=big)
+        if cfg.zeroing == "never" and int(e_graph) > 1:
+            st.info(
+                f"Zeroing is *never*: the Training Trace's `.grad` at epoch {int(e_graph)} is the running sum of "
+                f"epochs 1 to {int(e_graph)}. This graph is one fresh `backward()` at epoch {int(e_graph)}'s "
+                "weights, so its leaves show only that epoch's own gradient."
+            )
 if check.open:
     with check:
         e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
@@ -62,3 +69,5 @@ if pitfalls.open:
 if data.open:
     with data:
         data_panel()
+
+next_step("Grad Lab")

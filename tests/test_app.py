@@ -98,28 +98,6 @@ def test_prediction_trace_five_layers_with_real_numbers():
     assert "row 4" in at.selectbox[0].format_func(3) and not at.exception
 
 
-def test_quiz_grades_right_and_wrong_answers_and_resets():
-    at = open_page("quiz")
-    assert len(at.radio) - len(at.sidebar.radio) >= 8
-    card = next(r for r in at.main.radio if "What does the .grad attribute store" in r.label)
-    card.set_value("The updated weights after training").run()
-    assert any("Not quite" in e.value for e in at.error)
-    card = next(r for r in at.main.radio if "What does the .grad attribute store" in r.label)
-    card.set_value("The gradients of the loss with respect to the tensor").run()
-    assert any(s.value.startswith("Correct.") for s in at.success)
-    live = next(r for r in at.main.radio if "b.grad after the first backward()" in r.label)
-    live.set_value("-13").run()
-    assert {m.label: m.value for m in at.metric}["score"].startswith("2 /")
-    next(b for b in at.button if b.label == "Reset the quiz").click().run()
-    assert {m.label: m.value for m in at.metric}["score"].startswith("0 /")
-
-
-def test_quiz_live_question_follows_settings():
-    at = open_page("quiz", {"lr": "0.02"})
-    live = next(r for r in at.main.radio if "After one update with lr = 0.02" in r.label)
-    assert "[1.25, 0.51]" in live.options
-
-
 def test_shared_link_values_are_honoured_exactly():
     at = open_page("training_trace", {"lr": "0.0237", "epochs": "12"})
     assert at.sidebar.select_slider[0].value == 0.0237 and at.sidebar.slider[0].value == 12

@@ -17,7 +17,6 @@ from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
 from gradlab.lifecycle import GradLifecycle
 from gradlab.observe import observations, summary
 from gradlab.predict import trace_sample
-from gradlab.quiz import CONCEPTS, build_quiz, grade, score
 from gradlab.stepper import Stepper
 from gradlab.trace import downsample
 from gradlab.train import train
@@ -120,51 +119,6 @@ def test_stepper_sub_steps_in_order():
     assert names == ["forward", "loss", "backward", "read .grad", "update", "zero"]
     assert stepper.log[3].result == "w.grad = [-37.5, -50.5], b.grad = -13"
     assert stepper.completed_epochs == 1
-
-
-# --- quiz ---------------------------------------------------------------------------------------
-
-
-def test_quiz_has_the_card_question_first_and_enough_questions():
-    quiz = build_quiz(CARD)
-    assert len(quiz) >= 8
-    card = quiz[0]
-    assert card.prompt == "What does the .grad attribute store after calling backward()?"
-    assert card.options == (
-        "The gradients of the loss with respect to the tensor",
-        "The updated weights after training",
-        "The input data to the model",
-        "The final prediction values",
-    )
-    assert {"none_before", "accumulate", "zero_grad", "leaf", "no_grad", "big_lr"} <= {q.qid for q in quiz}
-
-
-def test_live_questions_follow_the_settings():
-    by_id = {q.qid: q for q in build_quiz(CARD)}
-    q = by_id["live_b_grad"]
-    assert q.live and q.options[q.answer] == "-13"
-    assert by_id["live_accumulate"].options[by_id["live_accumulate"].answer] == "[-75, -101]"
-    other = {q.qid: q for q in build_quiz(CARD.with_(w0=(0.0, 0.0)))}["live_b_grad"]
-    assert other.options[other.answer] == "-12"
-
-
-def test_grading_and_score():
-    quiz = build_quiz(CARD)
-    right = grade(quiz[0], 0)
-    wrong = grade(quiz[0], 1)
-    assert right.correct and not wrong.correct and wrong.right_answer == quiz[0].options[0]
-    answers = {quiz[0].qid: 0, quiz[1].qid: (quiz[1].answer + 1) % 4}
-    assert score(answers, quiz) == (1, 2)
-    with pytest.raises(ValueError, match="choice: 7"):
-        grade(quiz[0], 7)
-
-
-def test_every_question_has_distinct_options_and_one_answer():
-    for cfg in (CARD, CARD.with_(X=((0.0, 0.0),), y=(0.0,), w0=(0.0, 0.0))):
-        for q in build_quiz(cfg):
-            assert len(set(q.options)) == len(q.options) == 4, q.qid
-            assert 0 <= q.answer < 4
-    assert all(not q.live for q in CONCEPTS)
 
 
 # --- graph, landscape, charts ----------------------------------------------------------------------

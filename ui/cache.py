@@ -115,4 +115,4 @@ def chart_spec(
 def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
     """Draw a chart at the container's width."""
     spec = chart_spec(config, kind, _trace=trace, **options)
-    st.vega_lite_chart(spec, width="stretch")  # the spec's description is the accessible name
+    st.vega_lite_chart(spec, width="stretch", theme=None)  # the spec carries its own theme and accessible name

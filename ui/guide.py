@@ -25,14 +25,20 @@ class Step:
 
 # In the order of the idea: one pass, one sample, many epochs, hands on, check yourself.
 PATH: tuple[Step, ...] = (
-    Step("streamlit_app.py", "Home", ":material/home:", "what .grad is", "Start with the data flow."),
+    Step(
+        "streamlit_app.py",
+        "Home",
+        ":material/home:",
+        "what .grad is",
+        "Open Data Flow and commit to a prediction before each stage is revealed.",
+    ),
     Step(
         "pages/1_Data_Flow.py",
         "Data Flow",
         ":material/account_tree:",
         "one pass, five stages",
-        "Set the learning rate to 0.05 in the sidebar and come back: nothing on this page changes. One forward "
-        "and backward pass does not use the learning rate; only the update does.",
+        "Set the learning rate to 0.05: nothing on this page changes. One forward and backward pass does not "
+        "use the learning rate; only the update does.",
         {"lr": 0.05},
     ),
     Step(

@@ -67,11 +67,12 @@ def _reveal() -> None:
 def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = False) -> None:
     """Buttons that each run one real PyTorch operation; what .grad became, right under them."""
     lab = _lab(cfg)
-    st.markdown(
-        "Each button runs one real PyTorch operation on your own `w` and `b`. Watch `w.grad` and `b.grad`: "
-        "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
-        "backward() without zeroing."
-    )
+    if not present:  # a projector needs the buttons and the result on one screen
+        st.markdown(
+            "Each button runs one real PyTorch operation on your own `w` and `b`. Watch `w.grad` and `b.grad`: "
+            "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
+            "backward() without zeroing."
+        )
     guess = None
     if predict and not present:
         guess = st.radio(

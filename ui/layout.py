@@ -12,8 +12,8 @@ from ui.sidebar import Settings, sidebar
 
 _HERE = Path(__file__).parent
 # Static CSS only (no user text): larger, high-contrast type for projectors.
-_PRESENT_CSS = "<style>" + (_HERE / "present.css").read_text(encoding="utf-8") + "</style>"
-_BASE_CSS = "<style>" + (_HERE / "base.css").read_text(encoding="utf-8") + "</style>"
+_PRESENT_CSS = (_HERE / "present.css").read_text(encoding="utf-8")
+_BASE_CSS = (_HERE / "base.css").read_text(encoding="utf-8")
 # A local file: a Material-icon favicon is fetched from Google's font service, an emoji one costs ~0.1 s to
 # validate on a cold server. This one (∇ on the theme colour) is served by the app itself.
 _FAVICON = str(_HERE / "favicon.png")
@@ -30,7 +30,11 @@ def page(title: str, intro: str, *, step: str) -> Settings:
         st.set_page_config(initial_sidebar_state="collapsed")
     visit(step)
     freeze_loaded_libraries()
-    st.markdown(_BASE_CSS + (_PRESENT_CSS if settings.present else ""), unsafe_allow_html=True)
+    # One <style> block: Markdown ends an HTML block at the line that closes it, so a second block on that line
+    # would be shown as text.
+    st.markdown(
+        "<style>\n" + _BASE_CSS + (_PRESENT_CSS if settings.present else "") + "\n</style>", unsafe_allow_html=True
+    )
     st.title(title)
     st.markdown(intro)
     for note in st.session_state.get("gl_notes", []):

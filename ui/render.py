@@ -90,9 +90,12 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
     ).set_index("parameter")
 
 
-def show_graph(graph: AutogradGraph) -> None:
-    """The backward graph as a picture, with the same graph in words for screen readers (visually hidden)."""
-    st.graphviz_chart(graph.dot)
+def show_graph(graph: AutogradGraph, *, big: bool = False) -> None:
+    """The backward graph as a picture, with the same graph in words for screen readers (visually hidden).
+
+    Node text is at the page's body size (17 px; 26 px in presentation mode), so it reads like the text around it.
+    """
+    st.graphviz_chart(graph.dot_at(26 if big else 17))
     st.markdown(f'<p class="gl-sr-only">{html.escape(graph.as_text())}</p>', unsafe_allow_html=True)
 
 
