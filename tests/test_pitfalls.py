@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import threading
 import warnings
 
 import pytest
@@ -269,3 +270,29 @@ def test_any_config_runs_quietly_and_accumulates(lr: float, w0: tuple[float, flo
     assert caught == []
     zero = by_key["forgot_zero_grad"].outcome
     assert values(zero, "step 1:") == pytest.approx([2 * g for g in hand_grad(config)], rel=1e-3, abs=1e-3)
+
+
+def test_warnings_from_another_thread_never_reach_an_outcome(card: dict[str, PitfallOutcome]) -> None:
+    stop = threading.Event()
+    sent = [0]
+
+    def another_session() -> None:
+        while not stop.is_set():
+            warnings.warn("noise from another session", UserWarning, stacklevel=1)
+            sent[0] += 1
+            stop.wait(0.0002)  # about as often as a busy server, without starving the pitfalls of the GIL
+
+    with warnings.catch_warnings(record=True) as passed_on:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=another_session, daemon=True)
+        thread.start()
+        try:
+            runs = [run_all(CARD) for _ in range(3)]
+        finally:
+            stop.set()
+            thread.join()
+    assert sent[0] > 0
+    for outcomes in runs:
+        assert {o.key: o for o in outcomes} == card
+        assert not any("noise" in text for o in outcomes for text in vars(o).values())
+    assert {str(w.message) for w in passed_on} == {"noise from another session"}  # passed on, not swallowed
