@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +14,9 @@ from ui.cache import show_chart
 
 STEP_LOG_SHOWN = 12
 PLAY_INTERVAL_S = 0.8
+# Play stops by itself after this long: a forgotten tab would otherwise cost the shared server a rerun
+# every PLAY_INTERVAL_S for hours (10,000 epochs at 0.8 s is about 2.2 hours).
+PLAY_LIMIT_S = 120.0
 
 
 def _stepper(cfg: RunConfig) -> Stepper:
@@ -24,7 +29,24 @@ def _stepper(cfg: RunConfig) -> Stepper:
 
 
 def _toggle_play() -> None:
-    st.session_state["lab_playing"] = not st.session_state.get("lab_playing", False)
+    playing = not st.session_state.get("lab_playing", False)
+    st.session_state["lab_playing"] = playing
+    st.session_state["lab_play_started"] = time.monotonic() if playing else None
+    st.session_state["lab_play_note"] = None
+
+
+def _play_expired() -> bool:
+    """Whether Play has run for PLAY_LIMIT_S; if so it is stopped, with a note saying why."""
+    started = st.session_state.get("lab_play_started")
+    if started is None or time.monotonic() - started < PLAY_LIMIT_S:
+        return False
+    st.session_state["lab_playing"] = False
+    st.session_state["lab_play_started"] = None
+    st.session_state["lab_play_note"] = (
+        f"Play stopped by itself after {PLAY_LIMIT_S / 60:.0f} minutes, so that a forgotten tab does not keep "
+        "the shared server busy. Press ▶ Play to go on from here."
+    )
+    return True
 
 
 def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
@@ -36,7 +58,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
     def body() -> None:
         stepper = _stepper(cfg)
         if st.session_state.get("lab_playing"):
-            if stepper.finished:
+            if stepper.finished or _play_expired():
                 st.session_state["lab_playing"] = False
                 st.rerun(scope="app")  # stops the timer
             stepper.step_epoch()
@@ -56,7 +78,10 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
         if c4.button("Reset", key="lab_step_reset", width="stretch"):
             st.session_state.pop("lab_stepper", None)
             st.session_state["lab_playing"] = False
+            st.session_state["lab_play_note"] = None
             st.rerun(scope="app")
+        if st.session_state.get("lab_play_note"):
+            st.info(st.session_state["lab_play_note"], icon=":material/timer_off:")
         done = stepper.completed_epochs
         st.markdown(
             f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
