@@ -9,6 +9,10 @@ import numpy as np
 from gradlab.config import RunConfig
 
 CONVERGED_LOSS = 0.01
+# Per-epoch predictions are kept up to this many values (400 KB as float32). A 10,000-epoch run on 200 rows
+# would hold 2 million (8 MB, nine tenths of its trace) in every cache entry; nothing shown needs them, and
+# any epoch's ŷ = X·w + b can be recomputed from its recorded w and b.
+PREDICTIONS_KEPT = 100_000
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,7 @@ class Trace:
     w_grad: np.ndarray  # (E, F) .grad right after backward()
     b_grad: np.ndarray  # (E,)
     grad_norm: np.ndarray  # (E,) ‖(w.grad, b.grad)‖₂
-    predictions: np.ndarray  # (E, N) float32, exactly as computed
+    predictions: np.ndarray  # (E, N) float32 exactly as computed; (0, N) when E·N > PREDICTIONS_KEPT
     stop: Stop | None  # None when every epoch ran
     final_w: tuple[float, ...] | None  # after the last update; None if the run was stopped
     final_b: float | None
@@ -52,23 +56,26 @@ class Trace:
         final_w: tuple[float, ...] | None,
         final_b: float | None,
     ) -> Trace:
-        """Split the recorded (E, 3 + 2F + N) rows into named arrays."""
+        """Split the recorded (E, 3 + 2F + N) rows into named arrays (copies: `rows` itself is not kept)."""
         f = config.n_features
-        w_grad = rows[:, 2 + f : 2 + 2 * f]
-        b_grad = rows[:, 2 + 2 * f]
+        w_grad = rows[:, 2 + f : 2 + 2 * f].copy()
+        b_grad = rows[:, 2 + 2 * f].copy()
         norm = np.sqrt((w_grad**2).sum(axis=1) + b_grad**2)
+        predictions = rows[:, 3 + 2 * f :]
+        if predictions.size > PREDICTIONS_KEPT:
+            predictions = predictions[:0]
         return cls(
             config=config,
             device=device,
             device_note=device_note,
             epoch=np.arange(1, len(rows) + 1),
-            loss=rows[:, 0],
-            w=rows[:, 1 : 1 + f],
-            b=rows[:, 1 + f],
+            loss=rows[:, 0].copy(),
+            w=rows[:, 1 : 1 + f].copy(),
+            b=rows[:, 1 + f].copy(),
             w_grad=w_grad,
             b_grad=b_grad,
             grad_norm=norm,
-            predictions=rows[:, 3 + 2 * f :].astype(np.float32),  # (E, N) can be large: keep float32
+            predictions=predictions.astype(np.float32),
             stop=stop,
             final_w=final_w,
             final_b=final_b,

@@ -6,6 +6,7 @@ import pytest
 
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
+from ui.lab_stepper import PLAY_LIMIT_S
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -171,3 +172,16 @@ def test_bad_own_data_keeps_the_last_good_data_with_a_message(rows, fragment):
     at = lab_tab(at, "⑦ Your data")
     assert any(fragment in e.value and "last good data is still in use" in e.value for e in at.error)
     assert not at.exception
+
+
+def test_play_stops_by_itself_after_its_time_limit_and_says_so():
+    at = lab_tab(open_page("grad_lab", {"epochs": "50"}), "② Step-through training")
+    click(at, "▶ Play")
+    at.run()  # one more playing rerun: still playing, well within the limit
+    assert at.session_state["lab_playing"] is True
+    assert not any("stopped by itself" in i.value for i in at.info)
+    at.session_state["lab_play_started"] -= PLAY_LIMIT_S  # as if the tab had been left playing that long
+    at.run()
+    assert at.session_state["lab_playing"] is False
+    assert any("Play stopped by itself after 2 minutes" in i.value for i in at.info)
+    assert any(b.label == "▶ Play" and not b.disabled for b in at.main.button)  # the learner can go on

@@ -1,11 +1,17 @@
-"""Results cached per RunConfig. Only immutable results: never a live model or tensor.
+"""Results cached per RunConfig and shared by every session. Only immutable results: never a live model or tensor.
 
 The computing modules (and with them torch, pandas and altair) are imported on the first computation, not
 when a page imports this module: on a cold server the sidebar and page text reach the browser first.
+
+Each cache is bounded by its pickled size as well as by entries (Streamlit's `max_size`), and
+`server.maxCacheDataSize` in .streamlit/config.toml bounds them all together: CACHE_BUDGET_MB fits a
+Community Cloud app's smallest memory (690 MB) beside the ~370 MB a loaded server takes.
+tests/test_cache_budget.py checks the sizes against a sweep of large runs.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -19,10 +25,18 @@ if TYPE_CHECKING:
     from gradlab.stages import StageRun
     from gradlab.trace import Trace
 
-PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar
+PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
+CACHE_BUDGET_MB = 128  # all caches together; also server.maxCacheDataSize
+TTL = "2h"  # a lesson: afterwards the class's results make room
+# Long runs take turns: a class asking for different 10,000-epoch runs at once would otherwise share the
+# CPU among all of them, and every short rerun on the server would wait behind them. One long run at a
+# time keeps the interpreter free for everyone else's reruns in between.
+LONG_RUNS_AT_ONCE = 1
+_long_runs = threading.BoundedSemaphore(LONG_RUNS_AT_ONCE)
 
 
-@st.cache_data(max_entries=24, show_spinner=False)  # a 10,000-epoch, 200-row trace is ~9 MB
+# 10,000 epochs on 200 rows pickle to ~0.8 MB (gradlab.trace keeps no per-epoch predictions that large).
+@st.cache_data(max_entries=64, max_size="56MB", ttl=TTL, show_spinner=False)
 def _train(config: RunConfig) -> Trace:
     from gradlab.train import train
 
@@ -31,15 +45,21 @@ def _train(config: RunConfig) -> Trace:
         return train(config)
     # The bar is created inside the cached function, so a cache hit replays it as already finished.
     bar = st.progress(0.0, text=f"Training {config.epochs:,} epochs…")
-    last = [-1]
+    while not _long_runs.acquire(timeout=0.5):
+        # Drawing the bar again lets Streamlit stop this wait when the learner changes a setting.
+        bar.progress(0.0, text="Waiting for another learner's long run to finish (one long run at a time)…")
+    try:
+        last = [-1]
 
-    def on_epoch(epoch: int, total: int) -> None:
-        pct = epoch * 20 // total  # 5% steps: at most 20 updates
-        if pct != last[0]:
-            last[0] = pct
-            bar.progress(pct / 20, text=f"Training: epoch {epoch:,} of {total:,}")
+        def on_epoch(epoch: int, total: int) -> None:
+            pct = epoch * 20 // total  # 5% steps: at most 20 updates
+            if pct != last[0]:
+                last[0] = pct
+                bar.progress(pct / 20, text=f"Training: epoch {epoch:,} of {total:,}")
 
-    trace = train(config, on_epoch)
+        trace = train(config, on_epoch)
+    finally:
+        _long_runs.release()
     bar.empty()
     return trace
 
@@ -49,7 +69,7 @@ def get_trace(config: RunConfig) -> Trace:
     return _train(config)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False)
 def get_stages(config: RunConfig) -> StageRun:
     """The five data-flow stages for this config."""
     from gradlab.stages import run_stages
@@ -58,7 +78,7 @@ def get_stages(config: RunConfig) -> StageRun:
     return run_stages(config)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="4MB", ttl=TTL, show_spinner=False)
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     """The quiz, with live questions for this config."""
     from gradlab.quiz import build_quiz
@@ -67,7 +87,7 @@ def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     return build_quiz(config)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="1MB", ttl=TTL, show_spinner=False)
 def get_slope_example(config: RunConfig) -> str | None:
     """The home page's slope example for this data."""
     from gradlab.lessontext import slope_example
@@ -76,7 +96,7 @@ def get_slope_example(config: RunConfig) -> str | None:
     return slope_example(config)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=16, max_size="1MB", ttl=TTL, show_spinner=False)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
     from gradlab.card import compare_with_card
@@ -85,7 +105,7 @@ def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     return compare_with_card(config)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(max_entries=256, max_size="40MB", ttl=TTL, show_spinner=False)  # a spec is 30–130 KB
 def chart_spec(
     config: RunConfig, kind: str, *, log: bool = False, big: bool = False, epoch: int = 0, _trace: Trace
 ) -> dict[str, Any]:

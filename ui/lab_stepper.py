@@ -6,6 +6,8 @@ What has run is revealed as it runs: the loss chart grows epoch by epoch, the la
 
 from __future__ import annotations
 
+import time
+
 import pandas as pd
 import streamlit as st
 
@@ -22,6 +24,9 @@ from ui.predict import note, show_verdict
 STEP_LOG_SHOWN = 12
 PLAY_INTERVAL_S = 0.8
 GUESSES = "lab_step_guesses"  # {epoch: choice} for this stepper
+# Play stops by itself after this long: a forgotten tab would otherwise cost the shared server a rerun
+# every PLAY_INTERVAL_S for hours (10,000 epochs at 0.8 s is about 2.2 hours).
+PLAY_LIMIT_S = 120.0
 
 
 def _stepper(cfg: RunConfig) -> Stepper:
@@ -36,7 +41,24 @@ def _stepper(cfg: RunConfig) -> Stepper:
 
 
 def _toggle_play() -> None:
-    st.session_state["lab_playing"] = not st.session_state.get("lab_playing", False)
+    playing = not st.session_state.get("lab_playing", False)
+    st.session_state["lab_playing"] = playing
+    st.session_state["lab_play_started"] = time.monotonic() if playing else None
+    st.session_state["lab_play_note"] = None
+
+
+def _play_expired() -> bool:
+    """Whether Play has run for PLAY_LIMIT_S; if so it is stopped, with a note saying why."""
+    started = st.session_state.get("lab_play_started")
+    if started is None or time.monotonic() - started < PLAY_LIMIT_S:
+        return False
+    st.session_state["lab_playing"] = False
+    st.session_state["lab_play_started"] = None
+    st.session_state["lab_play_note"] = (
+        f"Play stopped by itself after {PLAY_LIMIT_S / 60:.0f} minutes, so that a forgotten tab does not keep "
+        "the shared server busy. Press ▶ Play to go on from here."
+    )
+    return True
 
 
 def _asking(stepper: Stepper, trace: Trace) -> int | None:
@@ -58,7 +80,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
         stepper = _stepper(cfg)
         guesses: dict[int, str] = st.session_state.setdefault(GUESSES, {})
         if st.session_state.get("lab_playing"):
-            if stepper.finished:
+            if stepper.finished or _play_expired():
                 st.session_state["lab_playing"] = False
                 st.rerun(scope="app")  # stops the timer
             stepper.step_epoch()
@@ -96,7 +118,10 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
         if c4.button("Reset", key="lab_step_reset", width="stretch"):
             st.session_state.pop("lab_stepper", None)
             st.session_state["lab_playing"] = False
+            st.session_state["lab_play_note"] = None
             st.rerun(scope="app")
+        if st.session_state.get("lab_play_note"):
+            st.info(st.session_state["lab_play_note"], icon=":material/timer_off:")
         if waiting:
             st.caption("Pick *up* or *down* to step on (*Predict first* in the sidebar turns this off; Play skips it).")
         _now(stepper, cfg)
