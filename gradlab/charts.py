@@ -74,43 +74,53 @@ def _fill(template: Spec, **datasets: list[dict[str, float]]) -> Spec:
     return {**template, "datasets": datasets}
 
 
+NO_LOG_FOR_ZERO = "linear: a log scale cannot show a loss of 0"
+
+
 @lru_cache(maxsize=32)
-def _loss_template(log: bool, points: bool, big: bool) -> Spec:
+def _loss_template(log: bool, points: bool, big: bool, marked: bool, zero_note: bool) -> Spec:
     scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    axis_note = " — log scale" if log else f" — {NO_LOG_FOR_ZERO}" if zero_note else ""
     line = (
         alt.Chart(alt.Data(name="trace"))
         .mark_line(point=points, strokeWidth=3)
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("loss:Q", title="loss (MSE)" + (" — log scale" if log else ""), scale=scale),
+            y=alt.Y("loss:Q", title="loss (MSE)" + axis_note, scale=scale),
             tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".6g")],
         )
     )
-    mark = (
-        alt.Chart(alt.Data(name="highlight"))
-        .mark_point(size=400, filled=True, color="#d62728")
-        .encode(x="epoch:Q", y="loss:Q")
-    )
-    chart = alt.layer(line, mark).properties(
+    layers: list[alt.Chart] = [line]
+    if marked:  # only with a point to mark: an empty layer makes Vega warn of an infinite extent in the console
+        mark = (
+            alt.Chart(alt.Data(name="highlight"))
+            .mark_point(size=400, filled=True, color="#d62728")
+            .encode(x="epoch:Q", y="loss:Q")
+        )
+        layers.append(mark)
+    chart = alt.layer(*layers).properties(
         height=plot_height(360, big),
         title=_title("Loss per epoch", big),
-        description="Line chart of the training loss per epoch" + (" on a log scale" if log else "") + ".",
-    )
+        description="Line chart of the training loss per epoch" + (" on a log scale" if log else "")
+        + (f" ({NO_LOG_FOR_ZERO})" if zero_note else "") + ".",
+    )  # fmt: skip
     return _style(chart, big).to_dict()
 
 
 def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, big: bool = False) -> Spec:
-    """Loss per epoch (optionally on a log scale), with an optional highlighted epoch."""
+    """Loss per epoch (on a log scale when asked and every loss is above 0), with an optional highlighted epoch."""
     idx = downsample(len(trace), [trace.loss], MAX_POINTS)
     rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx])
-    if log:
-        rows = [r for r in rows if r["loss"] > 0]  # a log scale has no place for 0
+    # A log scale would drop every epoch whose loss is 0 (all of them when training is exact), so the chart
+    # stays linear and its axis says why.
+    zero_note = log and any(r["loss"] <= 0 for r in rows)
+    log = log and not zero_note
     marked: list[dict[str, float]] = []
     if highlight is not None and 1 <= highlight <= len(trace):
         marked = _records(epoch=np.array([highlight]), loss=trace.loss[highlight - 1 : highlight])
-        if log:
-            marked = [r for r in marked if r["loss"] > 0]
-    return _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), trace=rows, highlight=marked)
+    template = _loss_template(log, len(rows) <= POINTS_UP_TO, big, bool(marked), zero_note)
+    datasets = {"trace": rows, "highlight": marked} if marked else {"trace": rows}
+    return _fill(template, **datasets)
 
 
 @lru_cache(maxsize=32)

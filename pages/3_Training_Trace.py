@@ -20,7 +20,7 @@ from gradlab.observe import summary
 from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart
 from ui.guide import next_step
-from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
+from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
 from ui.render import number_columns, text_frame, trace_frame
 
 cfg, big = settings.config, settings.present
@@ -70,9 +70,7 @@ def check_panel() -> None:
     st.subheader("Check the gradients")
     if not st.toggle("Compare autograd with the analytic gradient and finite differences", key="tt_check"):
         return
-    epoch = st.number_input(
-        "Epoch to check", min_value=1, max_value=len(trace), value=len(trace), step=1, key=f"tt_check_{len(trace)}"
-    )
+    epoch = st.number_input("Epoch to check", 1, len(trace), CHECK_EPOCH_DEFAULT, step=1, key=f"tt_check_{len(trace)}")
     grad_check_panel(trace, int(epoch))
     if st.toggle("Show the loss landscape at this epoch", key="tt_landscape"):
         landscape_panel(trace, int(epoch), big)

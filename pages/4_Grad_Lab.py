@@ -20,7 +20,7 @@ from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
 from ui.lab_pitfalls import pitfalls_panel
 from ui.lab_stepper import stepper_panel
-from ui.panels import divergence_box, grad_check_panel, landscape_panel
+from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, grad_check_panel, landscape_panel
 from ui.render import show_graph
 
 cfg, big = settings.config, settings.present
@@ -60,7 +60,7 @@ if graph.open:
             )
 if check.open:
     with check:
-        e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
+        e_check = st.number_input("Epoch", 1, len(trace), CHECK_EPOCH_DEFAULT, key=f"lab_check_{len(trace)}")
         grad_check_panel(trace, int(e_check))
 if pitfalls.open:
     with pitfalls:

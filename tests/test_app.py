@@ -14,10 +14,10 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_every_page_runs_with_the_shared_sidebar(name):
     at = open_page(name)
     assert not at.exception
-    assert [w.label for w in at.sidebar.select_slider] == ["Learning rate"]
-    assert [w.label for w in at.sidebar.slider] == ["Epochs"]
+    assert [w.label for w in at.sidebar.select_slider] == ["Learning rate", "Epochs"]
+    assert [w.label for w in at.sidebar.toggle] == ["Predict first", "Presentation mode"]
     assert "Device" in [w.label for w in at.sidebar.radio]
-    assert at.sidebar.slider[0].value == 5 and at.sidebar.select_slider[0].value == 0.01
+    assert at.select_slider(key="epochs").value == 5 and at.select_slider(key="lr").value == 0.01
     assert_specs_finite(at)
 
 
@@ -45,12 +45,12 @@ def test_training_trace_defaults_and_changes_with_epochs_and_lr():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["start loss"] == "47.25" and metrics["end loss"] == "0.480247"
     assert len(chart_specs(at)) >= 3
-    at.sidebar.slider[0].set_value(9).run()
+    at.select_slider(key="epochs").set_value(10).run()
     assert {m.label: m.value for m in at.metric}["epochs to loss < 0.01"] == "9"
-    at.sidebar.select_slider[0].set_value(0.02).run()
+    at.select_slider(key="lr").set_value(0.02).run()
     after = {m.label: m.value for m in at.metric}["end loss"]
     assert after not in ("0.480247",) and float(after) < 0.01
-    assert dict(at.query_params) == {"lr": "0.02", "epochs": "9"}
+    assert dict(at.query_params) == {"lr": "0.02", "epochs": "10"}
 
 
 def test_training_trace_table_and_downloads():
@@ -100,7 +100,7 @@ def test_prediction_trace_five_layers_with_real_numbers():
 
 def test_shared_link_values_are_honoured_exactly():
     at = open_page("training_trace", {"lr": "0.0237", "epochs": "12"})
-    assert at.sidebar.select_slider[0].value == 0.0237 and at.sidebar.slider[0].value == 12
+    assert at.select_slider(key="lr").value == 0.0237 and at.select_slider(key="epochs").value == 12
     assert not at.warning
     assert dict(at.query_params) == {"lr": "0.0237", "epochs": "12"}
 
@@ -126,17 +126,17 @@ def test_malformed_link_values_are_replaced_with_a_visible_note(query, fragment)
 
 def test_settings_survive_page_switches():
     at = open_page("training_trace", {"lr": "0.02"})
-    at.sidebar.slider[0].set_value(11).run()
+    at.select_slider(key="epochs").set_value(20).run()
     for page in ("pages/1_Data_Flow.py", "pages/5_Quiz.py", "streamlit_app.py"):
         at.switch_page(page).run()
-        assert at.sidebar.slider[0].value == 11 and at.sidebar.select_slider[0].value == 0.02
-        assert dict(at.query_params) == {"lr": "0.02", "epochs": "11"}
+        assert at.select_slider(key="epochs").value == 20 and at.select_slider(key="lr").value == 0.02
+        assert dict(at.query_params) == {"lr": "0.02", "epochs": "20"}
 
 
 def test_reset_settings_restores_the_card():
     at = open_page("training_trace", {"lr": "0.3", "epochs": "40", "zeroing": "never"})
     next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
-    assert at.sidebar.slider[0].value == 5 and at.sidebar.select_slider[0].value == 0.01
+    assert at.select_slider(key="epochs").value == 5 and at.select_slider(key="lr").value == 0.01
     assert {m.label: m.value for m in at.metric}["end loss"] == "0.480247"
     assert dict(at.query_params) == {}
 
@@ -156,8 +156,8 @@ def test_presentation_mode_from_the_link_and_the_toggle():
     assert not any("font-size: 3.4rem" in m.value for m in plain.markdown)
     at = open_page("home", {"present": "1"})
     assert any("font-size: 3.4rem" in m.value for m in at.markdown)
-    assert at.sidebar.toggle[0].value is True
-    at.sidebar.toggle[0].set_value(False).run()
+    assert at.toggle(key="present").value is True
+    at.toggle(key="present").set_value(False).run()
     assert not any("font-size: 3.4rem" in m.value for m in at.markdown)
     assert "present" not in dict(at.query_params)
 

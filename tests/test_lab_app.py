@@ -72,7 +72,7 @@ def test_two_sessions_do_not_share_lab_state():
     b.run()
     assert list(lifecycle_table(a)[".grad"])[0] == "tensor([-37.5000, -50.5000])"
     assert list(lifecycle_table(b)[".grad"]) == ["None", "None"]
-    assert a.sidebar.slider[0].value == 5 and b.sidebar.slider[0].value == 9
+    assert a.select_slider(key="epochs").value == 5 and b.select_slider(key="epochs").value == 9
 
 
 def test_two_sessions_with_different_inputs_compute_their_own_numbers():
@@ -135,9 +135,7 @@ def test_landscape_graph_check_and_pitfalls_render():
 
 def test_own_data_drives_every_page_and_reset_restores_the_card():
     at = open_page("training_trace")
-    at.session_state["gl_data"] = parse_dataset(
-        [{"x1": 1.0, "x2": 0.0, "y": 2.0}, {"x1": 0.0, "x2": 1.0, "y": 3.0}], [0.0, 0.0], 0.0
-    )
+    at.session_state["gl_data"] = parse_dataset([(1.0, 0.0, 2.0), (0.0, 1.0, 3.0)], [0.0, 0.0], 0.0)
     at.run()
     assert {m.label: m.value for m in at.metric}["start loss"] == "6.5"
     assert any("your own data" in c.value for c in at.caption)
@@ -149,22 +147,24 @@ def test_own_data_drives_every_page_and_reset_restores_the_card():
 
 
 @pytest.mark.parametrize(
-    ("rows", "fragment"),
+    ("text", "fragment"),
     [
-        pytest.param([], "The table is empty", id="empty"),
-        pytest.param([{"x1": "abc", "x2": 1.0, "y": 1.0}], "`abc` is not a number", id="text"),
-        pytest.param([{"x1": float("nan"), "x2": 1.0, "y": 1.0}], "not a finite number", id="nan"),
-        pytest.param([{"x1": 1e300, "x2": 1.0, "y": 1.0}], "too large", id="huge"),
-        pytest.param([{"x1": 1.0, "x2": 1.0, "y": 1.0}] * 5000, "at most 200", id="thousands"),
+        pytest.param("\n", "The table is empty", id="empty"),
+        pytest.param("abc, 1, 1", "`abc` is not a number", id="text"),
+        pytest.param("nan, 1, 1", "not a finite number", id="nan"),
+        pytest.param("1e300, 1, 1", "too large", id="huge"),
+        pytest.param("1, 1, 1\n" * 500, "at most 200", id="hundreds"),
+        pytest.param("1, 1, 1\n" * 20_000, "nothing was read from it", id="thousands"),
     ],
 )
-def test_bad_own_data_keeps_the_last_good_data_with_a_message(rows, fragment):
+def test_bad_own_data_keeps_the_last_good_data_with_a_message(text, fragment):
     from ui.lab_data import apply_data
 
     state: dict = {}
-    apply_data(state, [{"x1": 1.0, "x2": 0.0, "y": 2.0}], [0.0, 0.0], 0.0)  # one row is fine
+    weights = {"w1": "0", "w2": "0", "b": "0"}
+    apply_data(state, "1, 0, 2", weights)  # one row is fine
     good = state["gl_data"]
-    apply_data(state, rows, [0.0, 0.0], 0.0)
+    apply_data(state, text, weights)
     assert state["gl_data"] is good and fragment in state["lab_data_error"]
     at = open_page("grad_lab")
     at.session_state["gl_data"] = good

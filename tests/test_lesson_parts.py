@@ -263,7 +263,7 @@ def test_card_comparison_only_for_the_card_setup():
 
 
 def test_own_data_round_trip():
-    data = parse_dataset([{"x1": 1, "x2": "2", "y": 3.5}], ["0.5", 0], 1)
+    data = parse_dataset([(1, "2", 3.5)], ["0.5", 0], 1)
     assert data.X == ((1.0, 2.0),) and data.y == (3.5,) and data.w0 == (0.5, 0.0) and data.b0 == 1.0
     assert data.apply(CARD).n_samples == 1
 
@@ -272,14 +272,14 @@ def test_own_data_round_trip():
     ("rows", "message"),
     [
         pytest.param([], "The table is empty", id="empty"),
-        pytest.param([{"x1": "abc", "x2": 1, "y": 1}], "Row 1, column x1: `abc` is not a number", id="text"),
-        pytest.param([{"x1": 1, "x2": None, "y": 1}], "Row 1, column x2 is empty", id="blank"),
-        pytest.param([{"x1": 1, "x2": float("nan"), "y": 1}], "nan is not a finite number", id="nan"),
-        pytest.param([{"x1": 1, "x2": 1, "y": float("inf")}], "inf is not a finite number", id="inf"),
-        pytest.param([{"x1": 1e300, "x2": 1, "y": 1}], "is too large", id="huge"),
-        pytest.param([{"x1": 1, "x2": 1, "y": 1}] * (MAX_ROWS + 1), f"takes at most {MAX_ROWS}", id="too-many"),
-        pytest.param([{"x1": 1, "y": 1}], "Row 1 has no column x2", id="missing-column"),
-        pytest.param([{"x1": True, "x2": 1, "y": 1}], "True is not a number", id="bool"),
+        pytest.param([("abc", 1, 1)], "Row 1, column x1: `abc` is not a number", id="text"),
+        pytest.param([(1, None, 1)], "Row 1, column x2 is empty", id="blank"),
+        pytest.param([(1, float("nan"), 1)], "`nan` is not a finite number", id="nan"),
+        pytest.param([(1, 1, float("inf"))], "`inf` is not a finite number", id="inf"),
+        pytest.param([(1e300, 1, 1)], "is too large", id="huge"),
+        pytest.param([(1, 1, 1)] * (MAX_ROWS + 1), f"takes at most {MAX_ROWS}", id="too-many"),
+        pytest.param([(1, 1)], "Row 1 has 2 values; each row needs 3", id="missing-column"),
+        pytest.param([(True, 1, 1)], "True is not a number", id="bool"),
     ],
 )
 def test_bad_own_data_is_explained(rows, message):

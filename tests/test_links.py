@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.links import DEFAULTS, format_lr, lr_options, parse_query, sanitize, shown, to_query
+from gradlab.links import DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
+from gradlab.text import shown
 
 
 @pytest.mark.parametrize(
@@ -20,6 +21,7 @@ from gradlab.links import DEFAULTS, format_lr, lr_options, parse_query, sanitize
         pytest.param({"epochs": "007"}, {"epochs": 7}, id="epochs-leading-zeros"),
         pytest.param({"device": "CUDA"}, {"device": "cuda"}, id="device-case"),
         pytest.param({"present": "1"}, {"present": True}, id="present"),
+        pytest.param({"predict": "0"}, {"predict": False}, id="predict-off"),
         pytest.param({"zeroing": "never", "update": "sgd"}, {"zeroing": "never", "update": "sgd"}, id="modes"),
         pytest.param({"lr": ["0.02", "0.02"]}, {"lr": 0.02}, id="repeated-same"),
         pytest.param({"utm_source": "mail"}, {}, id="unknown-ignored"),
@@ -49,6 +51,7 @@ def test_good_values_are_taken_exactly(raw, values):
         pytest.param({"epochs": "٣"}, "is not a whole number", id="epochs-arabic-digit"),
         pytest.param({"device": "tpu"}, "`tpu` is not one of cpu, cuda", id="device-tpu"),
         pytest.param({"present": "maybe"}, "`maybe` is not 1 or 0", id="present-bad"),
+        pytest.param({"predict": "no way"}, "`no way` is not 1 or 0", id="predict-bad"),
         pytest.param({"lr": ["0.02", "0.03"]}, "gives **lr** 2 different values", id="repeated-different"),
     ],
 )
@@ -78,7 +81,10 @@ def test_lr_options_are_log_spaced_and_include_an_exact_extra():
 
 def test_to_query_leaves_defaults_out_and_round_trips():
     assert to_query(DEFAULTS) == {}
-    values = {"lr": 0.0237, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True}
+    values = {
+        "lr": 0.0237, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True,
+        "predict": False,
+    }  # fmt: skip
     query = to_query(values)
     assert query == {
         "lr": "0.0237",
@@ -87,6 +93,7 @@ def test_to_query_leaves_defaults_out_and_round_trips():
         "zeroing": "never",
         "update": "sgd",
         "present": "1",
+        "predict": "0",
     }
     assert parse_query(query).values == values
 
@@ -105,8 +112,11 @@ def test_parse_query_never_raises(raw):
 
 
 def test_sanitize_keeps_good_values_and_replaces_bad_ones():
-    good = {"lr": 0.03, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True}
+    good = {
+        "lr": 0.03, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True,
+        "predict": False,
+    }  # fmt: skip
     assert sanitize(good) == (good, [])
-    clean, notes = sanitize({"lr": float("inf"), "epochs": True, "device": "tpu"})
-    assert clean == DEFAULTS and len(notes) == 3
+    clean, notes = sanitize({"lr": float("inf"), "epochs": True, "device": "tpu", "predict": 1})
+    assert clean == DEFAULTS and len(notes) == 4
     assert "**lr** had an invalid value `inf`" in notes[0]

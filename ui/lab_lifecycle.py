@@ -17,9 +17,15 @@ LAST = "lab_last"  # the last operation, its outcome and the verdict on the pred
 GUESS_GEN = "lab_guess_gen"
 
 
+# What the lab's tensors and buttons are built from: the data, the initial weights, the device, the update
+# rule (SGD builds an optimizer) and lr (the update step). Epochs and zeroing are settings of a training run,
+# which the lab never makes, so changing them keeps the learner's history.
+LAB_FIELDS = ("X", "y", "w0", "b0", "device", "update", "lr")
+
+
 def _same_setup(a: RunConfig, b: RunConfig) -> bool:
-    """Equal apart from the epoch count (the lab does not depend on it)."""
-    return a.with_(epochs=b.epochs) == b
+    """Equal in every setting the lab uses."""
+    return all(getattr(a, name) == getattr(b, name) for name in LAB_FIELDS)
 
 
 def _lab(cfg: RunConfig) -> GradLifecycle:

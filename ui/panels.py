@@ -13,6 +13,9 @@ from gradlab.verify import check_epoch, explain_check
 from ui.cache import show_chart
 from ui.render import grad_check_frame
 
+# The gradient check opens at the first epoch on every page: the card's own gradients, and always finite.
+CHECK_EPOCH_DEFAULT = 1
+
 
 def divergence_box(trace: Trace) -> None:
     """Say plainly that the run diverged, where, and what to change."""

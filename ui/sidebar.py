@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gradlab.config import EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig, device_note
-from gradlab.links import DEFAULTS, lr_options, parse_query, sanitize, to_query
-from gradlab.userdata import Dataset
+from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig, device_note
+from gradlab.links import DEFAULTS, epoch_options, format_lr, lr_options, parse_query, sanitize, to_query, travels
+from gradlab.userdata import CARD_DATA, Dataset
 from ui.guide import PATH
 
-KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present: also the URL names
+KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present, predict: also the URL names
+EXTRA_STOPS = {"lr": lr_options, "epochs": epoch_options}  # a valid value off these grids gets its own stop
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
 # (file, label, icon, blurb): the app's own navigation in the order of the lesson, so the home page reads "Home".
@@ -26,27 +28,55 @@ class Settings:
 
     config: RunConfig
     present: bool
+    predict: bool
     device_note: str | None
     own_data: bool
-    predict: bool = True  # ask for a prediction before each .grad result is revealed
 
 
-def _first_run_from_url() -> None:
-    """Once per session: seed the widgets from the link, noting every value that was rejected."""
+def _run_context() -> tuple[str, bool]:
+    """This run's page, and whether the browser's Back or Forward started it."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return "", False
+    return ctx.page_script_hash, bool(ctx.is_history_navigation)
+
+
+def _read_link(history: bool) -> None:
+    """Take the settings and data from the link: once per session, and again when Back or Forward restores one.
+
+    On Back the browser shows an older link and Streamlit reruns with it; reading it restores the settings
+    that link was made with, so Back undoes a change instead of being rewritten to the current settings.
+    """
     ss = st.session_state
-    if ss.get("gl_url_read"):
+    if ss.get("gl_url_read") and not history:
         return
-    raw = {k: st.query_params.get_all(k) for k in st.query_params.keys()}  # noqa: SIM118
-    parsed = parse_query(raw)
-    for key, value in parsed.values.items():
-        ss[_canon(key)] = value
-    ss["gl_lr_extra"] = parsed.values.get("lr")
+    parsed = parse_query({k: st.query_params.get_all(k) for k in st.query_params.keys()})  # noqa: SIM118
+    for key, default in DEFAULTS.items():
+        ss[_canon(key)] = parsed.values.get(key, default)
+    for key in EXTRA_STOPS:
+        ss[f"gl_{key}_extra"] = parsed.values.get(key)
+    current: Dataset | None = ss.get("gl_data")
+    # Data too big for a link is never in one, so an older link without data leaves it alone.
+    if parsed.data != current and (parsed.data is not None or (current is not None and travels(current))):
+        use_data(ss, parsed.data)
     ss["gl_notes"] = parsed.notes
     ss["gl_url_read"] = True
+    ss["gl_reseed"] = True
+
+
+def _link_says() -> dict[str, str]:
+    """The settings the address bar's link stands for, spelled the way GradLab writes them.
+
+    Compared by meaning, so a link spelled differently (`lr=0.0200`) or with a rejected value (`lr=abc`, noted
+    on the page) is not rewritten on arrival: a rewrite is a new history entry, and Back would then need two
+    presses to leave the app. The link is rewritten with the next change of settings.
+    """
+    parsed = parse_query({k: st.query_params.get_all(k) for k in st.query_params.keys()})  # noqa: SIM118
+    return to_query({**DEFAULTS, **parsed.values}, parsed.data)
 
 
 def _canon(key: str) -> str:
-    """The session key that holds a setting; widgets are re-seeded from it on every page."""
+    """The session key that holds a setting; widgets are seeded from it."""
     return f"gl_{key}"
 
 
@@ -56,20 +86,24 @@ def _keep(key: str) -> None:
     st.session_state["gl_notes"] = []
 
 
-def _bound(key: str) -> dict[str, object]:
+def _bound(key: str, fresh: bool) -> dict[str, object]:
     """Widget arguments that tie a widget to its setting across reruns and page switches.
 
-    The setting lives in a plain session key; the widget (key = the URL name) is seeded from it before it
-    is drawn and writes back through on_change. This keeps values on every page switch, including values
-    that came from a link or a reset, which a widget-held value alone can lose on the first switch.
+    The setting lives in a plain session key; the widget (key = the URL name) writes back through on_change.
+    The widget is seeded from the setting only when it is new on this page (`fresh`), has no value, or the
+    setting was changed by something else (a link, Reset, a repair). Seeding on every run would overwrite
+    a value the learner is still changing: each seed is sent to the browser as a forced value, and fast key
+    presses made in the meantime were lost.
     """
-    st.session_state[key] = st.session_state[_canon(key)]
+    ss = st.session_state
+    if fresh or key not in ss or ss[key] != ss[_canon(key)]:
+        ss[key] = ss[_canon(key)]
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
 def use_data(state: MutableMapping[str, Any], data: Dataset | None) -> None:
-    """Switch every page to `data` (None: the card's); the data editor and weight inputs start afresh."""
-    if data is None:
+    """Switch every page to `data` (None or the card's own: the card's); the data entry starts afresh."""
+    if data is None or data == CARD_DATA:
         state.pop("gl_data", None)
     else:
         state["gl_data"] = data
@@ -88,6 +122,7 @@ def reset_settings() -> None:
     for key, value in DEFAULTS.items():
         ss[_canon(key)] = value
     ss["gl_notes"] = []
+    ss["gl_reseed"] = True
     reset_data(ss)
 
 
@@ -96,47 +131,59 @@ def set_settings(values: dict[str, object]) -> None:
     ss = st.session_state
     for key, value in values.items():
         ss[_canon(key)] = value
-        ss[key] = value
     ss["gl_notes"] = []
+    ss["gl_reseed"] = True
 
 
 def sidebar() -> Settings:
     """Draw the shared sidebar and return this rerun's settings."""
     ss = st.session_state
-    _first_run_from_url()
+    page_id, history = _run_context()
+    _read_link(history)
     # Whatever put a value into session state, only valid settings reach the widgets and the config.
     clean, problems = sanitize({k: ss.get(_canon(k), v) for k, v in DEFAULTS.items()})
     for key, value in clean.items():
         ss[_canon(key)] = value
-    if ss[_canon("lr")] not in lr_options(ss.get("gl_lr_extra")):
-        ss["gl_lr_extra"] = ss[_canon("lr")]  # a valid off-grid rate gets its own slider stop
+    for key, options in EXTRA_STOPS.items():
+        if ss[_canon(key)] not in options(ss.get(f"gl_{key}_extra")):
+            ss[f"gl_{key}_extra"] = ss[_canon(key)]
     ss["gl_flash"] = problems  # shown once, under the page title
+    fresh = bool(problems) or ss.pop("gl_reseed", False) or ss.get("gl_page") != page_id
+    ss["gl_page"] = page_id
+
+    values = {k: ss[_canon(k)] for k in KEYS}  # final for this run: widget callbacks ran before the script
+    data: Dataset | None = ss.get("gl_data")
+    wanted = to_query(values, data)
+    if _link_says() != wanted:
+        st.query_params.from_dict(wanted)
 
     with st.sidebar:
         st.markdown("## :material/calculate: GradLab")
         for path, label, icon, _ in PAGES:
-            st.page_link(path, label=label, icon=icon)
+            # The link carries the settings, so a page switch is one history entry that already has them.
+            st.page_link(path, label=label, icon=icon, query_params=wanted)
         st.markdown("---\n### Settings")
         st.select_slider(
             "Learning rate",
             options=lr_options(ss.get("gl_lr_extra")),
-            format_func=lambda v: f"{v:g}",
-            **_bound("lr"),
+            format_func=format_lr,
+            **_bound("lr", fresh),
             help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
         )
-        st.slider(
+        st.select_slider(
             "Epochs",
-            min_value=EPOCHS_MIN,
-            max_value=EPOCHS_MAX,
-            **_bound("epochs"),
-            help="How many forward → backward → update steps to run (the card shows 5).",
+            options=epoch_options(ss.get("gl_epochs_extra")),
+            format_func=lambda v: f"{v:,}",
+            **_bound("epochs", fresh),
+            help="How many forward → backward → update steps to run (the card shows 5). "
+            "Stops from 1 to 10,000; a link can ask for any whole number in between.",
         )
         st.radio(
             "Device",
             options=list(DEVICE_LABELS),
             format_func=DEVICE_LABELS.__getitem__,
             horizontal=True,
-            **_bound("device"),
+            **_bound("device", fresh),
         )
         cpu_note = device_note(ss[_canon("device")])
         if cpu_note:
@@ -145,24 +192,23 @@ def sidebar() -> Settings:
             "Zeroing each step",
             options=list(ZERO_MODES),
             format_func=ZERO_MODES.__getitem__,
-            **_bound("zeroing"),
+            **_bound("zeroing", fresh),
             help="What happens to .grad after each update. 'Never' shows accumulation.",
         )
         st.radio(
             "Update rule",
             options=list(UPDATE_RULES),
             format_func=UPDATE_LABELS.__getitem__,
-            **_bound("update"),
+            **_bound("update", fresh),
         )
-        st.toggle("Presentation mode", help="Large type for projecting.", **_bound("present"))
+        st.toggle(
+            "Predict first",
+            help="Commit to a prediction before each .grad result is revealed. Off: results are shown directly.",
+            **_bound("predict", fresh),
+        )
+        st.toggle("Presentation mode", help="Large type for projecting.", **_bound("present", fresh))
         st.button("Reset settings", on_click=reset_settings, width="stretch", help="Back to the card's setup.")
 
-    values = {k: ss[_canon(k)] for k in KEYS}
-    wanted = to_query(values)
-    if {k: st.query_params.get(k) for k in st.query_params.keys()} != wanted:  # noqa: SIM118
-        st.query_params.from_dict(wanted)
-
-    data: Dataset | None = ss.get("gl_data")
     try:
         config = RunConfig(
             lr=float(values["lr"]),  # type: ignore[arg-type]
@@ -177,5 +223,10 @@ def sidebar() -> Settings:
     except (ValueError, TypeError) as err:
         st.error(f"These settings can't be used ({err}). Showing the last good settings instead.")
         config = ss.get("gl_last_good", RunConfig())
-    present = bool(values["present"])
-    return Settings(config=config, present=present, device_note=cpu_note, own_data=data is not None)
+    return Settings(
+        config=config,
+        present=bool(values["present"]),
+        predict=bool(values["predict"]),
+        device_note=cpu_note,
+        own_data=data is not None,
+    )
