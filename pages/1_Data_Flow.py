@@ -18,6 +18,7 @@ import pandas as pd
 from gradlab.graph import graph_for
 from gradlab.model import code_lines
 from ui.cache import get_card_comparison, get_stages
+from ui.nudge_panel import nudge_section
 from ui.render import show_graph, tensor_table
 
 cfg = settings.config
@@ -38,6 +39,8 @@ for stage in run.stages:
         st.table(tensor_table(stage.tensors))
     if stage.number < len(run.stages):
         st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
+
+nudge_section(cfg, big=settings.present)
 
 with st.expander("The backward graph behind stage 5", expanded=not settings.present):
     st.markdown(
