@@ -19,6 +19,7 @@ from gradlab.model import step_script
 from gradlab.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from ui.cache import get_card_comparison, get_stages
 from ui.guide import CARD_INTRO, next_step
+from ui.nudge_panel import nudge_section
 from ui.predict import gate
 from ui.render import card_table, show_graph, stage_box
 
@@ -37,6 +38,8 @@ for stage in run.stages:
         st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
 
 if shown_all:
+    nudge_section(cfg, big=present)
+
     with st.expander("The backward graph behind stage 5", expanded=not present):
         st.markdown(
             "`loss.backward()` walks this graph from the loss down to the leaves. Blue boxes are `grad_fn` nodes, "

@@ -1,0 +1,88 @@
+"""Nudge a weight: the real new loss beside loss + .grad·Δ, and the tangent line on a slice of the loss."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import streamlit as st
+
+from gradlab.charts_slope import slope_spec
+from gradlab.config import RunConfig
+from gradlab.fmt import num
+from gradlab.nudge import DEFAULT_DELTA, DELTAS, Nudge, explain, nudge, param_names, prose, signed
+from ui.perf import freeze_loaded_libraries
+
+LEAD_IN = (
+    "Each entry of `.grad` is the slope of the loss along one parameter at these weights. Move one parameter by Δ "
+    "and compare the real new loss with what that slope alone predicts, loss + `.grad`·Δ."
+)
+
+# Projected, the four numbers are the point of the panel: larger than the page's other metrics (static CSS).
+_BIG_METRICS = (
+    "<style>.st-key-{key}_metrics [data-testid='stMetricValue'], .st-key-{key}_metrics [data-testid='stMetricValue'] * "
+    "{{font-size: 2.9rem !important;}}</style>"
+)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def _nudge(config: RunConfig, w: tuple[float, ...], b: float, param: str, delta: float) -> Nudge:
+    freeze_loaded_libraries()  # torch may have just loaded
+    return nudge(config, w, b, param, delta)
+
+
+def nudge_section(config: RunConfig, *, big: bool = False) -> None:
+    """The Data Flow section: a heading, one sentence of lead-in, and the nudge panel at the config's start."""
+    with st.container(border=True, key="nudge_section"):
+        st.subheader("What the number means: nudge a weight")
+        st.markdown(LEAD_IN)
+        nudge_panel(config, big=big)
+
+
+def nudge_panel(
+    config: RunConfig,
+    w: Sequence[float] | None = None,
+    b: float | None = None,
+    *,
+    big: bool = False,
+    key: str = "nudge",
+) -> None:
+    """Controls for a parameter and Δ from the point (w, b) (the config's start by default), and the result.
+
+    `key` prefixes the widget keys, so the panel can appear on several pages or twice on one.
+    """
+    point_w = tuple(float(v) for v in (config.w0 if w is None else w))
+    point_b = float(config.b0 if b is None else b)
+    names = param_names(config)
+    left, right = st.columns([2, 3], vertical_alignment="bottom")
+    param = left.segmented_control("Parameter to nudge", names, default=names[0], required=True, key=f"{key}_param")
+    delta = right.select_slider(
+        "Δ, the step added to it", DELTAS, value=DEFAULT_DELTA, format_func=signed, key=f"{key}_delta"
+    )
+    try:
+        n = _nudge(config, point_w, point_b, str(param), float(delta))
+    except ValueError as err:  # a point outside what the lesson accepts, e.g. a diverged run's weights
+        st.info(f"No nudge at this point: {err}", icon=":material/info:")
+        return
+    if big:
+        st.markdown(_BIG_METRICS.format(key=key), unsafe_allow_html=True)
+    # Fixed-width metrics in a wrapping row: four across on a wide screen, two by two on a narrow projector.
+    with st.container(horizontal=True, key=f"{key}_metrics", gap="medium"):
+        width = 270 if big else 185
+        st.metric("loss now", num(n.loss), width=width)
+        st.metric("real new loss", num(n.new_loss), width=width, **_change(n.real_change))
+        st.metric("estimate: loss + .grad·Δ", num(n.estimate), width=width, **_change(n.estimate_change))
+        st.metric("miss: real − estimate", signed(n.error) if n.finite else num(n.error), width=width)
+    st.markdown("\n\n".join(explain(n)))
+    if n.finite:
+        st.vega_lite_chart(slope_spec(n, big=big), width="stretch")  # the spec's description is the accessible name
+        st.caption(
+            f"The blue curve is the real loss along {n.param}, each point a float32 forward pass with the other "
+            f"parameters fixed. The dashed line touches it at the current point with slope `.grad` = {prose(n.grad)}; "
+            "the red bar is the miss."
+        )
+
+
+def _change(x: float) -> dict[str, str]:
+    """A metric's delta: the signed change, its arrow from the sign, no good/bad colour."""
+    arrow = "up" if x > 0 else "down" if x < 0 else "off"
+    return {"delta": signed(x), "delta_color": "off", "delta_arrow": arrow}
