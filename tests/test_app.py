@@ -24,19 +24,25 @@ def test_every_page_runs_with_the_shared_sidebar(name):
 def test_home_shows_the_live_worked_example():
     at = open_page("home")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics == {"loss": "47.25", "w.grad": "[-37.5, -50.5]", "b.grad": "-13"}
+    assert {k: metrics[k] for k in ("loss", "w.grad", "b.grad")} == {
+        "loss": "47.25",
+        "w.grad": "[-37.5, -50.5]",
+        "b.grad": "-13",
+    }
+    assert metrics["pages visited"] == "0 / 5" and metrics["predictions right"] == "0 / 0"
     assert "Key insight" in text_of(at)
 
 
 def test_data_flow_shows_real_tensors_and_grad_none_before_backward():
-    at = open_page("data_flow")
+    at = open_page("data_flow", {"predict": "0"})  # predictions off: every stage is shown at once
     text = text_of(at)
     assert "tensor([-0.5000, -0.5000, -0.5000, -0.5000], grad_fn=<AddBackward0>)" in text
     assert "tensor(47.2500, grad_fn=<MeanBackward0>)" in text
     assert "tensor([-37.5000, -50.5000])" in text and "tensor(-13.)" in text
     init_table = at.table[1].value  # stage 2: w and b right after creation
     assert list(init_table[".grad"]) == ["None", "None"] and list(init_table["is_leaf"]) == ["True", "True"]
-    assert ("10.25" in text and "the card prints" in text.lower()) or "The card" in text
+    card = at.table[-1].value  # the card's figures beside PyTorch's
+    assert card.loc["loss", "the card prints"] == "10.25" and card.loc["loss", "PyTorch computes"] == "47.25"
     assert len(at.get("graphviz_chart")) == 1
 
 
@@ -86,12 +92,12 @@ def test_divergence_is_shown_and_specs_stay_finite(query):
 
 
 def test_prediction_trace_five_layers_with_real_numbers():
-    at = open_page("prediction_trace")
+    at = open_page("prediction_trace", {"predict": "0"})
     text = text_of(at)
     for layer in range(1, 6):
         assert f"Layer {layer}" in " ".join(h.value for h in at.subheader)
-    assert "= 0.5 + -1 + 0" in text and "= -0.5" in text  # x1·w1 + x2·w2 + b for row 1
-    assert "share of loss    = (y_hat − y)² / N = 12.25 / 4 = 3.0625" in text
+    assert "= 1·0.5 + 2·(-0.5) + 0" in text and "= 0.5 - 1 + 0" in text and "= -0.5" in text  # row 1
+    assert "share of loss    = (y_hat - y)² / N = 12.25 / 4 = 3.0625" in text
     last = at.table[-1].value
     assert list(last.loc["Σ contributions"]) == list(last.loc[".grad (from the tensors)"]) == ["-37.5", "-50.5", "-13"]
     at.selectbox[0].set_value(3).run()

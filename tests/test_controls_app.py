@@ -57,7 +57,7 @@ def test_predict_first_is_on_by_default_and_a_link_turns_it_off():
 
 
 def test_the_lab_keeps_its_history_when_a_setting_it_does_not_use_changes():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     click(at, "forward")
     click(at, "backward")
     assert len(lab_history(at)) == 2
@@ -71,7 +71,7 @@ def test_the_lab_keeps_its_history_when_a_setting_it_does_not_use_changes():
 def test_gradient_check_opens_at_the_same_epoch_on_both_pages():
     trace_page = open_page("training_trace", {"epochs": "50"})
     trace_page.toggle(key="tt_check").set_value(True).run()
-    lab = lab_tab(open_page("grad_lab", {"epochs": "50"}), "⑤ Gradient check")
+    lab = lab_tab(open_page("grad_lab", {"epochs": "50", "predict": "0"}), "⑤ Gradient check")
     assert trace_page.number_input(key="tt_check_50").value == lab.number_input(key="lab_check_50").value
 
 
@@ -81,7 +81,7 @@ def test_an_oversized_paste_is_refused_unread_and_never_trained_on(monkeypatch):
     real_train, real_parse = gradlab.train.train, gradlab.userdata.parse_rows
     monkeypatch.setattr(gradlab.train, "train", lambda config, *a, **k: trained.append(config) or real_train(config))
     monkeypatch.setattr(gradlab.userdata, "parse_rows", lambda text: parsed.append(len(text)) or real_parse(text))
-    at = lab_tab(open_page("grad_lab"), "⑦ Your data")
+    at = lab_tab(open_page("grad_lab", {"predict": "0"}), "⑦ Your data")
     paste = "1, 2, 3\n" * 20_000
     at.text_area(key="lab_rows_0").set_value(paste).run()
     assert any("160,000 characters" in e.value and "nothing was read" in e.value for e in at.error)
@@ -94,7 +94,7 @@ def test_an_oversized_paste_is_refused_unread_and_never_trained_on(monkeypatch):
 
 
 def test_applying_the_cards_own_data_is_not_your_own_data():
-    at = lab_tab(open_page("grad_lab"), "⑦ Your data")
+    at = lab_tab(open_page("grad_lab", {"predict": "0"}), "⑦ Your data")
     next(b for b in at.main.button if b.label == "Apply my data").click().run()
     assert "gl_data" not in at.session_state
     assert not any("your own data" in c.value for c in at.caption)

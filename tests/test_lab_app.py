@@ -26,7 +26,7 @@ def lifecycle_table(at):
 
 
 def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
     click(at, "forward + loss")
     click(at, "backward()")
@@ -40,13 +40,13 @@ def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
     click(at, "grad = None (set_to_none)")
     assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
     history = next(t.value for t in at.table if "operation" in t.value.columns)
-    assert list(history["operation"]) == [
-        "forward + loss", "backward()", "backward() again", "grad.zero_()", "grad = None (set_to_none)",
+    assert list(history["operation"]) == [  # newest first
+        "grad = None (set_to_none)", "grad.zero_()", "backward() again", "backward()", "forward + loss",
     ]  # fmt: skip
 
 
 def test_backward_twice_on_one_graph_shows_pytorchs_error_not_a_traceback():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     click(at, "forward + loss")
     click(at, "backward()")
     click(at, "backward()")
@@ -55,7 +55,7 @@ def test_backward_twice_on_one_graph_shows_pytorchs_error_not_a_traceback():
 
 
 def test_step_under_no_grad_moves_the_weights():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     click(at, "optimizer step (under no_grad)")
     assert "is None" in at.error[0].value
     click(at, "forward + loss")
@@ -65,8 +65,8 @@ def test_step_under_no_grad_moves_the_weights():
 
 
 def test_two_sessions_do_not_share_lab_state():
-    a = open_page("grad_lab")
-    b = open_page("grad_lab", {"epochs": "9"})
+    a = open_page("grad_lab", {"predict": "0"})
+    b = open_page("grad_lab", {"epochs": "9", "predict": "0"})
     click(a, "forward + loss")
     click(a, "backward()")
     b.run()
@@ -84,29 +84,29 @@ def test_two_sessions_with_different_inputs_compute_their_own_numbers():
 
 
 def test_step_through_training_sub_steps_epochs_and_reset():
-    at = lab_tab(open_page("grad_lab"), "② Step-through training")
+    at = lab_tab(open_page("grad_lab", {"predict": "0"}), "② Step-through training")
     click(at, "Next sub-step")
     steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
     assert list(steps["sub-step"]) == ["forward"]
     click(at, "Step one epoch")
     steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
-    assert list(steps["sub-step"]) == ["forward", "loss", "backward", "read .grad", "update", "zero"]
+    assert list(steps["sub-step"]) == ["zero", "update", "read .grad", "backward", "loss", "forward"]  # newest first
     assert "w.grad = [-37.5, -50.5], b.grad = -13" in list(steps["result"])
-    assert any("Epoch 2 of 5" in m.value for m in at.markdown)
+    assert {m.label: m.value for m in at.metric}["epoch"] == "2 of 5"
     click(at, "Reset")
     assert not any(t for t in at.table if "sub-step" in t.value.columns)
 
 
 def test_play_advances_epochs_until_finished():
-    at = lab_tab(open_page("grad_lab", {"epochs": "2"}), "② Step-through training")
+    at = lab_tab(open_page("grad_lab", {"epochs": "2", "predict": "0"}), "② Step-through training")
     click(at, "▶ Play")
     for _ in range(3):  # each rerun of the playing fragment steps one epoch
         at.run()
-    assert any("finished" in m.value for m in at.markdown)
+    assert any("Finished: 2 epoch(s) ran." in c.value for c in at.caption)
 
 
 def test_only_the_open_tab_is_drawn_and_it_survives_reruns():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     assert not at.get("graphviz_chart") and not at.get("vega_lite_chart")
     at = lab_tab(at, "④ Autograd graph")
     assert len(at.get("graphviz_chart")) == 1
@@ -115,7 +115,7 @@ def test_only_the_open_tab_is_drawn_and_it_survives_reruns():
 
 
 def test_landscape_graph_check_and_pitfalls_render():
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     at = lab_tab(at, "③ Loss landscape")
     assert not at.exception and len(at.get("vega_lite_chart")) == 1
     at = lab_tab(at, "④ Autograd graph")
@@ -134,13 +134,13 @@ def test_landscape_graph_check_and_pitfalls_render():
 
 
 def test_own_data_drives_every_page_and_reset_restores_the_card():
-    at = open_page("training_trace")
+    at = open_page("training_trace", {"predict": "0"})
     at.session_state["gl_data"] = parse_dataset([(1.0, 0.0, 2.0), (0.0, 1.0, 3.0)], [0.0, 0.0], 0.0)
     at.run()
     assert {m.label: m.value for m in at.metric}["start loss"] == "6.5"
     assert any("your own data" in c.value for c in at.caption)
     at.switch_page("pages/1_Data_Flow.py").run()
-    assert "card's printed figures do not apply" in text_of(at)
+    assert "You are using your own data, so its figures do not apply." in text_of(at)
     next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
     at.switch_page("pages/3_Training_Trace.py").run()
     assert {m.label: m.value for m in at.metric}["start loss"] == "47.25"
@@ -166,7 +166,7 @@ def test_bad_own_data_keeps_the_last_good_data_with_a_message(text, fragment):
     good = state["gl_data"]
     apply_data(state, text, weights)
     assert state["gl_data"] is good and fragment in state["lab_data_error"]
-    at = open_page("grad_lab")
+    at = open_page("grad_lab", {"predict": "0"})
     at.session_state["gl_data"] = good
     at.session_state["lab_data_error"] = state["lab_data_error"]
     at = lab_tab(at, "⑦ Your data")
@@ -175,7 +175,7 @@ def test_bad_own_data_keeps_the_last_good_data_with_a_message(text, fragment):
 
 
 def test_play_stops_by_itself_after_its_time_limit_and_says_so():
-    at = lab_tab(open_page("grad_lab", {"epochs": "50"}), "② Step-through training")
+    at = lab_tab(open_page("grad_lab", {"epochs": "50", "predict": "0"}), "② Step-through training")
     click(at, "▶ Play")
     at.run()  # one more playing rerun: still playing, well within the limit
     assert at.session_state["lab_playing"] is True

@@ -170,7 +170,7 @@ def metrics(at: AppTest) -> dict[str, str]:
 
 
 def test_data_flow_panel_shows_pytorchs_numbers_and_follows_the_controls():
-    at = open_page("data_flow")
+    at = open_page("data_flow", {"predict": "0"})
     assert not at.exception
     assert_specs_finite(at)
     shown = metrics(at)

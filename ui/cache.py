@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
 CACHE_BUDGET_MB = 128  # all caches together; also server.maxCacheDataSize
-TTL = "2h"  # a lesson: afterwards the class's results make room
+TTL = 2 * 60 * 60  # seconds, a lesson: afterwards the class's results make room (a number: a "2h" string loads pandas)
 # Long runs take turns: a class asking for different 10,000-epoch runs at once would otherwise share the
 # CPU among all of them, and every short rerun on the server would wait behind them. One long run at a
 # time keeps the interpreter free for everyone else's reruns in between.
