@@ -95,7 +95,8 @@ def grad_outcome(
     if not ok:
         return GradOutcome("error", (), error or "PyTorch refused the operation.")
     if after is None:
-        return GradOutcome("None", (), ".grad is None: no gradient tensor exists until backward() reaches this leaf.")
+        also = ("unchanged",) if before is None else ()  # None before and after: "unchanged" is true as well
+        return GradOutcome("None", also, ".grad is None: no gradient tensor exists until backward() reaches this leaf.")
     if before is None:
         return GradOutcome("filled", (), "The first backward() that reaches a leaf creates its .grad.")
     if tuple(after) == tuple(before):

@@ -43,8 +43,16 @@ def _before(lab: GradLifecycle) -> tuple[float, ...] | None:
     return lab.history[-1].w_grad if lab.history else None
 
 
-def _run(lab: GradLifecycle, action: str, guess: str | None) -> None:
-    """Run one operation; classify what it did to w.grad and judge the prediction against it."""
+def _guess_key() -> str:
+    return f"lab_guess_{st.session_state.get(GUESS_GEN, 0)}"
+
+
+def _run(lab: GradLifecycle, action: str) -> None:
+    """Button callback: run one operation; classify what it did to w.grad and judge the prediction against it.
+
+    A callback runs before the script draws anything, so the next run already shows a fresh, empty prediction.
+    """
+    guess = st.session_state.get(_guess_key())
     before = _before(lab)
     event = lab.run(action)
     outcome = grad_outcome(before, event.w_grad, ok=event.ok, error=event.message)
@@ -87,15 +95,16 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
             format_func=GRAD_OUTCOMES.__getitem__,
             index=None,
             horizontal=True,
-            key=f"lab_guess_{st.session_state.get(GUESS_GEN, 0)}",
+            key=_guess_key(),
         )
     waiting = predict and not present and guess is None
     actions = list(ACTIONS.items())
     with st.container(key="gl-lab-buttons"):
         for row in (actions[:4], actions[4:]):
             for col, (action, label) in zip(st.columns(4), row, strict=False):
-                if col.button(label, key=f"lab_btn_{action}", width="stretch", disabled=waiting):
-                    _run(lab, action, guess)
+                col.button(
+                    label, key=f"lab_btn_{action}", width="stretch", disabled=waiting, on_click=_run, args=(lab, action)
+                )
     if waiting:
         st.caption("Pick a prediction to enable the buttons (*Predict first* in the sidebar turns this off).")
     _result(lab, present)
