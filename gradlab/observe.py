@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from gradlab.diverge import explain
 from gradlab.trace import CONVERGED_LOSS, Trace
 
 
@@ -17,9 +16,6 @@ def observations(trace: Trace) -> list[str]:
             continue
         prev, prev_norm = trace.loss[i - 1], trace.grad_norm[i - 1]
         out.append(_describe(loss, prev, norm, prev_norm, never))
-    divergence = explain(trace)
-    if divergence is not None and out and len(trace) == divergence.epoch:
-        out[-1] = f"stopped: {divergence.reason}"  # the flagged epoch is finite, so it is in the trace
     return out
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gradlab.config import RunConfig
+from gradlab.landscape import max_stable_lr
 from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -83,6 +85,13 @@ def test_divergence_is_shown_and_specs_stay_finite(query):
     at.switch_page("pages/2_Prediction_Trace.py").run()
     assert not at.exception and "Training diverged" in at.error[0].value
     assert_specs_finite(at)
+
+
+def test_divergence_is_named_before_anything_overflows():
+    at = open_page("training_trace", {"lr": "0.05"})  # 5 epochs: the loss rises, every number still finite
+    assert not at.exception and not at.error
+    warning = next(w.value for w in at.warning if "Gradient descent diverges at this learning rate" in w.value)
+    assert "Try lr =" in warning and f"lr ≈ {max_stable_lr(RunConfig()):.3g}" in warning
 
 
 def test_prediction_trace_five_layers_with_real_numbers():
