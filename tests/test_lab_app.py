@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from gradlab.config import CARD_W
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 
@@ -30,7 +32,7 @@ def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
     click(at, "forward + loss")
     click(at, "backward()")
     assert list(lifecycle_table(at)[".grad"]) == ["tensor([-37.5000, -50.5000])", "tensor(-13.)"]
-    click(at, "backward() again")
+    click(at, "forward + backward() again")
     assert list(lifecycle_table(at)[".grad"]) == ["tensor([ -75., -101.])", "tensor(-26.)"]
     assert "ADDED" in at.success[0].value
     assert "loss.backward()" in at.code[0].value
@@ -40,7 +42,7 @@ def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
     assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
     history = next(t.value for t in at.table if "operation" in t.value.columns)
     assert list(history["operation"]) == [
-        "forward + loss", "backward()", "backward() again", "grad.zero_()", "grad = None (set_to_none)",
+        "forward + loss", "backward()", "forward + backward() again", "grad.zero_()", "grad = None (set_to_none)",
     ]  # fmt: skip
 
 
@@ -55,12 +57,23 @@ def test_backward_twice_on_one_graph_shows_pytorchs_error_not_a_traceback():
 
 def test_step_under_no_grad_moves_the_weights():
     at = open_page("grad_lab")
-    click(at, "optimizer step (under no_grad)")
+    click(at, "update under no_grad")
     assert "is None" in at.error[0].value
     click(at, "forward + loss")
     click(at, "backward()")
-    click(at, "optimizer step (under no_grad)")
+    click(at, "update under no_grad")
     assert "tensor([0.8750, 0.0050], requires_grad=True)" in text_of(at)
+
+
+def test_sgd_mode_labels_its_step_opt_step_and_shows_the_silent_skip():
+    at = open_page("grad_lab", {"update": "sgd"})
+    assert "update under no_grad" not in [b.label for b in at.main.button]
+    click(at, "forward + loss")
+    click(at, "backward()")
+    click(at, "grad = None (set_to_none)")
+    click(at, "opt.step()")
+    assert "did not move" in at.error[0].value and "silently skips" in at.error[0].value
+    assert str(torch.tensor(CARD_W, requires_grad=True)) in text_of(at)  # unmoved, as PyTorch prints it
 
 
 def test_two_sessions_do_not_share_lab_state():

@@ -14,7 +14,7 @@ from gradlab.config import MAX_ROWS, RunConfig
 from gradlab.fmt import num, vec
 from gradlab.graph import graph_at, graph_for
 from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
-from gradlab.lifecycle import GradLifecycle
+from gradlab.lifecycle import ACTIONS, GradLifecycle, action_labels
 from gradlab.observe import observations, summary
 from gradlab.predict import trace_sample
 from gradlab.quiz import CONCEPTS, build_quiz, grade, score
@@ -88,6 +88,28 @@ def test_lifecycle_step_needs_a_grad_then_moves_weights():
     lab.run("backward")
     assert lab.run("step").ok
     assert lab.tensors()[0].text == "tensor([0.8750, 0.0050], requires_grad=True)"
+
+
+def test_sgd_step_after_set_to_none_is_silently_skipped_as_pytorch_does():
+    lab = GradLifecycle(CARD.with_(update="sgd"))
+    lab.run("forward")
+    lab.run("backward")
+    lab.run("none")
+    before = lab.tensors()[0].text
+    skipped = lab.run("step")
+    assert not skipped.ok and "opt.step()" in skipped.code
+    assert "ran without an error" in skipped.message and "w and b did not move" in skipped.message
+    assert lab.tensors()[0].text == before  # really unmoved: the optimizer skipped both parameters
+    manual = GradLifecycle(CARD)
+    refused = manual.run("step")
+    assert not refused.ok and refused.message.startswith("TypeError: unsupported operand type(s) for *")
+
+
+def test_lifecycle_labels_say_what_runs():
+    assert action_labels(CARD)["step"] == "update under no_grad"  # no optimizer exists in manual mode
+    assert action_labels(CARD.with_(update="sgd"))["step"] == "opt.step()"
+    assert action_labels(CARD)["backward_again"] == "forward + backward() again"  # a fresh forward pass too
+    assert list(action_labels(CARD.with_(update="sgd"))) == list(ACTIONS)  # the keys the buttons use
 
 
 def test_lifecycle_rejects_unknown_actions():

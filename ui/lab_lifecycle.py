@@ -7,7 +7,7 @@ import streamlit as st
 
 from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
-from gradlab.lifecycle import ACTIONS, GradLifecycle
+from gradlab.lifecycle import GradLifecycle, action_labels
 from ui.render import show_tensors
 
 HISTORY_SHOWN = 12
@@ -33,16 +33,17 @@ def lifecycle_panel(cfg: RunConfig) -> None:
     lab = _lab(cfg)
     st.markdown(
         "Click the operations in any order and watch `w.grad` and `b.grad`: **None**, values, doubled values, "
-        "zeros… Try *backward()* twice in a row, or *backward() again* without zeroing."
+        "zeros… Try *backward()* twice in a row, or *forward + backward() again* without zeroing."
     )
-    actions = list(ACTIONS.items())
+    labels = action_labels(lab.config)
+    actions = list(labels.items())
     for row in (actions[:3], actions[3:6], actions[6:]):
         for col, (action, label) in zip(st.columns(3), row, strict=False):
             if col.button(label, key=f"lab_btn_{action}", width="stretch"):
                 lab.run(action)
     last = lab.history[-1] if lab.history else None
     if last is not None:
-        (st.success if last.ok else st.error)(f"**{ACTIONS[last.action]}** — {last.message}")
+        (st.success if last.ok else st.error)(f"**{labels[last.action]}** — {last.message}")
         st.code(last.code, language="python")
     show_tensors(list(lab.tensors()))
     if lab.history:
@@ -53,7 +54,7 @@ def lifecycle_panel(cfg: RunConfig) -> None:
             pd.DataFrame(
                 {
                     "#": range(first, first + len(rows)),
-                    "operation": [ACTIONS[e.action] for e in rows],
+                    "operation": [labels[e.action] for e in rows],
                     "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
                     "loss": [num(e.loss) for e in rows],
                     "w.grad": [vec(e.w_grad) for e in rows],
