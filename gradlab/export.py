@@ -12,6 +12,7 @@ import numpy as np
 from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig
 from gradlab.diverge import explain, warn
 from gradlab.model import fmt_list
+from gradlab.observe import convergence_text
 from gradlab.table import epoch_table
 from gradlab.trace import CONVERGED_LOSS, Trace
 
@@ -264,13 +265,13 @@ def to_markdown(trace: Trace) -> str:
         [[i + 1, *c.X[i], c.y[i]] for i in shown],
     )
 
-    reached = trace.epochs_to(CONVERGED_LOSS)
+    reached, reached_said = convergence_text(trace)
     divergence = explain(trace)
     out += [
         "\n## Headline\n",
         f"- Start loss: {_num(trace.start_loss)}",
         f"- End loss: {_num(trace.end_loss)} (epoch {e})",
-        f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached or f'not reached in {e} epochs'}",
+        f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
         f"- Divergence: {divergence.message if divergence else 'none'}",
         *([f"- Warning: {warning.message}"] if (warning := warn(trace)) else []),
         "\n## Epochs\n",

@@ -259,7 +259,7 @@ def test_markdown_has_headline_and_finite_numbers(config: RunConfig) -> None:
     assert f"- Start loss: {trace.start_loss:.6g}" in md
     assert f"- End loss: {trace.end_loss:.6g}" in md
     reached = trace.epochs_to(0.01)
-    assert f"Epochs to loss < 0.01: {reached or f'not reached in {len(trace)} epochs'}" in md
+    assert f"Epochs to loss < 0.01: {'not reached' if reached is None else f'{reached:,}'}" in md
     for key in ("lr", "epochs", "device", "zeroing", "update"):
         assert f"| {key} |" in md
     if trace.stop:

@@ -15,7 +15,7 @@ from gradlab.fmt import num, vec
 from gradlab.graph import graph_at, graph_for
 from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
 from gradlab.lifecycle import ACTIONS, GradLifecycle, action_labels
-from gradlab.observe import observations, summary
+from gradlab.observe import convergence_text, observations, summary
 from gradlab.predict import trace_sample
 from gradlab.quiz import CONCEPTS, build_quiz, grade, score
 from gradlab.stepper import Stepper
@@ -307,15 +307,44 @@ def test_observations_are_written_from_the_data():
     assert obs[0].startswith("starting loss 47.25")
     assert obs[1] == "loss fell 68% — gradients shrink as predictions approach the targets"
     rising = observations(train(CARD.with_(lr=0.05, epochs=60)))
-    assert any("the step overshoots — learning rate too high" in o for o in rising)
-    never = observations(train(CARD.with_(epochs=12, zeroing="never")))
-    assert any("accumulate" in o for o in never)
+    assert all(o.endswith("the step overshoots — the learning rate is above the stable limit") for o in rising[1:])
+    steady = observations(train(CARD.with_(lr=0.04, epochs=3000)))
+    assert not any("overshoots" in o for o in steady)  # below the limit a rise is only ever float32 rounding
+
+
+def test_never_zeroing_observations_describe_the_running_sum():
+    trace = train(CARD.with_(epochs=40, zeroing="never"))
+    obs = observations(trace)
+    grads = np.column_stack([trace.w_grad, trace.b_grad])
+    shrank = [i for i in range(1, len(trace)) if trace.grad_norm[i] < trace.grad_norm[i - 1]]
+    fell = [i for i in range(1, len(trace)) if trace.loss[i] < trace.loss[i - 1]]
+    assert set(shrank) & set(fell)  # the case the lesson must not misread
+    for i in range(1, len(trace)):
+        assert "approach the targets" not in obs[i]  # the running sum says nothing about one epoch's gradient
+        if i in shrank and i in fell:
+            assert grads[i - 1] @ (grads[i] - grads[i - 1]) < 0  # the added gradient points against the sum…
+            assert "points partly against the sum so far" in obs[i]  # …and the sentence says so
+        assert "never zeroed" in obs[i]
 
 
 def test_summary_headline():
     head = summary(train(CARD.with_(epochs=50)))
     assert head["start_loss"] == 47.25 and head["epochs_to_converge"] == 9
+    assert head["stayed_converged"] is True and head["last_above"] is None
     assert summary(train(CARD))["epochs_to_converge"] is None
+    assert convergence_text(train(CARD)) == ("not reached", "No epoch of this run had a loss below 0.01.")
+
+
+def test_reaching_the_threshold_is_not_success_when_the_loss_leaves_it_again():
+    trace = train(CARD.with_(epochs=1000, zeroing="never"))  # the loss oscillates: it dips below 0.01 and leaves
+    below = np.flatnonzero(trace.loss < 0.01)
+    first = int(below[0]) + 1
+    last = int(np.flatnonzero(trace.loss >= 0.01)[-1]) + 1
+    assert last > first  # the run does leave the range again
+    head = summary(trace)
+    assert (head["epochs_to_converge"], head["stayed_converged"], head["last_above"]) == (first, False, last)
+    value, said = convergence_text(trace)
+    assert value == f"{first:,}, then left" and f"last at epoch {last:,}" in said
 
 
 def test_card_comparison_only_for_the_card_setup():
