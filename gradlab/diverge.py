@@ -9,7 +9,7 @@ from gradlab.config import RunConfig
 from gradlab.fmt import num
 from gradlab.landscape import max_stable_lr
 from gradlab.links import LR_SLIDER_MIN
-from gradlab.trace import Trace
+from gradlab.trace import Stop, Trace
 
 
 @dataclass(frozen=True)
@@ -72,15 +72,17 @@ def _advice(config: RunConfig) -> tuple[str, float]:
 
 def explain(trace: Trace) -> Divergence | None:
     """The stop of a run in words, or None when every epoch ran."""
-    stop = trace.stop
-    if stop is None:
-        return None
+    return None if trace.stop is None else explain_stop(trace.stop, trace.config)
+
+
+def explain_stop(stop: Stop, config: RunConfig) -> Divergence:
+    """A stop in words: the trace and the step-through say the same thing."""
     if "loss" in stop.nonfinite:
         reason = f"the numbers became too large for float32; loss = {num(stop.loss)}"
     else:
         names = " and ".join(stop.nonfinite)
         reason = f"the numbers became too large for float32: {names} became inf or NaN (loss = {num(stop.loss)})"
-    advice, suggested = _advice(trace.config)
+    advice, suggested = _advice(config)
     return Divergence(epoch=stop.epoch, reason=reason, advice=advice, suggested_lr=suggested)
 
 

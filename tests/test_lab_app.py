@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gradlab.config import CARD_W
+from gradlab.config import CARD_W, RunConfig
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 
+CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -107,6 +108,23 @@ def test_step_through_training_sub_steps_epochs_and_reset():
     assert any("Epoch 2 of 5" in m.value for m in at.markdown)
     click(at, "Reset")
     assert not any(t for t in at.table if "sub-step" in t.value.columns)
+
+
+def test_step_through_stops_where_the_trace_stops_with_the_same_words():
+    from gradlab.diverge import explain
+    from gradlab.train import train
+
+    said = explain(train(CARD.with_(lr=1.0, epochs=100)))
+    at = lab_tab(open_page("grad_lab", {"lr": "1", "epochs": "100"}), "② Step-through training")
+    for _ in range(said.epoch + 2):  # more presses than epochs to the stop: the buttons go quiet there
+        button = next(b for b in at.main.button if b.label == "Step one epoch")
+        if button.disabled:
+            break
+        button.click().run()
+    assert any(f"stopped: training diverged at epoch {said.epoch}" in m.value for m in at.markdown)
+    steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
+    assert steps["result"].iloc[-1].endswith(said.message)  # the trace's own words, in the log…
+    assert said.reason in at.error[0].value and f"Training diverged at epoch {said.epoch}" in at.error[0].value
 
 
 def test_play_advances_epochs_until_finished():

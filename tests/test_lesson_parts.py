@@ -11,6 +11,7 @@ from torch.testing import assert_close
 from gradlab.card import compare_with_card
 from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
 from gradlab.config import MAX_ROWS, RunConfig
+from gradlab.diverge import explain
 from gradlab.fmt import num, vec
 from gradlab.graph import graph_at, graph_for
 from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
@@ -126,14 +127,21 @@ def test_lifecycle_rejects_unknown_actions():
         pytest.param(CARD.with_(epochs=6), id="card"),
         pytest.param(CARD.with_(epochs=6, zeroing="never"), id="never"),
         pytest.param(CARD.with_(epochs=6, update="sgd", zeroing="none"), id="sgd-none"),
+        pytest.param(CARD.with_(lr=1.0, epochs=100), id="lr-1-overflows"),
     ],
 )
-def test_stepper_reproduces_train(config):
+def test_stepper_reproduces_train_and_stops_where_it_stops(config):
+    trace = train(config)
     stepper = Stepper(config)
     while not stepper.finished:
         stepper.step_epoch()
-    assert stepper.losses == train(config).loss.tolist()
-    assert stepper.completed_epochs == config.epochs and stepper.advance() is None
+    assert stepper.losses[: len(trace)] == trace.loss.tolist()
+    assert stepper.completed_epochs == len(trace) and stepper.advance() is None
+    assert stepper.stop == trace.stop
+    if trace.stop is not None:  # the same epoch, the same words, and non-finite numbers labelled as the trace does
+        said = explain(trace).message
+        assert stepper.divergence.message == said and stepper.log[-1].result.endswith(said)
+        assert f"loss = {num(trace.stop.loss)}" in [s.result for s in stepper.log]
 
 
 def test_stepper_sub_steps_in_order():

@@ -60,7 +60,8 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool) -> None:
         done = stepper.completed_epochs
         st.markdown(
             f"**Epoch {min(stepper.epoch, cfg.epochs)} of {cfg.epochs}** · completed: {done}"
-            + (" · finished" if stepper.finished else "")
+            + (f" · stopped: training diverged at epoch {stepper.stop.epoch}" if stepper.stop else "")
+            + (" · finished" if stepper.finished and not stepper.stop else "")
         )
         show_chart(cfg, trace, "loss", epoch=max(1, min(len(stepper.losses), len(trace))), big=big)
         if stepper.log:
