@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -32,9 +30,22 @@ def test_card_forward_backward_numbers():
     assert run.b_grad == -13.0
 
 
+def _descent64(config: RunConfig) -> np.ndarray:
+    """The same gradient descent in float64 numpy, written out by hand: an answer independent of autograd."""
+    X, y = np.array(config.X), np.array(config.y)
+    w, b, n = np.array(config.w0), config.b0, config.n_samples
+    losses = []
+    for _ in range(config.epochs):
+        r = X @ w + b - y
+        losses.append((r**2).mean())
+        w, b = w - config.lr * 2 / n * X.T @ r, b - config.lr * 2 / n * r.sum()
+    return np.array(losses)
+
+
 def test_card_five_epoch_losses_at_lr_001():
     trace = train(CARD)
-    assert [round(v, 2) for v in trace.loss] == [47.25, 15.00, 4.76, 1.51, 0.48]
+    assert trace.loss[0] == 47.25  # exact in binary
+    assert_close(trace.loss, _descent64(CARD), rtol=1e-5, atol=0)  # float32 against float64
     assert trace.stop is None
     assert len(trace) == 5
 
@@ -46,8 +57,8 @@ def test_stages_show_grad_none_before_backward_and_values_after():
     assert (w_init.is_leaf, w_init.requires_grad, w_init.grad_fn) == (True, True, None)
     assert b_init.shape == ()  # b is 0-d, as on the card's tensor(0.0)
     w_after, b_after, y_hat = stages["backward"].tensors
-    assert w_after.grad == "tensor([-37.5000, -50.5000])"
-    assert b_after.grad == "tensor(-13.)"
+    assert w_after.grad == str(torch.tensor([-37.5, -50.5]))  # PyTorch's own text for these values
+    assert b_after.grad == str(torch.tensor(-13.0))
     assert y_hat.is_leaf is False and y_hat.grad_fn == "AddBackward0"
     assert y_hat.grad_values == (-1.75, -2.75, -3.75, -4.75)  # retain_grad() on the non-leaf
     assert stages["loss"].tensors[0].grad_fn == "MeanBackward0"
@@ -290,13 +301,6 @@ def test_cuda_path_matches_cpu_to_float32_tolerance():
     assert stages.w_grad == (-37.5, -50.5)
     w = stages.stages[1].tensors[0]
     assert w.device.startswith("cuda") and w.is_leaf
-
-
-def test_importing_gradlab_does_not_import_streamlit():
-    code = "import sys, gradlab, gradlab.charts, gradlab.export, gradlab.pitfalls, gradlab.quiz, gradlab.graph; "
-    code += "print('streamlit' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
 
 
 def test_gradlab_modules_import_each_other_without_cycles():
