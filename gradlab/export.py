@@ -10,11 +10,11 @@ from string import Template
 import numpy as np
 
 from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig
-from gradlab.diverge import explain
+from gradlab.diverge import explain, warn
 from gradlab.model import fmt_list
+from gradlab.observe import convergence_text
 from gradlab.table import epoch_table
 from gradlab.trace import CONVERGED_LOSS, Trace
-from gradlab.train import EXPLODE_FACTOR
 
 MAX_TABLE_ROWS = 50  # epoch rows in the Markdown table
 MAX_DATA_ROWS = 20  # data rows in the Markdown table
@@ -36,8 +36,8 @@ GradLab config (the data and initial weights are written out in the code below):
 Output, one line per epoch, where w and b are the values that epoch's forward pass used
 and every number is a Python float repr (float32 values, so they parse back exactly):
   epoch <n> loss <loss> w [<w1>, ...] b <b> w.grad [<g1>, ...] b.grad <g>
-then "final w [<w1>, ...] b <b>" and, only if the run blew up and was stopped early,
-"diverged at epoch <n>: <reason>".
+then "final w [<w1>, ...] b <b>" and, only if a number overflowed float32 (inf or NaN)
+and the run was stopped there, as GradLab stops it, "diverged at epoch <n>: <reason>".
 """
 
 import math
@@ -46,8 +46,6 @@ import torch
 
 LR = $lr
 EPOCHS = $epochs
-# Stop once the loss exceeds this many times the starting loss (or 1), as GradLab does.
-EXPLODE_FACTOR = $explode
 
 # Ask for the device GradLab used, but fall back to the CPU rather than crash.
 device = $device
@@ -95,26 +93,21 @@ for epoch in range(1, EPOCHS + 1):
         f"epoch {epoch} loss {loss.item()} w {w_now} b {b_now} "
         f"w.grad {w_grad} b.grad {b_grad}"
     )
-    if epoch == 1:
-        limit = max(abs(loss.item()), 1.0) * EXPLODE_FACTOR
+    # GradLab's one stop rule: an epoch that records an inf or NaN (float32 overflowed).
     recorded = [loss.item(), *w_now, b_now, *w_grad, b_grad, *y_hat.tolist()]
     finite = all(math.isfinite(v) for v in recorded)
-    # A float32 tensor comparison, exactly as GradLab checks its recorded losses.
-    exploded = bool(loss > limit)
 
 $update_code
 
 $zeroing_code
 
-    # GradLab checks after the step; its trace keeps this epoch only if it is finite.
-    if not finite or exploded:
+    # GradLab checks after the step, and its trace leaves this epoch out.
+    if not finite:
         break
 
 print(f"final w {w.tolist()} b {b.item()}")
 if not finite:
     print(f"diverged at epoch {epoch}: a value became inf/NaN (overflowed float32)")
-elif exploded:
-    print(f"diverged at epoch {epoch}: loss {loss.item()} is over the limit {limit}")
 ''')
 
 _OPTIMIZER = """
@@ -171,7 +164,6 @@ def to_script(config: RunConfig) -> str:
         zero_doc=ZERO_MODES[config.zeroing],
         update=f'"{config.update}"',
         update_doc=_UPDATE_DOCS[config.update],
-        explode=repr(EXPLODE_FACTOR),
         X="[\n" + "".join(f"        {_literal(row, 8)},\n" for row in config.X) + "    ]",
         y=_literal(config.y, 4),
         w0=_literal(config.w0, 4),
@@ -273,14 +265,15 @@ def to_markdown(trace: Trace) -> str:
         [[i + 1, *c.X[i], c.y[i]] for i in shown],
     )
 
-    reached = trace.epochs_to(CONVERGED_LOSS)
+    reached, reached_said = convergence_text(trace)
     divergence = explain(trace)
     out += [
         "\n## Headline\n",
         f"- Start loss: {_num(trace.start_loss)}",
         f"- End loss: {_num(trace.end_loss)} (epoch {e})",
-        f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached or f'not reached in {e} epochs'}",
+        f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
         f"- Divergence: {divergence.message if divergence else 'none'}",
+        *([f"- Warning: {warning.message}"] if (warning := warn(trace)) else []),
         "\n## Epochs\n",
     ]
     shown = table_rows(e)

@@ -12,15 +12,19 @@ from gradlab.live import live
 from gradlab.model import forward, mse
 from gradlab.tensors import TensorInfo, describe
 
+# Button labels by action key (the keys are stable: the page keys its buttons on them). The update's label
+# depends on the update rule: see `action_labels`.
 ACTIONS: dict[str, str] = {
     "forward": "forward + loss",
     "backward": "backward()",
-    "backward_again": "backward() again",
+    "backward_again": "forward + backward() again",
     "zero": "grad.zero_()",
     "none": "grad = None (set_to_none)",
-    "step": "optimizer step (under no_grad)",
+    "step": "update under no_grad",
     "reset": "reset",
 }
+SGD_STEP_LABEL = "opt.step()"
+SGD_STEP_CODE = "opt = torch.optim.SGD([w, b], lr=lr)  # created once\nopt.step()  # runs under no_grad inside"
 
 CODE: dict[str, str] = {
     "forward": "y_hat = X @ w + b\nloss = ((y_hat - y) ** 2).mean()",
@@ -38,6 +42,11 @@ CODE: dict[str, str] = {
         "b = torch.tensor(b0, requires_grad=True, device=device)"
     ),
 }
+
+
+def action_labels(config: RunConfig) -> dict[str, str]:
+    """The button label of each action for this config: the update reads "opt.step()" when SGD does it."""
+    return ACTIONS | ({"step": SGD_STEP_LABEL} if config.update == "sgd" else {})
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,7 @@ class GradLifecycle:
         if action not in ACTIONS:
             raise ValueError(f"action: {action!r} is unknown; choose one of {tuple(ACTIONS)}")
         ok, message = getattr(self, f"_{action}")()
-        code = CODE[action]
-        if action == "step" and self.opt is not None:
-            code = "opt = torch.optim.SGD([w, b], lr=lr)  # created once\nopt.step()  # runs under no_grad inside"
+        code = SGD_STEP_CODE if action == "step" and self.opt is not None else CODE[action]
         event = LabEvent(
             action=action,
             code=code,
@@ -128,12 +135,38 @@ class GradLifecycle:
         return True, ".grad is None again; the next backward() allocates a new tensor"
 
     def _step(self) -> tuple[bool, str]:
-        if self.w.grad is None or self.b.grad is None:
-            return False, "w.grad is None: call backward() first (in plain PyTorch `w -= lr * None` raises TypeError)."
-        update((self.w, self.b), self.config.lr, self.opt)
+        if self.opt is not None:
+            return self._opt_step()
+        missing = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
+        if missing:
+            name, p = missing[0]
+            try:  # the update as written, for real: Python's own answer to lr * None
+                with torch.no_grad():
+                    p -= self.config.lr * p.grad  # type: ignore[operator]
+            except TypeError as err:
+                return False, f"TypeError: {err}. {name}.grad is None: call backward() first."
+        update((self.w, self.b), self.config.lr)
         self.loss = None  # the weights moved: the old loss no longer describes them
         self.moved = True
         return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
+
+    def _opt_step(self) -> tuple[bool, str]:
+        """opt.step() for real; it silently skips every parameter whose .grad is None."""
+        assert self.opt is not None
+        before = [p.detach().clone() for p in (self.w, self.b)]
+        update((self.w, self.b), self.config.lr, self.opt)
+        moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
+        skipped = [n for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
+        if moved:
+            self.loss = None  # the weights moved: the old loss no longer describes them
+            self.moved = True
+        if not skipped:
+            return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
+        names = " and ".join(skipped)
+        return False, (
+            f"opt.step() ran without an error, but {names} did not move: the optimizer silently skips every "
+            "parameter whose .grad is None. Call backward() first."
+        )
 
     def _reset(self) -> tuple[bool, str]:
         self._fresh()

@@ -1,55 +1,103 @@
-"""Plain-language observations written from the numbers of each epoch."""
+"""Plain-language observations written from the numbers of each epoch, and a run's headline figures."""
 
 from __future__ import annotations
 
-from gradlab.diverge import explain
+import numpy as np
+
+from gradlab.landscape import max_stable_lr
 from gradlab.trace import CONVERGED_LOSS, Trace
 
 
 def observations(trace: Trace) -> list[str]:
     """One sentence per epoch describing what the loss and gradients did."""
-    out: list[str] = []
+    if len(trace) == 0:
+        return []
+    norm, rises = trace.grad_norm, trace.rises()
+    above_limit = trace.config.lr > max_stable_lr(trace.config)
     never = trace.config.zeroing == "never"
-    for i in range(len(trace)):
-        loss, norm = trace.loss[i], trace.grad_norm[i]
-        if i == 0:
-            out.append(f"starting loss {loss:.4g}; the first backward() fills .grad (norm {norm:.3g})")
-            continue
-        prev, prev_norm = trace.loss[i - 1], trace.grad_norm[i - 1]
-        out.append(_describe(loss, prev, norm, prev_norm, never))
-    divergence = explain(trace)
-    if divergence is not None and out and len(trace) == divergence.epoch:
-        out[-1] = f"stopped: {divergence.reason}"  # the flagged epoch is finite, so it is in the trace
+    out = [f"starting loss {trace.loss[0]:.4g}; the first backward() fills .grad (norm {norm[0]:.3g})"]
+    for i in range(1, len(trace)):
+        loss, prev = trace.loss[i], trace.loss[i - 1]
+        if never:
+            out.append(_describe_never(loss, prev, norm[i], norm[i - 1]))
+        else:
+            out.append(_describe(loss, prev, norm[i], norm[i - 1], bool(rises[i]), above_limit))
     return out
 
 
-def _describe(loss: float, prev: float, norm: float, prev_norm: float, never: bool) -> str:
+def _fell(loss: float, prev: float) -> str:
+    change = (prev - loss) / prev
+    return f"loss fell {change:.0%}" if change >= 0.005 else f"loss fell {change:.2%}"
+
+
+def _rose(loss: float, prev: float) -> str:
+    change = (loss - prev) / prev if prev > 0 else float("inf")
+    return f"loss rose {change:.0%}" if change < 10 else f"loss rose {loss / prev:.3g}×" if prev > 0 else "loss rose"
+
+
+def _same(loss: float, prev: float) -> str | None:
+    if loss == prev:
+        return "loss unchanged"
+    if abs(loss - prev) <= 1e-6 * abs(prev):
+        return "loss changed by less than one part in a million"
+    return None
+
+
+def _describe(loss: float, prev: float, norm: float, prev_norm: float, rose: bool, above_limit: bool) -> str:
     if loss < 1e-10 and norm < 1e-5:
-        return "converged: loss ≈ 0 and .grad ≈ 0, so updates no longer move w and b"
-    change = (loss - prev) / prev if prev > 0 else 0.0
-    if change < -1e-6:
-        pct = f"loss fell {-change:.0%}" if -change >= 0.005 else f"loss fell {-change:.2%}"
-        if never and norm >= prev_norm:
-            return f"{pct}, but .grad keeps growing — gradients accumulate because they are never zeroed"
-        if norm < prev_norm:
-            tail = " — gradients shrink as predictions approach the targets"
-            if loss < CONVERGED_LOSS:
-                tail = " — predictions are close to the targets"
-            return pct + tail
-        return pct + " — .grad grew: the step crossed the valley floor"
-    if change > 1e-6:
-        rise = f"loss rose {change:.0%}" if change < 10 else f"loss rose {change + 1:.3g}×"
-        if never:
-            return f"{rise}: accumulated (never zeroed) gradients make each step too large"
-        return f"{rise}: the step overshoots — learning rate too high"
-    return "loss unchanged (to float32 precision)"
+        return "loss ≈ 0 and .grad ≈ 0: the updates barely move w and b any more"
+    if same := _same(loss, prev):
+        return same
+    if loss > prev:
+        if rose and above_limit:
+            return f"{_rose(loss, prev)}: the step overshoots — the learning rate is above the stable limit"
+        return f"{_rose(loss, prev)}: float32 rounding (below the stable limit, exact gradient descent never raises it)"
+    if norm < prev_norm:
+        tail = " — predictions are close to the targets" if loss < CONVERGED_LOSS else ""
+        return _fell(loss, prev) + (tail or " — gradients shrink as predictions approach the targets")
+    return _fell(loss, prev) + " — .grad grew: the weights moved to a steeper part of the loss surface"
 
 
-def summary(trace: Trace) -> dict[str, float | int | None]:
-    """Headline figures for a run."""
+def _describe_never(loss: float, prev: float, norm: float, prev_norm: float) -> str:
+    """Zeroing "never": the recorded .grad is the running sum of every epoch's gradient."""
+    if same := _same(loss, prev):
+        return same
+    if loss > prev:
+        return f"{_rose(loss, prev)}: the update used the running sum of every gradient so far (never zeroed)"
+    if norm >= prev_norm:
+        return f"{_fell(loss, prev)}, but .grad keeps growing: it is the running sum of every gradient (never zeroed)"
+    # |a + g| < |a| only if a·g < 0: this epoch's gradient points partly against the sum it was added to
+    return (
+        f"{_fell(loss, prev)}; .grad (the running sum, never zeroed) shrank because this epoch's gradient points "
+        "partly against the sum so far"
+    )
+
+
+def summary(trace: Trace) -> dict[str, float | int | bool | None]:
+    """Headline figures for a run, including whether the loss stayed below the threshold once it got there."""
+    first = trace.epochs_to(CONVERGED_LOSS)
+    later = np.flatnonzero(trace.loss >= CONVERGED_LOSS)
+    last_above = int(later[-1]) + 1 if first is not None and len(later) and later[-1] + 1 > first else None
     return {
         "start_loss": trace.start_loss,
         "end_loss": trace.end_loss,
-        "epochs_to_converge": trace.epochs_to(CONVERGED_LOSS),
+        "epochs_to_converge": first,  # the first epoch with loss < CONVERGED_LOSS
+        "stayed_converged": None if first is None else last_above is None,
+        "last_above": last_above,  # the last epoch at or above it after that, when the loss left again
         "final_grad_norm": float(trace.grad_norm[-1]),
     }
+
+
+def convergence_text(trace: Trace) -> tuple[str, str]:
+    """The "epochs to loss < 0.01" figure and a sentence that says whether the loss stayed there."""
+    head = summary(trace)
+    first, last = head["epochs_to_converge"], head["last_above"]
+    if first is None:
+        return "not reached", f"No epoch of this run had a loss below {CONVERGED_LOSS:g}."
+    if last is None:
+        return f"{first:,}", f"First epoch with loss < {CONVERGED_LOSS:g}; the loss stayed below it from then on."
+    return (
+        f"{first:,}, then left",
+        f"First epoch with loss < {CONVERGED_LOSS:g}, but the loss rose to {CONVERGED_LOSS:g} or more again "
+        f"later, last at epoch {last:,}.",
+    )

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import torch
 
 from gradlab.config import RunConfig
-from gradlab.fmt import vec
+from gradlab.diverge import Divergence, explain_stop
+from gradlab.fmt import num, vec
 from gradlab.grads import update, zero_grads
 from gradlab.live import live
 from gradlab.model import forward, mse
+from gradlab.trace import Stop
+from gradlab.train import first_nonfinite, nonfinite_names, record
 
 LOG_LIMIT = 120
 
@@ -37,7 +39,7 @@ class SubStep:
 
 @dataclass
 class Stepper:
-    """Training that advances one sub-step at a time; same numbers as `train(config)`."""
+    """Training that advances one sub-step at a time; same numbers, and the same stop, as `train(config)`."""
 
     config: RunConfig
     log: list[SubStep] = field(default_factory=list)
@@ -49,19 +51,25 @@ class Stepper:
         self.X, self.y, self.w, self.b, self.opt = run.X, run.y, run.w, run.b, run.opt
         self.next_index = 0  # which sub-step runs next
         self.epoch = 1  # the epoch the next sub-step belongs to
+        self.stop: Stop | None = None  # set where train() would stop: the epoch recorded an inf or NaN
         self._y_hat: torch.Tensor | None = None
         self._loss_t: torch.Tensor | None = None
 
     @property
     def finished(self) -> bool:
-        return self.epoch > self.config.epochs or not all(map(math.isfinite, self.losses))
+        return self.epoch > self.config.epochs or self.stop is not None
 
     @property
     def completed_epochs(self) -> int:
         return self.epoch - 1
 
+    @property
+    def divergence(self) -> Divergence | None:
+        """The stop in words, exactly as the trace says it; None while the run goes on."""
+        return None if self.stop is None else explain_stop(self.stop, self.config)
+
     def advance(self) -> SubStep | None:
-        """Run the next sub-step; None once all epochs ran (or the loss stopped being finite)."""
+        """Run the next sub-step; None once all epochs ran (or the run was stopped)."""
         if self.finished:
             return None
         name, code = SUBSTEPS[self.next_index]
@@ -104,7 +112,7 @@ class Stepper:
         assert self._y_hat is not None
         self._loss_t = mse(self._y_hat, self.y)
         self.losses.append(float(self._loss_t.detach().item()))
-        return f"loss = {self.losses[-1]:.6g}"
+        return f"loss = {num(self.losses[-1])}"
 
     def _backward(self) -> str:
         assert self._loss_t is not None
@@ -113,11 +121,19 @@ class Stepper:
 
     def _read_grad(self) -> str:
         assert self.w.grad is not None and self.b.grad is not None
-        return f"w.grad = {_vec(self.w.grad)}, b.grad = {self.b.grad.item():.6g}"
+        assert self._loss_t is not None and self._y_hat is not None
+        said = f"w.grad = {_vec(self.w.grad)}, b.grad = {num(self.b.grad.item())}"
+        # The epoch's record, checked by train()'s own rule: a run stops at the first inf or NaN.
+        row = record(self._loss_t, self.w, self.b, self._y_hat)
+        if first_nonfinite(row.view(1, -1)) is not None:
+            values = row.cpu().double().numpy()
+            self.stop = Stop(self.epoch, nonfinite_names(values, self.config.n_features), float(values[0]))
+            said += f". {explain_stop(self.stop, self.config).message}"
+        return said
 
     def _update(self) -> str:
         update((self.w, self.b), self.config.lr, self.opt)
-        return f"w = {_vec(self.w)}, b = {self.b.detach().item():.6g}"
+        return f"w = {_vec(self.w)}, b = {num(self.b.detach().item())}"
 
     def _zero(self) -> str:
         zero_grads((self.w, self.b), self.config.zeroing, self.opt)
@@ -128,7 +144,7 @@ class Stepper:
 
 def _zero_code(config: RunConfig) -> str:
     if config.zeroing == "never":
-        return "# (no zeroing: gradients accumulate)"
+        return "(nothing: .grad is never zeroed, so the next backward() adds to it)"
     if config.update == "sgd":
         return f"opt.zero_grad(set_to_none={config.zeroing == 'none'})"
     return "w.grad = None; b.grad = None" if config.zeroing == "none" else "w.grad.zero_(); b.grad.zero_()"

@@ -15,14 +15,17 @@ CONVERGED_LOSS = 0.01
 PREDICTIONS_KEPT = 100_000
 
 
+RISE_SHARE = 1e-3  # a loss rise smaller than this share of the loss before it is not called a rise…
+RISE_FLOOR = 1e-6  # …nor one smaller than this share of the starting loss (float32 noise near a minimum)
+
+
 @dataclass(frozen=True)
 class Stop:
-    """The facts of an early stop; `gradlab.diverge` turns them into words."""
+    """The facts of an early stop (an epoch recorded inf or NaN); `gradlab.diverge` turns them into words."""
 
-    epoch: int  # 1-based: the epoch whose recorded numbers stopped the run
-    nonfinite: tuple[str, ...]  # recorded quantities that were inf/NaN there ("loss", "w", "w.grad", ...)
-    loss: float  # that epoch's loss (inf or NaN when it overflowed)
-    start_loss: float  # epoch 1's loss
+    epoch: int  # 1-based: the first epoch whose recorded numbers were not all finite
+    nonfinite: tuple[str, ...]  # the recorded quantities that were inf/NaN there ("loss", "w", "w.grad", ...)
+    loss: float  # that epoch's loss: inf, NaN, or a finite number when only other values overflowed
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,6 +90,20 @@ class Trace:
     @property
     def diverged(self) -> bool:
         return self.stop is not None
+
+    def rises(self) -> np.ndarray:
+        """(E,) bool: the loss rose from the epoch before by more than rounding noise (never at epoch 1)."""
+        up = np.zeros(len(self), dtype=bool)
+        if len(self) > 1:
+            prev, now = self.loss[:-1], self.loss[1:]
+            up[1:] = now - prev > np.maximum(RISE_SHARE * prev, RISE_FLOOR * self.start_loss)
+        return up
+
+    @property
+    def first_rise(self) -> int | None:
+        """The first epoch (1-based) whose loss rose, or None."""
+        hit = np.flatnonzero(self.rises())
+        return int(hit[0]) + 1 if len(hit) else None
 
     def index(self, epoch: int) -> int:
         """The 0-based row of a 1-based epoch; a ValueError names the range this run has."""

@@ -15,39 +15,35 @@ from gradlab.trace import Stop, Trace
 
 EpochCallback = Callable[[int, int], None]
 
-EXPLODE_FACTOR = 1e6  # "blew past the starting loss by orders of magnitude"
-CHECK_EVERY = 64  # epochs between the (synchronising) divergence checks
+CHECK_EVERY = 64  # epochs between the (synchronising) checks for inf/NaN
 
 
 def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
     """Train the card's model; call `on_epoch(epoch, total)` after every epoch; return the trace.
 
     Each epoch: forward → loss → backward() → record (loss, w, b, .grad, ŷ) → update → zero.
-    The recorded w and b are the values the epoch's forward pass used.
+    The recorded w and b are the values the epoch's forward pass used. The run stops at the first epoch
+    that records an inf or NaN (float32 overflowed); that epoch is described in `Trace.stop`, not kept.
     """
     run = live(config)
     X, y, w, b, opt = run.X, run.y, run.w, run.b, run.opt
     n, f, total = config.n_samples, config.n_features, config.epochs
-    # Row layout: loss | w (F) | b | w.grad (F) | b.grad | y_hat (N)
-    buf = torch.empty((total, 3 + 2 * f + n), dtype=DTYPE, device=run.device)
+    buf = torch.empty((total, row_width(n, f)), dtype=DTYPE, device=run.device)
 
     done, checked, bad = 0, 0, None
-    start_loss = 0.0
     for epoch in range(total):
         y_hat = forward(X, w, b)
         loss = mse(y_hat, y)
         loss.backward()
-        with torch.no_grad():
-            torch.cat((loss.view(1), w, b.view(1), w.grad, b.grad.view(1), y_hat), out=buf[epoch])  # type: ignore[arg-type]
+        record(loss, w, b, y_hat, out=buf[epoch])
         update((w, b), config.lr, opt)
         zero_grads((w, b), config.zeroing, opt)
         done = epoch + 1
         if on_epoch is not None:
             on_epoch(done, total)
         if done - checked >= CHECK_EVERY or done == total:
-            if checked == 0:
-                start_loss = float(buf[0, 0].item())
-            bad = _first_bad(buf, checked, done, start_loss)
+            bad = first_nonfinite(buf[checked:done])
+            bad = None if bad is None else checked + bad
             checked = done
             if bad is not None:
                 break
@@ -55,9 +51,8 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
     rows = buf[:done].detach().cpu().double().numpy()
     stop = None
     if bad is not None:
-        names = nonfinite_names(rows[bad], f)
-        stop = Stop(epoch=bad + 1, nonfinite=names, loss=float(rows[bad, 0]), start_loss=start_loss)
-        rows = rows[: bad if stop.nonfinite else bad + 1]  # a non-finite epoch never reaches the trace
+        stop = Stop(epoch=bad + 1, nonfinite=nonfinite_names(rows[bad], f), loss=float(rows[bad, 0]))
+        rows = rows[:bad]  # a non-finite epoch never reaches the trace
     return Trace.from_rows(
         config=config,
         rows=rows,
@@ -69,14 +64,27 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
     )
 
 
-def _first_bad(buf: torch.Tensor, lo: int, hi: int, start_loss: float) -> int | None:
-    """Index of the first row in [lo, hi) that is non-finite or whose loss exploded."""
-    rows = buf[lo:hi]
-    limit = max(abs(start_loss), 1.0) * EXPLODE_FACTOR
-    bad = ~torch.isfinite(rows).all(dim=1) | (rows[:, 0] > limit)
+def row_width(n_samples: int, n_features: int) -> int:
+    """Numbers recorded per epoch: loss | w (F) | b | w.grad (F) | b.grad | y_hat (N)."""
+    return 3 + 2 * n_features + n_samples
+
+
+def record(
+    loss: torch.Tensor, w: torch.Tensor, b: torch.Tensor, y_hat: torch.Tensor, out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """One epoch's record, read right after backward(): loss | w | b | w.grad | b.grad | y_hat."""
+    assert w.grad is not None and b.grad is not None
+    with torch.no_grad():
+        parts = (loss.view(1), w, b.view(1), w.grad, b.grad.view(1), y_hat)
+        return torch.cat(parts) if out is None else torch.cat(parts, out=out)
+
+
+def first_nonfinite(rows: torch.Tensor) -> int | None:
+    """Index of the first recorded row holding an inf or NaN: the one rule that stops a run."""
+    bad = ~torch.isfinite(rows.reshape(len(rows), -1)).all(dim=1)
     if not bool(bad.any()):
         return None
-    return lo + int(bad.nonzero()[0, 0].item())
+    return int(bad.nonzero()[0, 0].item())
 
 
 def nonfinite_names(row: np.ndarray, n_features: int) -> tuple[str, ...]:

@@ -1,8 +1,12 @@
 """Skeleton first: every page draws its sidebar and title before PyTorch (about a second) is imported.
 
-Each check runs in a fresh interpreter, since this test process has long since imported torch. The pages run
-for real under AppTest there, with `st.title` wrapped to note which heavy libraries are loaded when the title
-is drawn (the sidebar is drawn just before it).
+This test process has long since imported torch, so the checks run in one fresh interpreter
+(`tests/cold_start_driver.py`). It forks a child per check (elsewhere than Linux and macOS, each check gets an
+interpreter of its own): the children share the interpreter's start and its import of Streamlit, and each begins
+without torch, pandas or altair. The pages run
+for real under AppTest there, with `st.title` wrapped to note which heavy libraries are loaded when the title is
+drawn (the sidebar is drawn just before it). Before Streamlit is imported, a first child imports every gradlab
+module and checks that Streamlit stays out.
 """
 
 from __future__ import annotations
@@ -16,20 +20,19 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]
+GRADLAB_MODULES = sorted(f"gradlab.{p.stem}" for p in (ROOT / "gradlab").glob("*.py") if p.stem != "__init__")
 HEAVY = ("torch", "pandas", "altair")
 
-# Runs one page under AppTest; prints the heavy libraries loaded at the first st.title and at the end.
-_AT_TITLE = """
-import json, sys
+# Each check is (name, code); the code runs in a fresh child and leaves its answer in `result` (a dict).
+_PAGE = """
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-heavy = {heavy!r}
 seen = []
 real_title = st.title
 
 def spy(*args, **kwargs):
-    seen.append([m for m in heavy if m in sys.modules])
+    seen.append([m for m in HEAVY if m in sys.modules])
     return real_title(*args, **kwargs)
 
 st.title = spy
@@ -39,38 +42,64 @@ if {path!r} != "streamlit_app.py":
 at.query_params.update({query!r})
 at.run()
 assert not at.exception, [e.value for e in at.exception]
-print(json.dumps({{"at_title": seen[0], "at_end": [m for m in heavy if m in sys.modules]}}))
+result = {{"at_title": seen[0], "at_end": [m for m in HEAVY if m in sys.modules]}}
+"""
+_NO_STREAMLIT = f"""
+import importlib
+for name in {GRADLAB_MODULES!r}:
+    importlib.import_module(name)
+result = {{"streamlit": "streamlit" in sys.modules, "modules": len({GRADLAB_MODULES!r})}}
+"""
+_LIGHT = """
+import gradlab, gradlab.fmt, gradlab.links, gradlab.userdata, gradlab.config, ui.layout, ui.cache
+assert gradlab.config.device_note("cpu") is None
+cfg = gradlab.config.RunConfig(lr=0.1)
+result = {"at_end": [m for m in HEAVY if m in sys.modules]}
 """
 
 
-def _loaded(code: str) -> dict[str, list[str]]:
+def _checks() -> list[tuple[str, str]]:
+    checks = [("no-streamlit", _NO_STREAMLIT)]
+    for path in PAGE_FILES:
+        checks.append((path.name, _PAGE.format(path=path.relative_to(ROOT).as_posix(), query={})))
+    checks.append(("cuda", _PAGE.format(path="streamlit_app.py", query={"device": "cuda"})))
+    checks.append(("light", _LIGHT))
+    return checks
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, dict]:
+    job = json.dumps({"heavy": HEAVY, "checks": _checks()})
+    driver = str(ROOT / "tests" / "cold_start_driver.py")
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
+        [sys.executable, driver], input=job, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
     )
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _page_run(path: Path, query: dict[str, str]) -> dict[str, list[str]]:
-    return _loaded(_AT_TITLE.format(heavy=HEAVY, path=path.relative_to(ROOT).as_posix(), query=query))
+def _result(runs: dict[str, dict], name: str) -> dict:
+    got = runs[name]
+    assert "error" not in got, got.get("error")
+    return got
 
 
 @pytest.mark.parametrize("path", PAGE_FILES, ids=lambda p: p.name)
-def test_each_page_draws_its_title_before_torch_pandas_or_altair_load(path: Path) -> None:
-    run = _page_run(path, {})
+def test_each_page_draws_its_title_before_torch_pandas_or_altair_load(runs: dict[str, dict], path: Path) -> None:
+    run = _result(runs, path.name)
     assert run["at_title"] == [], f"{path.name} loaded {run['at_title']} before its title"
     assert "torch" in run["at_end"]  # the page did go on to compute with PyTorch
 
 
-def test_asking_for_cuda_loads_torch_early_and_nothing_else() -> None:
+def test_asking_for_cuda_loads_torch_early_and_nothing_else(runs: dict[str, dict]) -> None:
     # Whether CUDA exists can only be asked of torch; the sidebar needs the answer for its note.
-    run = _page_run(ROOT / "streamlit_app.py", {"device": "cuda"})
-    assert run["at_title"] == ["torch"]
+    assert _result(runs, "cuda")["at_title"] == ["torch"]
 
 
-def test_settings_and_formatting_modules_load_without_torch() -> None:
-    code = "import gradlab, gradlab.fmt, gradlab.links, gradlab.userdata, gradlab.config, ui.layout, ui.cache\n"
-    code += "assert gradlab.config.device_note('cpu') is None\n"
-    code += "cfg = gradlab.config.RunConfig(lr=0.1)\n"
-    code += f"import json, sys; print(json.dumps({{'at_end': [m for m in {HEAVY!r} if m in sys.modules]}}))"
-    assert _loaded(code)["at_end"] == []
+def test_settings_and_formatting_modules_load_without_torch(runs: dict[str, dict]) -> None:
+    assert _result(runs, "light")["at_end"] == []
+
+
+def test_no_gradlab_module_imports_streamlit(runs: dict[str, dict]) -> None:
+    got = _result(runs, "no-streamlit")
+    assert got == {"streamlit": False, "modules": len(GRADLAB_MODULES)} and len(GRADLAB_MODULES) >= 20

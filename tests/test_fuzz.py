@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradlab.config import RunConfig
+from gradlab.config import MAX_ABS_VALUE, MAX_ROWS, RunConfig
 from gradlab.train import train
 from tests.apptest import PAGES, assert_specs_finite, open_page
 
@@ -20,7 +20,6 @@ anything = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=10),
 )
-numbers = st.floats(-1e7, 1e7) | st.sampled_from([float("nan"), float("inf")]) | st.integers(-(10**8), 10**8)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -39,32 +38,59 @@ def test_run_config_only_raises_value_error(lr, epochs, device, zeroing, update)
         assert field in {"lr", "epochs", "device", "zeroing", "update"}
 
 
+# Values the data entry accepts: finite and within ±MAX_ABS_VALUE (hypothesis draws tiny, ordinary and huge ones).
+values = st.floats(-MAX_ABS_VALUE, MAX_ABS_VALUE, allow_nan=False)
+
+
 @st.composite
-def datasets(draw: st.DrawFn) -> dict:
-    n = draw(st.integers(0, 8))
-    width = draw(st.integers(1, 3))
-    X = [[draw(numbers) for _ in range(draw(st.sampled_from([width, width, width, width + 1])))] for _ in range(n)]
-    y = [draw(numbers) for _ in range(draw(st.sampled_from([n, n, n, n + 1])))]
-    w0 = [draw(numbers) for _ in range(draw(st.sampled_from([width, width, 1])))]
-    return {"X": X, "y": y, "w0": w0, "b0": draw(numbers)}
+def valid_data(draw: st.DrawFn) -> dict:
+    """A dataset RunConfig accepts, by construction: N rows of F numbers, N targets, F initial weights."""
+    n, f = draw(st.integers(1, 8)), draw(st.integers(1, 3))
+    cells = draw(st.lists(values, min_size=n * f + n + f + 1, max_size=n * f + n + f + 1))
+    X = [cells[r * f : (r + 1) * f] for r in range(n)]
+    return {"X": X, "y": cells[n * f : n * f + n], "w0": cells[n * f + n : -1], "b0": cells[-1]}
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    data=datasets(), lr=st.floats(1e-3, 10.0), epochs=st.integers(1, 300), zeroing=st.sampled_from(["zero", "never"])
+    data=valid_data(),
+    lr=st.floats(1e-3, 10.0),
+    epochs=st.integers(1, 40),
+    zeroing=st.sampled_from(["zero", "none", "never"]),
+    update=st.sampled_from(["manual", "sgd"]),
 )
-def test_traces_are_finite_up_to_the_flagged_divergence(data, lr, epochs, zeroing):
-    try:
-        config = RunConfig(lr=lr, epochs=epochs, zeroing=zeroing, **data)
-    except ValueError:
-        return
+def test_traces_are_finite_up_to_the_stop(data, lr, epochs, zeroing, update):
+    config = RunConfig(lr=lr, epochs=epochs, zeroing=zeroing, update=update, **data)  # valid: must not raise
     trace = train(config)
     for field in ("loss", "w", "b", "w_grad", "b_grad", "grad_norm", "predictions"):
         assert np.isfinite(getattr(trace, field)).all(), field
     if trace.stop is None:
-        assert len(trace) == epochs
+        assert len(trace) == epochs and trace.final_w is not None
     else:
-        assert len(trace) in (trace.stop.epoch - 1, trace.stop.epoch) and len(trace) >= 1
+        assert len(trace) == trace.stop.epoch - 1 >= 1 and trace.stop.nonfinite and trace.final_w is None
+
+
+# Each way to break a valid dataset, and the field its error must name.
+BREAKS = {
+    "no rows": (lambda d: d | {"X": [], "y": []}, "X"),
+    "too many rows": (lambda d: d | {"X": d["X"] * (MAX_ROWS + 1), "y": d["y"] * (MAX_ROWS + 1)}, "X"),
+    "ragged row": (lambda d: d | {"X": [*d["X"], [*d["X"][0], 1.0]], "y": [*d["y"], 1.0]}, "X["),
+    "missing target": (lambda d: d | {"y": d["y"][:-1]}, "y"),
+    "extra weight": (lambda d: d | {"w0": [*d["w0"], 0.0]}, "w0"),
+    "nan feature": (lambda d: d | {"X": [[float("nan"), *d["X"][0][1:]], *d["X"][1:]]}, "X[0][0]"),
+    "inf target": (lambda d: d | {"y": [float("inf"), *d["y"][1:]]}, "y[0]"),
+    "huge weight": (lambda d: d | {"w0": [2 * MAX_ABS_VALUE, *d["w0"][1:]]}, "w0[0]"),
+    "text bias": (lambda d: d | {"b0": "0.5"}, "b0"),
+}
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=valid_data(), broken=st.sampled_from(sorted(BREAKS)))
+def test_invalid_data_is_refused_naming_the_field(data, broken):
+    breaking, field = BREAKS[broken]
+    with pytest.raises(ValueError) as refused:
+        RunConfig(**breaking(data))
+    assert str(refused.value).startswith(field), (broken, str(refused.value))
 
 
 url_values = st.one_of(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
+from gradlab.config import CARD_W, RunConfig
+from gradlab.train import train
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 from ui.lab_stepper import PLAY_LIMIT_S
 
+CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
@@ -30,18 +34,18 @@ def test_lifecycle_buttons_show_none_values_doubled_zeros_and_none():
     assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
     click(at, "forward + loss")
     click(at, "backward()")
-    assert list(lifecycle_table(at)[".grad"]) == ["tensor([-37.5000, -50.5000])", "tensor(-13.)"]
-    click(at, "backward() again")
-    assert list(lifecycle_table(at)[".grad"]) == ["tensor([ -75., -101.])", "tensor(-26.)"]
+    assert list(lifecycle_table(at)[".grad"]) == [str(torch.tensor([-37.5, -50.5])), str(torch.tensor(-13.0))]
+    click(at, "forward + backward() again")
+    assert list(lifecycle_table(at)[".grad"]) == [str(torch.tensor([-75.0, -101.0])), str(torch.tensor(-26.0))]
     assert "ADDED" in at.success[0].value
     assert "loss.backward()" in at.code[0].value
     click(at, "grad.zero_()")
-    assert list(lifecycle_table(at)[".grad"]) == ["tensor([0., 0.])", "tensor(0.)"]
+    assert list(lifecycle_table(at)[".grad"]) == [str(torch.zeros(2)), str(torch.tensor(0.0))]
     click(at, "grad = None (set_to_none)")
     assert list(lifecycle_table(at)[".grad"]) == ["None", "None"]
     history = next(t.value for t in at.table if "operation" in t.value.columns)
     assert list(history["operation"]) == [  # newest first
-        "grad = None (set_to_none)", "grad.zero_()", "backward() again", "backward()", "forward + loss",
+        "grad = None (set_to_none)", "grad.zero_()", "forward + backward() again", "backward()", "forward + loss",
     ]  # fmt: skip
 
 
@@ -56,12 +60,23 @@ def test_backward_twice_on_one_graph_shows_pytorchs_error_not_a_traceback():
 
 def test_step_under_no_grad_moves_the_weights():
     at = open_page("grad_lab", {"predict": "0"})
-    click(at, "optimizer step (under no_grad)")
+    click(at, "update under no_grad")
     assert "is None" in at.error[0].value
     click(at, "forward + loss")
     click(at, "backward()")
-    click(at, "optimizer step (under no_grad)")
-    assert "tensor([0.8750, 0.0050], requires_grad=True)" in text_of(at)
+    click(at, "update under no_grad")
+    assert str(torch.tensor(train(CARD.with_(epochs=1)).final_w, requires_grad=True)) in text_of(at)
+
+
+def test_sgd_mode_labels_its_step_opt_step_and_shows_the_silent_skip():
+    at = open_page("grad_lab", {"update": "sgd"})
+    assert "update under no_grad" not in [b.label for b in at.main.button]
+    click(at, "forward + loss")
+    click(at, "backward()")
+    click(at, "grad = None (set_to_none)")
+    click(at, "opt.step()")
+    assert "did not move" in at.error[0].value and "silently skips" in at.error[0].value
+    assert str(torch.tensor(CARD_W, requires_grad=True)) in text_of(at)  # unmoved, as PyTorch prints it
 
 
 def test_two_sessions_do_not_share_lab_state():
@@ -70,7 +85,7 @@ def test_two_sessions_do_not_share_lab_state():
     click(a, "forward + loss")
     click(a, "backward()")
     b.run()
-    assert list(lifecycle_table(a)[".grad"])[0] == "tensor([-37.5000, -50.5000])"
+    assert list(lifecycle_table(a)[".grad"])[0] == str(torch.tensor([-37.5, -50.5]))
     assert list(lifecycle_table(b)[".grad"]) == ["None", "None"]
     assert a.select_slider(key="epochs").value == 5 and b.select_slider(key="epochs").value == 9
 
@@ -95,6 +110,23 @@ def test_step_through_training_sub_steps_epochs_and_reset():
     assert {m.label: m.value for m in at.metric}["epoch"] == "2 of 5"
     click(at, "Reset")
     assert not any(t for t in at.table if "sub-step" in t.value.columns)
+
+
+def test_step_through_stops_where_the_trace_stops_with_the_same_words():
+    from gradlab.diverge import explain
+    from gradlab.train import train
+
+    said = explain(train(CARD.with_(lr=1.0, epochs=100)))
+    at = lab_tab(open_page("grad_lab", {"lr": "1", "epochs": "100"}), "② Step-through training")
+    for _ in range(said.epoch + 2):  # more presses than epochs to the stop: the buttons go quiet there
+        button = next(b for b in at.main.button if b.label == "Step one epoch")
+        if button.disabled:
+            break
+        button.click().run()
+    assert any(f"stopped: training diverged at epoch {said.epoch}" in m.value for m in at.markdown)
+    steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
+    assert steps["result"].iloc[-1].endswith(said.message)  # the trace's own words, in the log…
+    assert said.reason in at.error[0].value and f"Training diverged at epoch {said.epoch}" in at.error[0].value
 
 
 def test_play_advances_epochs_until_finished():

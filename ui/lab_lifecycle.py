@@ -8,7 +8,7 @@ import streamlit as st
 from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
 from gradlab.guess import GRAD_OUTCOMES, Verdict, check_choice, grad_outcome
-from gradlab.lifecycle import ACTIONS, GradLifecycle
+from gradlab.lifecycle import GradLifecycle, action_labels
 from ui.predict import note, show_verdict
 from ui.render import show_tensors
 
@@ -98,7 +98,7 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
             key=_guess_key(),
         )
     waiting = predict and not present and guess is None
-    actions = list(ACTIONS.items())
+    actions = list(action_labels(lab.config).items())
     with st.container(key="gl-lab-buttons"):
         for row in (actions[:4], actions[4:]):
             for col, (action, label) in zip(st.columns(4), row, strict=False):
@@ -125,7 +125,8 @@ def _result(lab: GradLifecycle, present: bool) -> None:
     event, verdict = last["event"], last["verdict"]
     with st.container(border=True, key="gl-lab-result"):
         if present and not last["revealed"]:
-            st.markdown(f":material/groups: **Ask the room:** after *{ACTIONS[event.action]}*, what is `w.grad` now?")
+            done = action_labels(lab.config)[event.action]
+            st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
             st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
             st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
             return
@@ -133,7 +134,7 @@ def _result(lab: GradLifecycle, present: bool) -> None:
         c1.metric("w.grad", vec(event.w_grad))
         c2.metric("b.grad", num(event.b_grad))
         c3.metric("loss", num(event.loss))
-        (st.success if event.ok else st.error)(f"**{ACTIONS[event.action]}**: {event.message}")
+        (st.success if event.ok else st.error)(f"**{action_labels(lab.config)[event.action]}**: {event.message}")
         if verdict is not None:
             show_verdict(verdict)
         elif present:
@@ -151,7 +152,7 @@ def _history(lab: GradLifecycle) -> None:
         pd.DataFrame(
             {
                 "#": range(last, last - len(rows), -1),
-                "operation": [ACTIONS[e.action] for e in rows],
+                "operation": [action_labels(lab.config)[e.action] for e in rows],
                 "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
                 "loss": [num(e.loss) for e in rows],
                 "w.grad": [vec(e.w_grad) for e in rows],

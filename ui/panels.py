@@ -6,7 +6,7 @@ from functools import partial
 
 import streamlit as st
 
-from gradlab.diverge import explain
+from gradlab.diverge import explain, warn
 from gradlab.export import to_csv, to_markdown, to_script
 from gradlab.trace import Trace
 from gradlab.verify import check_epoch, explain_check
@@ -18,15 +18,19 @@ CHECK_EPOCH_DEFAULT = 1
 
 
 def divergence_box(trace: Trace) -> None:
-    """Say plainly that the run diverged, where, and what to change."""
-    d = explain(trace)
-    if d is None:
-        return
-    st.error(
-        f"**Training diverged at epoch {d.epoch}.** {d.reason[0].upper() + d.reason[1:]}. "
-        f"The run was stopped there, and the table and charts end at epoch {len(trace)}.\n\n{d.advice}",
-        icon=":material/warning:",
-    )
+    """Name divergence as soon as it starts (a warning), and say plainly where a run was stopped (an error)."""
+    stopped, warning = explain(trace), warn(trace)
+    if warning is not None:
+        st.warning(
+            f"**{warning.headline}** {warning.reason}" + ("" if stopped else f"\n\n{warning.advice}"),
+            icon=":material/trending_up:",
+        )
+    if stopped is not None:
+        st.error(
+            f"**Training diverged at epoch {stopped.epoch}:** {stopped.reason}. The run was stopped there, and the "
+            f"table and charts end at epoch {len(trace)}.\n\n{stopped.advice}",
+            icon=":material/warning:",
+        )
 
 
 def grad_check_panel(trace: Trace, epoch: int) -> None:

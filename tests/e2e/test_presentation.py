@@ -56,7 +56,7 @@ _CUT_LABELS_JS = """
 def test_projected_lab_buttons_show_their_whole_label(new_context, app_url, expect):
     page = new_context(viewport={"width": 1280, "height": 720}).new_page()
     open_page(page, app_url, "/Grad_Lab?present=1")
-    step = page.get_by_role("button", name="optimizer step (under no_grad)")
+    step = page.get_by_role("button", name="update under no_grad")
     expect(step).to_be_visible()
     assert page.evaluate(_CUT_LABELS_JS) == []
     assert font_size_px(step.locator("p")) >= 20  # presentation type, not the 16 px default
