@@ -110,7 +110,7 @@ def _describe(name: str, lv: Level, took: float) -> None:
     log(
         f"capacity {name} {lv.students} students, {took:.0f} s: {lv.reruns} reruns, server CPU {lv.cpu_s:.1f} s "
         f"({lv.cpu_s / took:.0%} of a core), peak RSS {lv.peak_mb:.0f} MB, students' loop lag p95 "
-        f"{lv.lag_p95 * 1000:.0f} ms; {kinds}"
+        f"{lv.lag_p95 * 1000:.0f} ms, largest message {lv.tally.largest / 1000:.0f} KB; {kinds}"
     )
     for what, items in (("failed", lv.tally.failures), ("exceptions shown", lv.tally.exceptions)):
         if items:
