@@ -82,12 +82,21 @@ def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, 
     rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx])
     if log:
         rows = [r for r in rows if r["loss"] > 0]  # a log scale has no place for 0
+    spec = _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), trace=rows, highlight=[])
+    return spec if highlight is None else with_highlight(spec, trace, highlight, log=log)
+
+
+def with_highlight(spec: Spec, trace: Trace, epoch: int, *, log: bool = False) -> Spec:
+    """A loss spec of `trace` with `epoch` marked: only the one-point "highlight" dataset changes.
+
+    Play marks a new epoch every tick; the loss line itself (up to MAX_POINTS points) is built once.
+    """
     marked: list[dict[str, float]] = []
-    if highlight is not None and 1 <= highlight <= len(trace):
-        marked = _records(epoch=np.array([highlight]), loss=trace.loss[highlight - 1 : highlight])
+    if 1 <= epoch <= len(trace):
+        marked = _records(epoch=np.array([epoch]), loss=trace.loss[epoch - 1 : epoch])
         if log:
             marked = [r for r in marked if r["loss"] > 0]
-    return _fill(_loss_template(log, len(rows) <= POINTS_UP_TO, big), trace=rows, highlight=marked)
+    return {**spec, "datasets": {**spec["datasets"], "highlight": marked}}
 
 
 @lru_cache(maxsize=32)

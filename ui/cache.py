@@ -121,5 +121,14 @@ def chart_spec(
 
 def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
     """Draw a chart at the container's width."""
-    spec = chart_spec(config, kind, _trace=trace, **options)
+    if kind == "loss" and options.get("epoch"):
+        # Play marks a new epoch every tick: cache the loss line once, and mark the epoch on a copy.
+        from gradlab.charts import with_highlight
+
+        epoch = options.pop("epoch")
+        spec = with_highlight(
+            chart_spec(config, kind, _trace=trace, **options), trace, epoch, log=options.get("log", False)
+        )
+    else:
+        spec = chart_spec(config, kind, _trace=trace, **options)
     st.vega_lite_chart(spec, width="stretch")  # the spec's description is the accessible name
