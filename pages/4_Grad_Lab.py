@@ -33,7 +33,7 @@ TABS = (
 lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
 if lifecycle.open:
     with lifecycle:
-        lifecycle_panel(cfg)
+        st.fragment(lifecycle_panel)(cfg)
 if stepping.open:
     with stepping:
         divergence_box(trace)
