@@ -13,9 +13,10 @@ import os
 import shutil
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 from bench.classroom import LINK, Tally, run_student
 from bench.common import Row, Server, bare_server, compared, gradlab_server, log, mb_cell, median, ms, p95, ratio
@@ -24,6 +25,7 @@ from bench.student import Student
 LEVELS = (10, 30, 60, 100)
 QUICK_LEVELS = (10, 60)
 GOALS_S = {60: 1.0, 100: 2.0}  # p95 action → end of run, on one core
+BARE_FLAGS = ("--runner.postScriptGC=false",)
 WARM_PAGES = ("Data Flow", "Prediction Trace", "Grad Lab", "Quiz", "Home")
 
 
@@ -77,25 +79,29 @@ async def warm(url: str, bare: bool) -> None:
         await s.close()
 
 
-async def _sample(server: Server, stop: asyncio.Event, peak: list[float], lag: list[float]) -> None:
+async def _sample(servers: Sequence[Server], stop: asyncio.Event, peak: list[float], lag: list[float]) -> None:
     while not stop.is_set():
         t0 = time.monotonic()
-        peak[0] = max(peak[0], server.rss_mb())
+        peak[0] = max(peak[0], sum(s.rss_mb() for s in servers))
         await asyncio.sleep(0.1)
         lag.append(max(0.0, time.monotonic() - t0 - 0.1))
 
 
-async def run_level(url: str, server: Server, n: int, seconds: float, ramp: float, bare: bool) -> Level:
-    """`n` students arriving over `ramp` s, each following the script until `seconds` after the start."""
-    await warm(url, bare)
-    tally, peak, lag, stop = Tally(), [server.rss_mb()], [], asyncio.Event()
-    sampler = asyncio.create_task(_sample(server, stop, peak, lag))
-    cpu0, t0 = server.cpu_s(), time.monotonic()
+async def run_level(url: str, servers: Sequence[Server], n: int, seconds: float, ramp: float, bare: bool) -> Level:
+    """`n` students arriving over `ramp` s at `url`, each following the script until `seconds` after the start.
+
+    CPU and memory are summed over `servers` (the replicas behind a proxy, or the one server at `url`).
+    """
+    for _ in servers:  # behind a proxy a warm-up lands on any replica: one per replica, roughly
+        await warm(url, bare)
+    tally, peak, lag, stop = Tally(), [0.0], [], asyncio.Event()
+    sampler = asyncio.create_task(_sample(servers, stop, peak, lag))
+    cpu0, t0 = sum(s.cpu_s() for s in servers), time.monotonic()
     deadline = t0 + seconds
     await asyncio.gather(
         *(run_student(url, 1000 + i, ramp * i / n, deadline, tally, bare) for i in range(n))
     )  # the same seeds and arrival times for both apps
-    cpu = server.cpu_s() - cpu0
+    cpu = sum(s.cpu_s() for s in servers) - cpu0
     stop.set()
     await sampler
     lag_p95 = p95(lag) if lag else float("nan")
@@ -118,12 +124,12 @@ def _describe(name: str, lv: Level, took: float) -> None:
 
 
 def measure_level(
-    start: Callable[..., AbstractContextManager[Server]], n: int, seconds: float, ramp: float, bare: bool, **kw: object
+    start: Callable[..., AbstractContextManager[Server]], n: int, seconds: float, ramp: float, bare: bool, **kw: Any
 ) -> Level:
     """A fresh server (pinned), one level of load, stopped again."""
     with start(prefix=server_prefix(), **kw) as s, _students_on(1):
         t0 = time.monotonic()
-        lv = asyncio.run(run_level(s.url, s, n, seconds, ramp, bare))
+        lv = asyncio.run(run_level(s.url, [s], n, seconds, ramp, bare))
         _describe("bare" if bare else "GradLab", lv, time.monotonic() - t0)
         return lv
 
@@ -155,7 +161,9 @@ def capacity(ctx: dict[str, float], quick: bool) -> list[Row]:
     rows: list[Row] = []
     for i, n in enumerate(levels, start=1):
         gl = measure_level(gradlab_server, n, seconds, ramp, bare=False)
-        bare = measure_level(bare_server, n, seconds, ramp, bare=True)
+        # The bare app runs with GradLab's runner settings (.streamlit/config.toml), so that the ratio is the
+        # app's own cost, not Streamlit's full collection after every run, which GradLab turns off.
+        bare = measure_level(bare_server, n, seconds, ramp, bare=True, flags=BARE_FLAGS)
         rows += level_rows(f"8.{i}", n, gl, bare)
         ctx[f"capacity_p95_{n}"] = p95(gl.tally.latencies)
     return rows
