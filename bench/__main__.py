@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.common import Row, loadavg, log
 
 Measure = Callable[[dict[str, float], bool], list[Row]]
-ORDER = ("train", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity")
+ORDER = ("train", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity", "replicas")
 NEEDS = {"largest": ("train", "coldstart")}  # largest is reported as ratios to these
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
@@ -28,6 +28,7 @@ def _measures() -> dict[str, Measure]:
     from bench.browser_bench import coldstart, largest, memory, roundtrip
     from bench.capacity_bench import capacity
     from bench.load_bench import load
+    from bench.replicas_bench import replicas
     from bench.train_bench import train_measure
 
     return {
@@ -39,6 +40,7 @@ def _measures() -> dict[str, Measure]:
         "largest": largest,
         "load": load,
         "capacity": capacity,
+        "replicas": replicas,
     }
 
 

@@ -61,6 +61,7 @@ class Tally:
     """What one level of load produced, summed over its students."""
 
     latencies: list[float] = field(default_factory=list)  # s, action (or Play tick) → end of its run
+    largest: int = 0  # bytes: the largest message any student received
     by_kind: dict[str, list[float]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     exceptions: list[str] = field(default_factory=list)
@@ -91,6 +92,7 @@ async def run_student(base_url: str, seed: int, start_in: float, deadline: float
         tally.failures.append(f"{type(err).__name__}: {err}"[:200])
     finally:
         tally.exceptions += s.exceptions
+        tally.largest = max(tally.largest, s.largest)
         await s.close()
 
 

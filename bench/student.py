@@ -55,11 +55,13 @@ class Student:
         self._seen: set[str] = set()  # widget ids drawn in the current full run
         self.widgets: dict[str, Widget] = {}  # by label, from the latest run
         self.tabs: list[str] = []  # tab bar ids (a tab bar is a widget whose value is the open tab's label)
+        self.editors: list[str] = []  # st.data_editor ids
         self.links: dict[str, str] = {}  # page link label → page script hash
         self.timers: dict[str, float] = {}  # fragment id → auto-rerun interval (s)
         self.page_hash = ""
         self.query = ""
         self.exceptions: list[str] = []
+        self.largest = 0  # bytes: the largest message the server sent (server.maxMessageSize must allow it)
 
     async def connect(self) -> None:
         self._ws = await websockets.connect(
@@ -143,6 +145,7 @@ class Student:
         assert self._ws is not None
         try:
             async for raw in self._ws:
+                self.largest = max(self.largest, len(raw))
                 msg = ForwardMsg()
                 msg.ParseFromString(raw)  # type: ignore[arg-type]
                 self._handle(msg)
@@ -166,11 +169,12 @@ class Student:
             self._cache[msg.hash] = msg
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
-        if kind == "new_session":
-            self.page_hash = msg.new_session.page_script_hash
+        if kind == "navigation":  # the page this run is showing (new_session names the entrypoint)
+            self.page_hash = msg.navigation.page_script_hash
+        elif kind == "new_session":
             if not msg.metadata.run.fragment_ids:  # a full run: the frontend drops every timer and widget map
                 self.timers.clear()
-                self.widgets, self.tabs = {}, []
+                self.widgets, self.tabs, self.editors = {}, [], []
         elif kind == "delta":
             self._handle_delta(msg)
         elif kind == "page_info_changed":
@@ -196,7 +200,10 @@ class Student:
             return
         el = delta.new_element
         kind = el.WhichOneof("type")
-        if kind == "page_link":
+        if kind == "dataframe" and el.dataframe.id:  # st.data_editor
+            self.editors.append(el.dataframe.id)
+            self._seen.add(el.dataframe.id)
+        elif kind == "page_link":
             self.links[el.page_link.label] = el.page_link.page_script_hash
         elif kind == "exception":
             self.exceptions.append(f"{el.exception.type}: {el.exception.message}"[:300])

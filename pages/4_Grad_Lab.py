@@ -35,7 +35,8 @@ with st.container(key="gl-lab-tabs"):  # a stable hook: the tab bar wraps instea
     lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
 if lifecycle.open:
     with lifecycle:
-        lifecycle_panel(cfg, predict=settings.predict, present=big)
+        # A fragment: a click reruns this panel only, not the whole page (measured in bench/capacity).
+        st.fragment(lifecycle_panel)(cfg, predict=settings.predict, present=big)
 if stepping.open:
     with stepping:
         divergence_box(trace)

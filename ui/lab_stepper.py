@@ -131,7 +131,9 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
         with left:
             show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
         with right:
-            if stepper.completed_epochs >= 1 and cfg.n_features == 2:
+            if st.session_state.get("lab_playing"):  # a landscape per tick would cost a class's server dearly
+                st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
+            elif stepper.completed_epochs >= 1 and cfg.n_features == 2:
                 show_chart(cfg, trace, "step", epoch=min(stepper.completed_epochs, len(trace)), big=big)
                 st.caption(
                     "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that "
