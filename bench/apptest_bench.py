@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 import streamlit.logger
@@ -30,20 +31,26 @@ def _timed_run(at: AppTest) -> float:
     return took
 
 
-def _measure(at: AppTest, key: str, first: int, warm: int, cold: int) -> tuple[list[float], list[float]]:
+def _slider(at: AppTest, key: str) -> Any:
+    """The slider or select slider (GradLab's Epochs) with this key."""
+    return at.select_slider(key=key) if any(w.key == key for w in at.select_slider) else at.slider(key=key)
+
+
+def _measure(at: AppTest, key: str, values: tuple[int, int], warm: int, cold: int) -> tuple[list[float], list[float]]:
     """(warm rerun times, cold rerun times). The first run is untimed. Each cold run clears st.cache_data and
-    moves the slider `key` to a new value the way a user does (`set_value`, so on_change callbacks run), so
-    every cached result misses."""
+    moves the slider `key` to the other of `values` the way a user does (`set_value`, so on_change callbacks
+    run), so every cached result misses."""
     at.run()
     warm_times = [_timed_run(at) for _ in range(warm)]
     cold_times = []
     for j in range(cold):
         st.cache_data.clear()
-        at.slider(key=key).set_value(first + j)
+        value = values[j % 2]
+        _slider(at, key).set_value(value)
         cold_times.append(_timed_run(at))
-        shown = at.slider(key=key).value
-        if shown != first + j:
-            log(f"apptest: the {key!r} slider shows {shown} after set_value({first + j}): not a settings change")
+        shown = _slider(at, key).value
+        if shown != value:
+            log(f"apptest: the {key!r} slider shows {shown} after set_value({value}): not a settings change")
     return warm_times, cold_times
 
 
@@ -68,7 +75,7 @@ def _drop_warnings(record: logging.LogRecord) -> bool:
 
 def _bare(warm: int, cold: int) -> tuple[list[float], list[float]]:
     with bare_app_dir() as d:
-        return _measure(AppTest.from_file(str(d / "app.py"), default_timeout=TIMEOUT_S), "v", 50, warm, cold)
+        return _measure(AppTest.from_file(str(d / "app.py"), default_timeout=TIMEOUT_S), "v", (50, 100), warm, cold)
 
 
 def _apptest(warm: int, cold: int) -> list[Row]:
@@ -78,7 +85,7 @@ def _apptest(warm: int, cold: int) -> list[Row]:
         at = AppTest.from_file(str(REPO / GRADLAB_SCRIPT), default_timeout=TIMEOUT_S)
         if rel != GRADLAB_SCRIPT:
             at.switch_page(rel)
-        gl_warm, gl_cold = (median(x) for x in _measure(at, "epochs", 50, warm, cold))
+        gl_warm, gl_cold = (median(x) for x in _measure(at, "epochs", (50, 100), warm, cold))
         log(f"apptest {Path(rel).stem}: warm {gl_warm * 1000:.1f} ms, cold {gl_cold * 1000:.1f} ms")
         measured.append((Path(rel).stem, gl_warm, gl_cold))
     more_warm, more_cold = _bare(warm, cold)

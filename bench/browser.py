@@ -164,12 +164,14 @@ async def open_settled(
     )
 
 
-async def round_trip(page: Page, slider_name: str, probe: Probe, timeout_ms: int = 30_000) -> RoundTrip:
-    """Press ArrowRight on the named slider; time from keydown to the repainted, settled value."""
+async def round_trip(
+    page: Page, slider_name: str, probe: Probe, key: str = "ArrowRight", timeout_ms: int = 30_000
+) -> RoundTrip:
+    """Press `key` on the named slider; time from keydown to the repainted, settled value."""
     thumb = page.get_by_role("slider", name=slider_name)  # accessible name: "Epochs Epochs"
     await thumb.focus()
     await page.evaluate(ARM_JS, probe.arg())
-    await page.keyboard.press("ArrowRight")
+    await page.keyboard.press(key)
     await page.wait_for_function("() => window.__rt.t1 !== null", timeout=timeout_ms)
     rt = await page.evaluate("() => window.__rt")
     t0, t1 = rt["t0"], rt["t1"]
