@@ -15,6 +15,7 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_at
 from ui.cache import get_trace
+from ui.lab_chain import chain_section
 from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
 from ui.lab_pitfalls import pitfalls_panel
@@ -50,6 +51,7 @@ if graph.open:
             "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
         )
         show_graph(graph_at(trace, int(e_graph)))
+        chain_section(trace, int(e_graph), big=big)
 if check.open:
     with check:
         e_check = st.number_input("Epoch", 1, len(trace), 1, key=f"lab_check_{len(trace)}")
