@@ -13,12 +13,12 @@ from typing import Any
 
 import torch
 
+from gradlab.chain_hooks import Seen, Values, graph_nodes, record, values
 from gradlab.config import RunConfig, resolve_device
 from gradlab.model import make_data, make_params
 from gradlab.trace import Trace
 
 EPS32 = float(torch.finfo(torch.float32).eps)
-Values = tuple[float, ...]
 
 
 @dataclass(frozen=True)
@@ -87,59 +87,9 @@ class ChainWalk:
     b: float
 
 
-@dataclass
-class _Seen:
-    """What one node's hooks saw (copies: autograd may reuse its buffers)."""
-
-    fn: Any
-    grad_in: tuple[torch.Tensor | None, ...] = ()
-    grad_out: tuple[torch.Tensor | None, ...] = ()
-    before: Values | None = None
-    after: Values | None = None
-
-
-def _vals(t: torch.Tensor | None) -> Values:
-    return () if t is None else tuple(t.detach().double().cpu().reshape(-1).tolist())
-
-
-def _copy(t: torch.Tensor | None) -> torch.Tensor | None:
-    return None if t is None else t.detach().clone()
-
-
-def _grad(t: torch.Tensor) -> Values | None:
-    return None if t.grad is None else _vals(t.grad)
-
-
-def _nodes(loss: torch.Tensor) -> list[Any]:
-    """Every node reachable from loss.grad_fn, once each. Held in this list, so `is` comparisons are safe."""
-    nodes: list[Any] = []
-    stack = [loss.grad_fn]
-    while stack:
-        fn = stack.pop()
-        if not any(fn is seen for seen in nodes):
-            nodes.append(fn)
-            stack.extend(nxt for nxt, _ in reversed(fn.next_functions) if nxt is not None)
-    return nodes
-
-
-def _hook(nodes: list[Any]) -> tuple[list[_Seen], list[Any]]:
-    """Hooks on every node recording, in engine order, its gradients (and a leaf's .grad before and after)."""
-    seen: list[_Seen] = []
-    handles = []
-    for fn in nodes:
-        leaf = getattr(fn, "variable", None)
-        record = _Seen(fn)
-
-        def pre(grad_out: tuple[torch.Tensor, ...], record: _Seen = record, leaf: Any = leaf) -> None:
-            record.before = None if leaf is None else _grad(leaf)
-
-        def post(grad_in: tuple[Any, ...], grad_out: tuple[Any, ...], record: _Seen = record, leaf: Any = leaf) -> None:
-            record.grad_in, record.grad_out = tuple(map(_copy, grad_in)), tuple(map(_copy, grad_out))
-            record.after = None if leaf is None else _grad(leaf)
-            seen.append(record)
-
-        handles += [fn.register_prehook(pre), fn.register_hook(post)]
-    return seen, handles
+def _cpu64(t: torch.Tensor) -> torch.Tensor:
+    """A float64 copy on the CPU: the hand arithmetic, whatever device autograd ran on."""
+    return t.detach().double().cpu()
 
 
 def _flow(
@@ -147,7 +97,7 @@ def _flow(
 ) -> Flow:
     """A flow whose float32 tolerance comes from the absolute size of the terms summed into each entry."""
     tol = (n + 4) * EPS32 * float(terms.abs().max()) if terms.numel() else 0.0
-    return Flow(target, formula, _vals(hand), autograd, tol, **kw)
+    return Flow(target, formula, values(hand), autograd, tol, **kw)
 
 
 @dataclass(frozen=True)
@@ -183,11 +133,11 @@ class _Forward:
 _Parts = tuple[str, str, str, torch.Tensor, tuple[Flow, ...], str]
 
 
-def _mean(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
+def _mean(f: _Forward, up: torch.Tensor, s: Seen) -> _Parts:
     n = f.n
     local = torch.full((n,), 1.0 / n, dtype=torch.float64)
     hand = up * local
-    flow = _flow("squared", "upstream × 1/N", hand, hand, _vals(s.grad_in[0]), n, retained=_vals(f.squared.grad))
+    flow = _flow("squared", "upstream × 1/N", hand, hand, values(s.grad_in[0]), n, retained=values(f.squared.grad))
     why = (
         "backward() on a scalar loss starts from d loss/d loss = 1. A mean of N numbers changes by 1/N "
         "for each unit one of them changes."
@@ -195,51 +145,51 @@ def _mean(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
     return "loss = squared.mean()", "d loss/d loss", f"d loss/d squaredᵢ = 1/N = 1/{n}", local, (flow,), why
 
 
-def _pow(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
-    local = 2 * f.residual.detach().double()
+def _pow(f: _Forward, up: torch.Tensor, s: Seen) -> _Parts:
+    local = 2 * _cpu64(f.residual)
     hand = up * local
     flow = _flow(
-        "residual", "upstream × 2·residual", hand, hand, _vals(s.grad_in[0]), f.n, retained=_vals(f.residual.grad)
+        "residual", "upstream × 2·residual", hand, hand, values(s.grad_in[0]), f.n, retained=values(f.residual.grad)
     )
     why = "The derivative of r² is 2r: the further a prediction is off, the larger its share of the gradient."
     return "squared = residual ** 2", "d loss/d squared", "d squaredᵢ/d residualᵢ = 2·residualᵢ", local, (flow,), why
 
 
-def _sub(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
+def _sub(f: _Forward, up: torch.Tensor, s: Seen) -> _Parts:
     local = torch.ones(f.n, dtype=torch.float64)
     hand = up * local
-    flow = _flow("y_hat", "upstream × 1", hand, hand, _vals(s.grad_in[0]), f.n, retained=_vals(f.y_hat.grad))
+    flow = _flow("y_hat", "upstream × 1", hand, hand, values(s.grad_in[0]), f.n, retained=values(f.y_hat.grad))
     why = "y does not require grad, so nothing flows to it: its entry in next_functions is None."
     return "residual = y_hat − y", "d loss/d residual", "d residualᵢ/d y_hatᵢ = 1", local, (flow,), why
 
 
-def _add(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
+def _add(f: _Forward, up: torch.Tensor, s: Seen) -> _Parts:
     local = torch.ones(f.n, dtype=torch.float64)
     flows = (
-        _flow("xw", "upstream × 1", up * local, up, _vals(s.grad_in[0]), f.n, retained=_vals(f.xw.grad)),
-        _flow("b", "Σᵢ upstreamᵢ × 1", (up * local).sum(), up.abs().sum(), _vals(s.grad_in[1]), f.n),
+        _flow("xw", "upstream × 1", up * local, up, values(s.grad_in[0]), f.n, retained=values(f.xw.grad)),
+        _flow("b", "Σᵢ upstreamᵢ × 1", (up * local).sum(), up.abs().sum(), values(s.grad_in[1]), f.n),
     )
     why = "b was added to every sample (broadcast), so AddBackward0 sums the N gradients into one for b."
     return "y_hat = xw + b", "d loss/d y_hat", "d y_hatᵢ/d xwᵢ = 1 and d y_hatᵢ/d b = 1", local, flows, why
 
 
-def _mv(f: _Forward, up: torch.Tensor, s: _Seen) -> _Parts:
-    X = f.X.double()
-    flow = _flow("w", "Xᵀ · upstream", X.T @ up, X.abs().T @ up.abs(), _vals(s.grad_in[1]), f.n)
+def _mv(f: _Forward, up: torch.Tensor, s: Seen) -> _Parts:
+    X = _cpu64(f.X)
+    flow = _flow("w", "Xᵀ · upstream", X.T @ up, X.abs().T @ up.abs(), values(s.grad_in[1]), f.n)
     why = "X does not require grad, so only w gets a gradient: each wⱼ collects column j of X times the upstream."
     return "xw = X @ w", "d loss/d xw", "d xwᵢ/d wⱼ = Xᵢⱼ: the local derivative is X", X, (flow,), why
 
 
-def _accumulate_flow(name: str, s: _Seen, n: int) -> Flow:
-    incoming = s.grad_out[0].double() if s.grad_out[0] is not None else torch.zeros((), dtype=torch.float64)
+def _accumulate_flow(name: str, s: Seen, n: int) -> Flow:
+    incoming = _cpu64(s.grad_out[0]) if s.grad_out[0] is not None else torch.zeros((), dtype=torch.float64)
     before = torch.zeros_like(incoming) if s.before is None else torch.tensor(s.before, dtype=torch.float64)
     formula = "None, so .grad becomes the incoming gradient" if s.before is None else f"{name}.grad + incoming"
     hand = before.reshape(incoming.shape) + incoming
     terms = before.abs().reshape(incoming.shape) + incoming.abs()
-    return _flow(name, formula, hand, terms, s.after or (), n, before=s.before, incoming=_vals(incoming))
+    return _flow(name, formula, hand, terms, s.after or (), n, before=s.before, incoming=values(incoming))
 
 
-def _accumulate(name: str, s: _Seen, n: int) -> _Parts:
+def _accumulate(name: str, s: Seen, n: int) -> _Parts:
     flow = _accumulate_flow(name, s, n)
     was_none = " (it was None, so now it holds exactly that gradient)" if flow.before is None else ""
     why = f"{name} is a leaf: AccumulateGrad adds the incoming gradient into {name}.grad{was_none}."
@@ -253,9 +203,9 @@ def walk_backward(config: RunConfig, w: Sequence[float] | None = None, b: float 
     device = resolve_device(cfg.device)[0]
     X, y = make_data(cfg, device)
     f = _Forward.run(X, y, *make_params(cfg, device))
-    nodes = _nodes(f.loss)
+    nodes = graph_nodes(f.loss)
     ids = [f"n{i}" for i in range(len(nodes))]
-    seen, handles = _hook(nodes)
+    seen, handles = record(nodes)
     f.loss.backward()
     for h in handles:
         h.remove()  # the AccumulateGrad nodes live on with the leaves: later backward() calls must not record here
@@ -271,11 +221,11 @@ def walk_backward(config: RunConfig, w: Sequence[float] | None = None, b: float 
             rule = next(r for t, r in rules if t.grad_fn is s.fn)
             up = s.grad_out[0]
             assert up is not None
-            kind, parts = "grad_fn", rule(f, up.double(), s)
+            kind, parts = "grad_fn", rule(f, _cpu64(up), s)
         forward, up_label, local_label, local, flows, why = parts
         steps.append(ChainStep(
-            len(steps) + 1, s.fn.name(), node_id, kind, forward, up_label, _vals(s.grad_out[0]), local_label,
-            _vals(local), flows, why,
+            len(steps) + 1, s.fn.name(), node_id, kind, forward, up_label, values(s.grad_out[0]), local_label,
+            values(local), flows, why,
         ))  # fmt: skip
     steps.append(_again(X, y, f, len(steps) + 1))
     return ChainWalk(
@@ -286,20 +236,22 @@ def walk_backward(config: RunConfig, w: Sequence[float] | None = None, b: float 
 def _again(X: torch.Tensor, y: torch.Tensor, first: _Forward, number: int) -> ChainStep:
     """A fresh forward and a second backward() on the same leaves: AccumulateGrad adds again, g → 2g."""
     f = _Forward.run(X, y, first.w, first.b)
-    accs = [fn for fn in _nodes(f.loss) if getattr(fn, "variable", None) is not None]
-    seen, handles = _hook(accs)
+    accs = [fn for fn in graph_nodes(f.loss) if getattr(fn, "variable", None) is not None]
+    seen, handles = record(accs)
     f.loss.backward()
     for h in handles:
         h.remove()
     flows = tuple(_accumulate_flow("w" if s.fn.variable is f.w else "b", s, f.n) for s in seen)
+    same = all(fl.before == fl.incoming for fl in flows)  # the same point, so normally the same gradient
+    total = "twice one backward()'s" if same else "the sum of both backward() calls' gradients"
     why = (
-        "Nothing zeroed .grad in between, so each AccumulateGrad added the same gradient again: "
-        "every .grad is now twice one backward()'s. This is why a training loop resets .grad, with "
-        "grad.zero_() or by setting it to None, before each backward()."
+        f"Nothing zeroed .grad in between, so each AccumulateGrad added the new gradient to the old: every .grad is "
+        f"now {total}. This is why a training loop resets .grad, with grad.zero_() or by setting it to None, before "
+        "each backward()."
     )
     return ChainStep(
         number, accs[0].name(), "again", "again", "a fresh forward, then loss.backward() again",
-        "d loss/d w and d loss/d b (the same point, so the same values)", (),
+        "d loss/d w and d loss/d b, from the new graph", (),
         "adds: .grad ← .grad + incoming", (), flows, why,
     )  # fmt: skip
 

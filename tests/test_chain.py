@@ -150,7 +150,7 @@ def test_the_picture_marks_the_current_node_and_shows_each_leafs_grad():
 
 
 def test_chain_modules_load_without_streamlit():
-    code = "import sys, gradlab.chain, gradlab.chain_dot; sys.exit('streamlit' in sys.modules)"
+    code = "import sys, gradlab.chain, gradlab.chain_dot, gradlab.chain_hooks; sys.exit('streamlit' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
 
 

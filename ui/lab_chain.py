@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -43,7 +44,12 @@ def chain_section(trace: Trace, epoch: int, *, big: bool = False) -> None:
     if box.open:
         with box:
             st.markdown(INTRO.format(epoch=epoch))
-            _panel(_walk_at(trace.config, epoch, trace), f"{trace.config!r}@{epoch}", big)
+            try:
+                walk = _walk_at(trace.config, epoch, trace)
+            except ValueError as err:  # weights outside what the lesson accepts, e.g. far into a divergence
+                st.info(f"No walk at this epoch: {err}", icon=":material/info:")
+                return
+            _panel(walk, f"{trace.config!r}@{epoch}", big)
 
 
 def chain_panel(
@@ -52,7 +58,12 @@ def chain_panel(
     """The walk at (w, b) (the config's start by default): buttons, the current node, the graph and the steps."""
     point_w = None if w is None else tuple(float(v) for v in w)
     point_b = None if b is None else float(b)
-    _panel(_walk(config, point_w, point_b), f"{config!r}@{point_w}@{point_b}", big)
+    try:
+        walk = _walk(config, point_w, point_b)
+    except ValueError as err:
+        st.info(f"No walk at this point: {err}", icon=":material/info:")
+        return
+    _panel(walk, f"{config!r}@{point_w}@{point_b}", big)
 
 
 def _move(to: int) -> None:
@@ -60,6 +71,9 @@ def _move(to: int) -> None:
 
 
 def _panel(walk: ChainWalk, point: str, big: bool) -> None:
+    if not math.isfinite(walk.loss):
+        st.info(f"At these weights the loss is {num(walk.loss)} in float32: there is no gradient to walk.")
+        return
     ss = st.session_state
     if ss.get(FOR) != point:  # another point or setting: start again at the loss
         ss[FOR], ss[POS] = point, 0
