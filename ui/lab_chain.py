@@ -66,8 +66,13 @@ def chain_panel(
     _panel(walk, f"{config!r}@{point_w}@{point_b}", big)
 
 
-def _move(to: int) -> None:
-    st.session_state[POS] = to
+def _move(by: int, last: int) -> None:
+    """Button callback: relative to the stored position, so quick clicks each count."""
+    st.session_state[POS] = min(max(int(st.session_state.get(POS, 0)) + by, 0), last)
+
+
+def _restart() -> None:
+    st.session_state[POS] = 0
 
 
 def _panel(walk: ChainWalk, point: str, big: bool) -> None:
@@ -80,12 +85,12 @@ def _panel(walk: ChainWalk, point: str, big: bool) -> None:
     last = len(walk.steps)
     pos = min(max(int(ss.get(POS, 0)), 0), last)
     c1, c2, c3 = st.columns(3)
-    c1.button("Back", key="lab_chain_back", on_click=_move, args=(pos - 1,), disabled=pos == 0, width="stretch")
+    c1.button("Back", key="lab_chain_back", on_click=_move, args=(-1, last), disabled=pos == 0, width="stretch")
     c2.button(
-        "Next node", key="lab_chain_next", on_click=_move, args=(pos + 1,), disabled=pos == last, type="primary",
+        "Next node", key="lab_chain_next", on_click=_move, args=(1, last), disabled=pos == last, type="primary",
         width="stretch",
     )  # fmt: skip
-    c3.button("Restart", key="lab_chain_restart", on_click=_move, args=(0,), disabled=pos == 0, width="stretch")
+    c3.button("Restart", key="lab_chain_restart", on_click=_restart, disabled=pos == 0, width="stretch")
     step = current_step(walk, pos)
     st.markdown(_headline(step, pos, last))
     # Side by side on a screen; stacked when projected, where the graph needs the full width to keep its text large.
