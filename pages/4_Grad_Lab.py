@@ -16,6 +16,7 @@ settings = page(
 from gradlab.graph import graph_at
 from ui.cache import get_trace
 from ui.guide import next_step
+from ui.lab_chain import chain_section
 from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
 from ui.lab_pitfalls import pitfalls_panel
@@ -59,6 +60,7 @@ if graph.open:
                 f"epochs 1 to {int(e_graph)}. This graph is one fresh `backward()` at epoch {int(e_graph)}'s "
                 "weights, so its leaves show only that epoch's own gradient."
             )
+        chain_section(trace, int(e_graph), big=big)
 if check.open:
     with check:
         e_check = st.number_input("Epoch", 1, len(trace), CHECK_EPOCH_DEFAULT, key=f"lab_check_{len(trace)}")

@@ -141,9 +141,9 @@ def test_only_the_open_tab_is_drawn_and_it_survives_reruns():
     at = open_page("grad_lab", {"predict": "0"})
     assert not at.get("graphviz_chart") and not at.get("vega_lite_chart")
     at = lab_tab(at, "④ Autograd graph")
-    assert len(at.get("graphviz_chart")) == 1
+    assert len(at.get("graphviz_chart")) == 2  # the graph, and the backward() walk below it
     at.run()
-    assert len(at.get("graphviz_chart")) == 1  # still open after an unrelated rerun
+    assert len(at.get("graphviz_chart")) == 2  # still open after an unrelated rerun
 
 
 def test_landscape_graph_check_and_pitfalls_render():
