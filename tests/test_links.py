@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.links import DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
+from gradlab.links import DATA_KEYS, DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
 from gradlab.text import shown
 
 
@@ -104,7 +104,12 @@ def test_any_in_range_lr_round_trips_through_the_url_exactly(lr):
 
 
 @given(
-    st.dictionaries(st.sampled_from(list(DEFAULTS)), st.text(max_size=30) | st.lists(st.text(max_size=8), max_size=3))
+    st.dictionaries(
+        st.sampled_from([*DEFAULTS, *DATA_KEYS]),
+        st.text(alphabet="0123456789_~.-e,x ", max_size=30)
+        | st.text(max_size=30)
+        | st.lists(st.text(max_size=8), max_size=3),
+    )
 )
 def test_parse_query_never_raises(raw):
     parsed = parse_query(raw)
