@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -42,8 +43,9 @@ class Question:
 
     @property
     def key(self) -> str:
-        """What identifies this version of the question: the prompt and the right answer."""
-        return f"{self.prompt}\x1f{self.right}"
+        """A short digest of this version of the question: prompt, options and answer (a pick is an index)."""
+        text = "\x1f".join((self.prompt, *self.options, str(self.answer)))
+        return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -129,7 +129,10 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
         ran = len(stepper.losses)
         left, right = st.columns(2)
         with left:
-            show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
+            if ran:
+                show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
+            else:  # an empty chart has no extent to draw (and Vega warns about it)
+                st.caption("The loss chart grows here, one point per epoch, as you step.")
         with right:
             if st.session_state.get("lab_playing"):  # a landscape per tick would cost a class's server dearly
                 st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")

@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.guide import visit
+from ui.memory import restore
 from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
 
@@ -26,8 +27,12 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     """
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=_FAVICON, layout="wide")
     settings = sidebar()
-    if settings.present:  # a projector shows the lesson, not the settings (still one click away)
+    if settings.present and not st.session_state.get("gl_sidebar_folded"):
+        # A projector shows the lesson, not the settings (still one click away). Only when a session opens in
+        # presentation mode: a teacher who turns it on in the sidebar keeps the sidebar open.
         st.set_page_config(initial_sidebar_state="collapsed")
+    st.session_state["gl_sidebar_folded"] = True
+    restore()  # once per session: what this browser kept from before a reload
     visit(step)
     freeze_loaded_libraries()
     # One <style> block: Markdown ends an HTML block at the line that closes it, so a second block on that line

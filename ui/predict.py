@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from gradlab.guess import Verdict, tolerance_text
-from gradlab.prompts import Prompt
 from ui.keys import stable_key
+
+if TYPE_CHECKING:  # the questions are built by gradlab.prompts, which loads torch
+    from gradlab.prompts import Prompt
 
 RECORDS = "gl_predictions"  # {key: Entry}
 GENERATION = "gl_predict_gen"
@@ -22,10 +25,15 @@ GENERATION = "gl_predict_gen"
 
 @dataclass(frozen=True)
 class Entry:
-    """One committed prediction (or a room's reveal, which has no verdict)."""
+    """One committed prediction: the guess as chosen and whether it was right (a room's reveal has neither).
+
+    `verdict` is the full verdict when it was made in this session; after a reload it is rebuilt from the guess.
+    """
 
     page: str
-    verdict: Verdict | None
+    guess: str | None
+    correct: bool | None
+    verdict: Verdict | None = None
 
 
 def records() -> dict[str, Entry]:
@@ -42,11 +50,22 @@ def _commit(p: Prompt, widget: str) -> None:
     if guess is None or guess == "":
         return
     text = f"{guess:g}" if isinstance(guess, float) else str(guess)
-    records()[_key(p)] = Entry(p.page, p.judge(text))
+    verdict = p.judge(text)
+    records()[_key(p)] = Entry(p.page, text, verdict.correct, verdict)
 
 
 def _reveal(p: Prompt) -> None:
-    records()[_key(p)] = Entry(p.page, None)
+    records()[_key(p)] = Entry(p.page, None, None)
+
+
+def _verdict_of(p: Prompt, entry: Entry) -> Verdict | None:
+    """The verdict of a committed guess; rebuilt from the guess after a reload (None if it no longer fits)."""
+    if entry.verdict is not None or entry.guess is None:
+        return entry.verdict
+    try:
+        return p.judge(entry.guess)
+    except ValueError:  # a guess from an older version of the question
+        return None
 
 
 def show_verdict(v: Verdict, options: Mapping[str, str] | None = None) -> None:
@@ -65,12 +84,15 @@ def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
     if not predict:
         return True
     entry = records().get(_key(p))
+    verdict = None if entry is None else _verdict_of(p, entry)
+    if entry is not None and entry.guess is not None and verdict is None:
+        entry = None  # cannot be shown any more: ask again
     with st.container(border=True, key=f"gl-predict-{p.pid}"):
         if entry is not None:
-            if entry.verdict is None:
+            if verdict is None:
                 st.success(f"**{p.question}** PyTorch: **{p.answer}**. {p.why}", icon=":material/campaign:")
             else:
-                show_verdict(entry.verdict, p.options)
+                show_verdict(verdict, p.options)
             return True
         if present:
             st.markdown(f":material/groups: **Ask the room:** {p.question}")
@@ -107,10 +129,10 @@ def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
 
 def tally() -> tuple[int, int]:
     """(right, made) over this session's committed predictions."""
-    verdicts = [e.verdict for e in records().values() if e.verdict is not None]
-    return sum(v.correct for v in verdicts), len(verdicts)
+    made = [e.correct for e in records().values() if e.correct is not None]
+    return sum(made), len(made)
 
 
 def note(page: str, key: str, verdict: Verdict) -> None:
     """Count a verdict made outside `gate` (the lab's buttons, step-through) towards this session's progress."""
-    records()[stable_key("note", page, key)] = Entry(page, verdict)
+    records()[stable_key("note", page, key)] = Entry(page, verdict.guess[:60], verdict.correct, verdict)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from gradlab import quizbook
-from gradlab.quiz import Question
 from ui.keys import stable_key
+
+if TYPE_CHECKING:  # gradlab.quiz loads torch; the answer book must not
+    from gradlab.quiz import Question
 
 BOOK = "quiz_book"  # {slot: Attempt}: plain session state, kept across page switches and reruns
 GENERATION = "quiz_gen"  # bumped by Reset, so every radio starts empty for real
@@ -74,7 +77,7 @@ def question_card(n: int, q: Question, present: bool) -> None:
         st.radio(
             f"{n}. {plain(q.prompt)}",
             options=list(q.options),
-            index=None if got is None else q.options.index(got.current),
+            index=None if got is None else got.current,
             key=key,
             on_change=_picked,
             args=(q, key),
@@ -92,15 +95,16 @@ def _feedback(q: Question, got: quizbook.Attempt | None, *, revealed: bool) -> N
         return
     if got is None:
         return
-    if got.current == q.right and got.first_correct:
+    if got.current == q.answer and got.first_correct:
         st.success(f"Correct on the first try. {q.explanation}", icon=":material/check_circle:")
-    elif got.current == q.right:
+    elif got.current == q.answer:
         st.info(
-            f"Right now. Your first answer, *{got.first}*, was not, so the first-try score keeps it as wrong. "
+            f"Right now. Your first answer, *{quizbook.picked(q, got, 'first')}*, was not, so the first-try score "
+            "keeps it as wrong. "
             f"{q.explanation}",
             icon=":material/replay:",
         )
     else:
-        st.error(f"Not quite: *{got.current}* is not right. Try another option.", icon=":material/cancel:")
+        st.error(f"Not quite: *{quizbook.picked(q, got)}* is not right. Try another option.", icon=":material/cancel:")
         with st.expander("Show the answer and why"):
             st.markdown(f"**{q.right}.** {q.explanation}")

@@ -39,7 +39,7 @@ def value(page, label: str):
 
 
 def test_nudge_b_and_read_the_real_loss_beside_the_estimate(page, app_url, expect, page_errors, screenshot_dir):
-    open_page(page, app_url, "/Data_Flow")
+    open_page(page, app_url, "/Data_Flow?predict=0")
     section = page.locator(SECTION)
     section.scroll_into_view_if_needed()
     expect(value(page, "real new loss")).to_have_text("17.25")
@@ -74,7 +74,7 @@ def test_nudge_b_and_read_the_real_loss_beside_the_estimate(page, app_url, expec
 def test_projected_nudge_is_large_and_nothing_is_cut_off(new_context, app_url, expect, screenshot_dir, size):
     width, height = size
     page = new_context(viewport={"width": width, "height": height}).new_page()
-    open_page(page, app_url, "/Data_Flow?present=1")
+    open_page(page, app_url, "/Data_Flow?present=1&predict=0")
     section = page.locator(SECTION)
     section.scroll_into_view_if_needed()
     real = value(page, "real new loss")

@@ -12,7 +12,7 @@ PRESENT_VIEWPORT = {"width": 1920, "height": 1080}
 # (path, screenshot name, title, charts to check)
 PAGES = [
     pytest.param("/", "home", "GradLab: PyTorch's .grad, live", (), id="home"),
-    pytest.param("/Data_Flow", "data_flow", "Data Flow", ("graphviz",), id="data-flow"),
+    pytest.param("/Data_Flow?predict=0", "data_flow", "Data Flow", ("graphviz",), id="data-flow"),
     pytest.param("/Training_Trace", "training_trace", "Training Trace", ("vega",), id="training-trace"),
     pytest.param("/Prediction_Trace", "prediction_trace", "Prediction Trace", (), id="prediction-trace"),
     pytest.param("/Grad_Lab", "grad_lab", "Grad Lab", ("lab-tabs",), id="grad-lab"),
@@ -62,7 +62,8 @@ def test_page_loads_and_draws(
 
     if "lab-tabs" in charts:
         page.get_by_role("tab", name="② Step-through training").click()
-        wait_charts_drawn(page, min_count=1)
+        page.get_by_role("button", name="Step one epoch").click()  # the charts show what has run
+        wait_charts_drawn(page, min_count=2)
         page.get_by_role("tab", name="④ Autograd graph").click()
         assert_graphviz_drawn(page, expect)
         assert page_errors == [], f"uncaught JavaScript errors: {page_errors}"

@@ -15,6 +15,6 @@ def test_play_runs_every_epoch_to_the_end_then_stops(page, app_url, expect):
     panel = page.get_by_role("tabpanel", name="② Step-through training")
     panel.get_by_role("button", name="▶ Play").click()
     # 3 epochs at one per 0.8 s tick, with no further clicks
-    expect(panel.get_by_text("completed: 3 · finished")).to_be_visible(timeout=20_000)
+    expect(panel.get_by_text("Finished: 3 epoch(s) ran.")).to_be_visible(timeout=20_000)
     settle(page)
     expect(panel.get_by_role("button", name="▶ Play")).to_be_disabled()

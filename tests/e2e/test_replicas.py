@@ -41,7 +41,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Proxy, 
 def test_a_learner_stays_on_one_replica_through_pages_a_lab_click_and_a_download(replicas, new_context, expect):
     p, servers = replicas
     context = new_context(accept_downloads=True)
-    page = open_page(context.new_page(), p.url, "/Training_Trace?epochs=7")
+    page = open_page(context.new_page(), p.url, "/Training_Trace?epochs=7&predict=0")
     sidebar(page).get_by_role("link", name="Grad Lab", exact=True).click()
     expect(page.get_by_test_id("stMain").locator("h1").first).to_have_text("Grad Lab")
     settle(page)

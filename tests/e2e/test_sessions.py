@@ -32,7 +32,7 @@ def click_lab(page, label: str) -> None:
 
 
 def test_two_contexts_are_isolated(new_context, app_url, expect):
-    a = open_page(new_context().new_page(), app_url, "/Grad_Lab")
+    a = open_page(new_context().new_page(), app_url, "/Grad_Lab?predict=0")
     b = new_context().new_page()
 
     assert grad_column(a) == {"w": "None", "b": "None"}
@@ -41,7 +41,7 @@ def test_two_contexts_are_isolated(new_context, app_url, expect):
     expect(lifecycle_tensor_table(a)).to_contain_text(W_GRAD)
     assert W_GRAD in grad_column(a)["w"]
 
-    open_page(b, app_url, "/Grad_Lab")
+    open_page(b, app_url, "/Grad_Lab?predict=0")
     assert grad_column(b) == {"w": "None", "b": "None"}
     expect(lifecycle_tensor_table(b)).not_to_contain_text(W_GRAD)
 
