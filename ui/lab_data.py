@@ -84,7 +84,8 @@ def data_panel() -> None:
         "Type or paste rows **x1, x2, y**, one per line: commas, tabs (as a spreadsheet copies them), "
         "semicolons or spaces between the values, a point for decimals. Set the starting weights, check the "
         "preview, then **Apply**. Every page then uses your data in this browser session; up to "
-        f"{MAX_LINK_ROWS} rows also travel in the page's link."
+        f"{MAX_LINK_ROWS} rows also travel in the page's link. *Reset to the card's data* brings back the 4 "
+        "samples of the learning card this lesson grew from."
     )
     entry, preview = st.columns(2)
     with entry:

@@ -175,7 +175,7 @@ def sidebar() -> Settings:
             options=epoch_options(ss.get("gl_epochs_extra")),
             format_func=lambda v: f"{v:,}",
             **_bound("epochs", fresh),
-            help="How many forward → backward → update steps to run (the card shows 5). "
+            help="How many forward → backward → update steps to run (the learning card this lesson grew from shows 5). "
             "Stops from 1 to 10,000; a link can ask for any whole number in between.",
         )
         st.radio(
@@ -207,7 +207,12 @@ def sidebar() -> Settings:
             **_bound("predict", fresh),
         )
         st.toggle("Presentation mode", help="Large type for projecting.", **_bound("present", fresh))
-        st.button("Reset settings", on_click=reset_settings, width="stretch", help="Back to the card's setup.")
+        st.button(
+            "Reset settings",
+            on_click=reset_settings,
+            width="stretch",
+            help="Back to the defaults and to the data of the learning card this lesson grew from.",
+        )
 
     try:
         config = RunConfig(
