@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import itertools
+import os
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -80,11 +81,19 @@ def test_exactly_one_torch_line_applies_everywhere(python, platform, machine):
         assert platform == "linux" and python in ("3.12", "3.13") and machine in ("x86_64", "aarch64")
 
 
-def test_every_other_line_is_pinned_to_the_version_installed_here():
+def test_every_other_line_is_pinned():
     others = [r for r in requirements() if r.name != "torch"]
     assert {r.name for r in others} >= {"streamlit", "pandas", "altair", "numpy"}
     for r in others:
         assert r.url is None and r.marker is None, str(r)
         (spec,) = r.specifier
         assert spec.operator == "==" and "*" not in spec.version, str(r)
-        assert importlib.metadata.version(r.name) == spec.version, f"{r.name}: tests run with another version"
+
+
+def test_the_pins_are_the_versions_the_tests_run_with():
+    pins = {r.name: next(iter(r.specifier)).version for r in requirements() if r.name != "torch"}
+    found = {name: importlib.metadata.version(name) for name in pins}
+    other = [f"{name}=={pin} (found {found[name]})" for name, pin in pins.items() if found[name] != pin]
+    if other and os.environ.get("CI") != "true":  # CI installs requirements.txt itself: there a mismatch fails
+        pytest.skip("the pinned versions are not the ones installed here: " + ", ".join(other))
+    assert other == [], "requirements.txt pins other versions than the tests ran with"
