@@ -75,6 +75,7 @@ def _fill(template: Spec, **datasets: list[dict[str, float]]) -> Spec:
 
 
 NO_LOG_FOR_ZERO = "linear: a log scale cannot show a loss of 0"
+_NUMBERS = alt.Axis(format="~g")  # 0.5, 200, 1e+10, 2.5e+37: never a 30-character label
 
 
 @lru_cache(maxsize=32)
@@ -86,7 +87,8 @@ def _loss_template(log: bool, points: bool, big: bool, marked: bool, zero_note: 
         .mark_line(point=points, strokeWidth=3)
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("loss:Q", title="loss (MSE)" + axis_note, scale=scale),
+            # "~g": short labels also for the huge losses a diverging run reaches before float32 overflows
+            y=alt.Y("loss:Q", title="loss (MSE)" + axis_note, scale=scale, axis=_NUMBERS),
             tooltip=[alt.Tooltip("epoch:Q"), alt.Tooltip("loss:Q", format=".6g")],
         )
     )
@@ -130,7 +132,7 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
         .mark_line(point=points, strokeWidth=3)
         .encode(
             x=alt.X("epoch:Q", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y("value:Q", title=ytitle),
+            y=alt.Y("value:Q", title=ytitle, axis=_NUMBERS),
             color=alt.Color("tensor:N", title=None, scale=alt.Scale(domain=list(names), scheme="dark2")),
             strokeDash=alt.StrokeDash("tensor:N", title=None, scale=alt.Scale(domain=list(names))),
             tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],

@@ -164,7 +164,7 @@ class GradLifecycle:
             return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
         names = " and ".join(skipped)
         return False, (
-            f"opt.step() ran without an error, but {names} did not move: the optimizer silently skips every "
+            f"It ran without an error, but {names} did not move: the optimizer silently skips every "
             "parameter whose .grad is None. Call backward() first."
         )
 

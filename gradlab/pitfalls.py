@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import re
 import threading
-import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
+from gradlab.capture import Captured, capture, silenced
 from gradlab.config import RunConfig
 from gradlab.live import live
 from gradlab.model import DTYPE, fmt_list, forward, mse
 
 LOSS = "loss = ((X @ w + b - y) ** 2).mean()\nloss.backward()\n"
 YHAT_LOSS = "loss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
-# PyTorch appends its C++ source location to warnings; that is noise for a learner.
-_TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
 _Tensors = tuple[torch.device, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
-# PyTorch's C++ warnings (TORCH_WARN) arrive as UserWarning, attributed to the Python line that triggered them.
-_PYTORCH_WARNINGS = (UserWarning,)
-_HERE = Path(__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -41,40 +35,11 @@ class PitfallOutcome:
 
 
 _ONE_AT_A_TIME = threading.Lock()
+_HERE = Path(__file__).resolve()  # the pitfalls' own lines: only their warnings count
 
 
-@dataclass
-class _Captured:
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def _ours(w: warnings.WarningMessage) -> bool:
-    """A warning PyTorch raised on a line of this module, not one from another thread that ran meanwhile."""
-    return issubclass(w.category, _PYTORCH_WARNINGS) and Path(w.filename).resolve() == _HERE
-
-
-def _pass_on(caught: list[warnings.WarningMessage]) -> None:
-    """Re-issue the warnings other threads raised while ours were being recorded (the record is process-wide)."""
-    for w in caught:
-        if not _ours(w):
-            with suppress(Warning):  # a filter may turn it into an error; that is for its own thread to see
-                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
-
-
-@contextmanager
-def _capture() -> Iterator[_Captured]:
-    """Run the block, keeping the RuntimeError it raises and the warnings its own lines emit."""
-    got = _Captured()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            yield got
-        except RuntimeError as exc:
-            got.error = f"{type(exc).__name__}: {exc}"
-        finally:
-            got.warnings += [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in caught if _ours(w)]
-    _pass_on(caught)
+def _capture() -> AbstractContextManager[Captured]:
+    return capture(_HERE)
 
 
 def _setup(config: RunConfig) -> _Tensors:
@@ -312,12 +277,8 @@ def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
     # warnings.catch_warnings swaps process-wide state, and Streamlit runs each session in its own thread:
     # one pitfall at a time, and only warnings raised on this module's lines count as the pitfall's own.
     # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
-    with _ONE_AT_A_TIME:
-        with warnings.catch_warnings(record=True) as caught, torch.inference_mode(False), torch.enable_grad():
-            warnings.simplefilter("always")
-            outcome = _RUNNERS[key](config)
-        _pass_on(caught)
-    return outcome
+    with _ONE_AT_A_TIME, silenced(_HERE), torch.inference_mode(False), torch.enable_grad():
+        return _RUNNERS[key](config)
 
 
 def run_all(config: RunConfig) -> list[PitfallOutcome]:

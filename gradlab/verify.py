@@ -216,7 +216,8 @@ def explain_check(check: GradCheck) -> list[str]:
     else:
         out.append(
             "|finite diff − analytic| is the error of the central difference itself, in float64: the loss is "
-            "quadratic in w and b, so (L(θ+s) − L(θ−s)) / 2s would be exact without rounding; what remains is the "
+            "quadratic in w and b, so (L(θ+s) − L(θ−s)) / 2s, for a step s in one parameter θ, would be exact "
+            "without rounding; what remains is the "
             f"float64 rounding of the two losses divided by 2s, at most {fd_max:.2e} here"
             + (f" (it can reach {fd_bound:.2e})." if check.finite_diff_agrees else ".")
         )

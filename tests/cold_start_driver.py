@@ -1,9 +1,11 @@
 """Runs cold-start checks in fresh children of one interpreter (used by tests/test_cold_start.py).
 
-Reads {"heavy": [...], "checks": [[name, code], ...]} on stdin and prints {name: answer} as JSON, where each
-check's code leaves its answer in `result` (or the answer is {"error": traceback}). The first check runs before
-Streamlit is imported; the rest share this interpreter's import of Streamlit. Each check runs in a forked child,
-so it starts without what the other checks loaded; where there is no fork, in a fresh interpreter instead.
+Reads {"heavy": [...], "before": [[name, code], ...], "warm": code, "after": [[name, code], ...]} on stdin and
+prints {name: answer} as JSON, where each check's code leaves its answer in `result` (or the answer is
+{"error": traceback}). The "before" checks start from a bare interpreter. Then this interpreter runs "warm" (it
+imports Streamlit and the light modules every page needs, and must not load a heavy one), and the "after"
+checks start from there. Each check runs in a forked child, so it starts without what the other checks loaded;
+where there is no fork, in a fresh interpreter instead (then without the warm-up).
 """
 
 from __future__ import annotations
@@ -70,15 +72,17 @@ def isolated(checks: list[list[str]], heavy: list[str], at_once: int) -> dict[st
 def main() -> None:
     sys.path.insert(0, os.getcwd())  # the repository root, as for `python -c` there (not this file's folder)
     job = json.loads(sys.stdin.read())
-    heavy, checks = job["heavy"], job["checks"]
+    heavy = job["heavy"]
     if job.get("here"):  # started by isolated() where there is no fork: run in this fresh interpreter
-        print(json.dumps({name: run(code, heavy) for name, code in checks}))
+        print(json.dumps({name: run(code, heavy) for name, code in job["checks"]}))
         return
-    results = isolated(checks[:1], heavy, 1)  # before Streamlit is imported here
-    import streamlit  # shared by every forked child from here on
-    import streamlit.testing.v1  # noqa: F401
-
-    results |= isolated(checks[1:], heavy, AT_ONCE)
+    results = isolated(job["before"], heavy, AT_ONCE)
+    if hasattr(os, "fork"):  # shared by every forked child from here on
+        warm = run(job["warm"], heavy)
+        loaded = [m for m in heavy if m in sys.modules]
+        if "error" in warm or loaded:
+            results["warm-up"] = warm if "error" in warm else {"error": f"the warm-up loaded {loaded}"}
+    results |= isolated(job["after"], heavy, AT_ONCE)
     print(json.dumps(results))
 
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: Streamlit caches are cleared around every test (they are process-wide)."""
+"""Shared fixtures: Streamlit caches are cleared around every test (they are process-wide); background checks
+start as soon as the session's tests are known (see tests/background.py)."""
 
 from __future__ import annotations
 
@@ -20,3 +21,22 @@ def clean_streamlit_caches():
     _clear_streamlit_caches()
     yield
     _clear_streamlit_caches()
+
+
+_STARTED: list = []
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from tests.background import Background
+
+    modules = {getattr(item, "module", None) for item in session.items}
+    for module in modules:
+        job = getattr(module, "BACKGROUND", None)
+        if isinstance(job, Background):
+            job.start()
+            _STARTED.append(job)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    for job in _STARTED:
+        job.stop()

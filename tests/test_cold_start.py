@@ -1,22 +1,24 @@
 """Skeleton first: every page draws its sidebar and title before PyTorch (about a second) is imported.
 
 This test process has long since imported torch, so the checks run in one fresh interpreter
-(`tests/cold_start_driver.py`). It forks a child per check (elsewhere than Linux and macOS, each check gets an
-interpreter of its own): the children share the interpreter's start and its import of Streamlit, and each begins
-without torch, pandas or altair. The pages run
-for real under AppTest there, with `st.title` wrapped to note which heavy libraries are loaded when the title is
-drawn (the sidebar is drawn just before it). Before Streamlit is imported, a first child imports every gradlab
-module and checks that Streamlit stays out.
+(`tests/cold_start_driver.py`) that forks a child per check: each child starts without torch, pandas or
+altair, and they share the interpreter's start. Two checks start from the bare interpreter: every gradlab
+module imports without Streamlit, and the settings modules import without torch. Then the interpreter imports
+what every page needs before its title (Streamlit, the sidebar, the settings; the driver fails if that loads a
+heavy library), and each page runs for real under AppTest in a child, with `st.title` wrapped to note which heavy
+libraries are loaded when the title is drawn (the sidebar is drawn just before it). Where there is no fork, each
+check runs in an interpreter of its own.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.background import Background
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]
@@ -58,24 +60,36 @@ result = {"at_end": [m for m in HEAVY if m in sys.modules]}
 """
 
 
-def _checks() -> list[tuple[str, str]]:
-    checks = [("no-streamlit", _NO_STREAMLIT)]
-    for path in PAGE_FILES:
-        checks.append((path.name, _PAGE.format(path=path.relative_to(ROOT).as_posix(), query={})))
-    checks.append(("cuda", _PAGE.format(path="streamlit_app.py", query={"device": "cuda"})))
-    checks.append(("light", _LIGHT))
-    return checks
+# What every page imports before its title (Streamlit, the sidebar, settings): the forked page checks share it.
+_WARM = """
+from streamlit.testing.v1 import AppTest
+import gradlab.config, gradlab.fmt, gradlab.links, gradlab.userdata, ui.layout, ui.sidebar
+AppTest.from_string("import streamlit as st\\nst.sidebar.slider('x', 0, 9)\\nst.title('warm')").run()
+result = {}
+"""
+
+
+def _job() -> dict:
+    pages = [(p.name, _PAGE.format(path=p.relative_to(ROOT).as_posix(), query={})) for p in PAGE_FILES]
+    cuda = ("cuda", _PAGE.format(path="streamlit_app.py", query={"device": "cuda"}))
+    before = [("no-streamlit", _NO_STREAMLIT), ("light", _LIGHT)]
+    return {"heavy": HEAVY, "before": before, "warm": _WARM, "after": [*pages, cuda]}
+
+
+def _launch() -> tuple[list[str], Path, str]:
+    return [sys.executable, str(ROOT / "tests" / "cold_start_driver.py")], ROOT, json.dumps(_job())
+
+
+BACKGROUND = Background(_launch)  # tests/conftest.py starts it beside the other tests
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, dict]:
-    job = json.dumps({"heavy": HEAVY, "checks": _checks()})
-    driver = str(ROOT / "tests" / "cold_start_driver.py")
-    out = subprocess.run(
-        [sys.executable, driver], input=job, cwd=ROOT, capture_output=True, text=True, timeout=600, check=False
-    )
+    out = BACKGROUND.result()
     assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    runs = json.loads(out.stdout.strip().splitlines()[-1])
+    assert "warm-up" not in runs, runs["warm-up"]  # the shared start must not load torch, pandas or altair
+    return runs
 
 
 def _result(runs: dict[str, dict], name: str) -> dict:

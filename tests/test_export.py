@@ -10,6 +10,7 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from gradlab.export import parse_script_end, parse_script_output, to_csv, to_mar
 from gradlab.table import epoch_table
 from gradlab.trace import Trace
 from gradlab.train import train
+from tests.background import Background
 
 SIX_X = (
     (1.0, 0.5, -2.0),
@@ -80,25 +82,33 @@ print(json.dumps(out))
 """
 
 
-@pytest.fixture(scope="module")
-def script_outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    """What each case's script printed, by case id."""
-    folder = tmp_path_factory.mktemp("scripts")
-    paths = {}
+_FOLDER: list[tempfile.TemporaryDirectory] = []
+
+
+def _launch_scripts() -> tuple[list[str], Path, str]:
+    """Write each case's script to a fresh folder; the command runs them all in one interpreter."""
+    _FOLDER.append(tempfile.TemporaryDirectory(prefix="gradlab-scripts-"))  # removed when the session ends
+    folder = Path(_FOLDER[-1].name)
+    paths = []
     for case in SCRIPT_CASES:
-        paths[case.id] = folder / f"{case.id}.py"
-        paths[case.id].write_text(to_script(case.values[0]), encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-I", "-c", _RUN_ALL, *map(str, paths.values())],
-        cwd=folder,
-        capture_output=True,
-        timeout=300,
-        check=True,
-    )
-    ran = json.loads(done.stdout.decode("utf-8"))
-    for name, path in paths.items():
-        assert "error" not in ran[str(path)], f"{name}: {ran[str(path)]['error']}"
-    return {name: ran[str(path)]["stdout"] for name, path in paths.items()}
+        paths.append(folder / f"{case.id}.py")
+        paths[-1].write_text(to_script(case.values[0]), encoding="utf-8")
+    return [sys.executable, "-I", "-c", _RUN_ALL, *map(str, paths)], folder, ""
+
+
+BACKGROUND = Background(_launch_scripts)  # tests/conftest.py starts it beside the other tests
+
+
+@pytest.fixture(scope="module")
+def script_outputs() -> dict[str, str]:
+    """What each case's script printed, by case id."""
+    done = BACKGROUND.result()
+    assert done.returncode == 0, done.stderr[-3000:]
+    ran = {Path(path).stem: got for path, got in json.loads(done.stdout).items()}
+    for name, got in ran.items():
+        assert "error" not in got, f"{name}: {got['error']}"
+    assert set(ran) == {case.id for case in SCRIPT_CASES}
+    return {name: got["stdout"] for name, got in ran.items()}
 
 
 def assert_same_numbers(got: np.ndarray, want: np.ndarray, what: str, exact: bool) -> None:

@@ -151,7 +151,11 @@ def test_check_epoch_out_of_range():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)")
 def test_gradient_check_runs_on_cuda():
     check = gradient_check(RunConfig(device="cuda"), (0.5, -0.5), 0.0)
-    assert check.device.startswith("cuda") and check.max_abs_diff < 1e-5
+    assert check.device.startswith("cuda") and check.agrees and check.max_abs_diff < 1e-5
+    for scale in (1e-3, 1.0, 1e4):  # the rounding bounds hold for the GPU's float32 kernels too
+        trace = train(_scaled(scale).with_(device="cuda"))
+        assert trace.device.startswith("cuda")
+        assert all(check_epoch(trace, e).agrees for e in (1, len(trace)))
 
 
 def test_check_sentences_follow_the_numbers(monkeypatch):

@@ -1,0 +1,68 @@
+"""Catch what PyTorch says to one piece of code: its RuntimeError and the warnings raised on that code's lines.
+
+Python records warnings process-wide, and Streamlit runs each session in a thread of its own, so a recording
+also catches warnings other threads raise meanwhile. Only the warnings raised on lines of the given file
+count; the others are passed on, as if never caught.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# PyTorch's C++ warnings (TORCH_WARN) arrive as UserWarning, attributed to the Python line that triggered them.
+PYTORCH_WARNINGS = (UserWarning,)
+# PyTorch appends its C++ source location to warnings; that is noise for a learner.
+_TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
+
+
+@dataclass
+class Captured:
+    """The RuntimeError a block raised (as "RuntimeError: …") and its own warnings (as "UserWarning: …")."""
+
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def ours(w: warnings.WarningMessage, origin: Path) -> bool:
+    """A warning PyTorch raised on a line of `origin`, not one from another thread that ran meanwhile."""
+    return issubclass(w.category, PYTORCH_WARNINGS) and Path(w.filename).resolve() == origin
+
+
+def pass_on(caught: list[warnings.WarningMessage], origin: Path) -> None:
+    """Re-issue the warnings that did not come from `origin`."""
+    for w in caught:
+        if not ours(w, origin):
+            with suppress(Warning):  # a filter may turn it into an error; that is for its own thread to see
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno, source=w.source)
+
+
+@contextmanager
+def capture(origin: Path) -> Iterator[Captured]:
+    """Run the block, keeping the RuntimeError it raises and the warnings raised on lines of `origin`."""
+    got = Captured()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield got
+        except RuntimeError as exc:
+            got.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            said = [w for w in caught if ours(w, origin)]
+            got.warnings += [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in said]
+    pass_on(caught, origin)
+
+
+@contextmanager
+def silenced(origin: Path) -> Iterator[None]:
+    """Drop the warnings raised on lines of `origin` while the block runs; pass on every other."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        pass_on(caught, origin)
