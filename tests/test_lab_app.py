@@ -9,8 +9,8 @@ from gradlab.config import CARD_W, RunConfig
 from gradlab.train import train
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
-from ui.lab_stepper import PLAY_LIMIT_S
 from tests.pytorch_text import backward_twice, pytorch_says
+from ui.lab_stepper import PLAY_LIMIT_S
 
 CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -70,7 +70,7 @@ def test_step_under_no_grad_moves_the_weights():
 
 
 def test_sgd_mode_labels_its_step_opt_step_and_shows_the_silent_skip():
-    at = open_page("grad_lab", {"update": "sgd"})
+    at = open_page("grad_lab", {"update": "sgd", "predict": "0"})
     assert "update under no_grad" not in [b.label for b in at.main.button]
     click(at, "forward + loss")
     click(at, "backward()")
@@ -118,15 +118,15 @@ def test_step_through_stops_where_the_trace_stops_with_the_same_words():
     from gradlab.train import train
 
     said = explain(train(CARD.with_(lr=1.0, epochs=100)))
-    at = lab_tab(open_page("grad_lab", {"lr": "1", "epochs": "100"}), "② Step-through training")
+    at = lab_tab(open_page("grad_lab", {"lr": "1", "epochs": "100", "predict": "0"}), "② Step-through training")
     for _ in range(said.epoch + 2):  # more presses than epochs to the stop: the buttons go quiet there
         button = next(b for b in at.main.button if b.label == "Step one epoch")
         if button.disabled:
             break
         button.click().run()
-    assert any(f"stopped: training diverged at epoch {said.epoch}" in m.value for m in at.markdown)
+    assert any(f"Stopped: training diverged at epoch {said.epoch}" in c.value for c in at.caption)
     steps = next(t.value for t in at.table if "sub-step" in t.value.columns)
-    assert steps["result"].iloc[-1].endswith(said.message)  # the trace's own words, in the log…
+    assert steps["result"].iloc[0].endswith(said.message)  # the trace's own words, newest first in the log…
     assert said.reason in at.error[0].value and f"Training diverged at epoch {said.epoch}" in at.error[0].value
 
 

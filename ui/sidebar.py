@@ -11,6 +11,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig, device_note
 from gradlab.links import DEFAULTS, epoch_options, format_lr, lr_options, parse_query, sanitize, to_query, travels
+from gradlab.stability import stable_limit
 from gradlab.userdata import CARD_DATA, Dataset
 from ui.guide import PATH
 
@@ -135,6 +136,17 @@ def set_settings(values: dict[str, object]) -> None:
     ss["gl_reseed"] = True
 
 
+def _stable_note(lr: float, data: Dataset | None) -> None:
+    """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
+    limit = stable_limit(data.apply(RunConfig()) if data is not None else RunConfig())
+    if lr > limit:
+        st.caption(
+            f":material/warning: Above the stable limit: on this data gradient descent diverges above lr ≈ {limit:.3g}."
+        )
+    else:
+        st.caption(f"Gradient descent on this data is stable below lr ≈ {limit:.3g} (with .grad zeroed each step).")
+
+
 def sidebar() -> Settings:
     """Draw the shared sidebar and return this rerun's settings."""
     ss = st.session_state
@@ -170,6 +182,7 @@ def sidebar() -> Settings:
             **_bound("lr", fresh),
             help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
         )
+        _stable_note(float(ss[_canon("lr")]), data)
         st.select_slider(
             "Epochs",
             options=epoch_options(ss.get("gl_epochs_extra")),

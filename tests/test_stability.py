@@ -1,0 +1,46 @@
+"""The stable learning-rate limit in plain Python agrees with torch's eigenvalues, and the sidebar shows it."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gradlab.config import RunConfig
+from gradlab.landscape import max_stable_lr
+from gradlab.stability import stable_limit
+from gradlab.train import train
+from tests.apptest import open_page
+
+values = st.floats(-1e3, 1e3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)
+
+
+@st.composite
+def configs(draw: st.DrawFn) -> RunConfig:
+    n = draw(st.integers(1, 12))
+    f = draw(st.integers(1, 3))
+    X = tuple(tuple(draw(values) for _ in range(f)) for _ in range(n))
+    return RunConfig(X=X, y=tuple(draw(values) for _ in range(n)), w0=(0.0,) * f)
+
+
+@given(configs())
+@settings(max_examples=150, deadline=None)
+def test_plain_python_limit_equals_torchs(cfg: RunConfig):
+    assert stable_limit(cfg) == pytest.approx(max_stable_lr(cfg), rel=1e-9)
+
+
+def test_the_limit_separates_converging_from_diverging_runs():
+    limit = stable_limit(RunConfig())
+    assert limit == pytest.approx(0.0458, abs=1e-4)
+    below = train(RunConfig(lr=round(limit * 0.95, 4), epochs=3000))
+    above = train(RunConfig(lr=round(limit * 1.05, 4), epochs=3000))
+    assert below.stop is None and below.end_loss < below.start_loss
+    assert above.stop is not None or above.end_loss > above.start_loss
+
+
+def test_the_sidebar_shows_the_limit_and_warns_above_it():
+    at = open_page("home", {"predict": "0"})
+    shown = f"{stable_limit(RunConfig()):.3g}"
+    assert any(f"stable below lr ≈ {shown}" in c.value for c in at.sidebar.caption)
+    at = open_page("home", {"lr": "0.05"})
+    assert any(f"diverges above lr ≈ {shown}" in c.value for c in at.sidebar.caption)
