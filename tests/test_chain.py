@@ -8,7 +8,6 @@ import sys
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from gradlab.chain import ChainWalk, walk_at, walk_backward
 from gradlab.chain_dot import CURRENT, chain_dot, chain_text, leaf_grad
@@ -16,6 +15,7 @@ from gradlab.config import RunConfig
 from gradlab.fmt import vec
 from gradlab.train import train
 from tests.apptest import ROOT, open_page
+from tests.strategies import points
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -24,15 +24,6 @@ GRAD_FNS = ("MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0", "Mv
 ACC = "torch::autograd::AccumulateGrad"
 # The tensor each grad_fn's forward operation produced: its upstream is the gradient of the loss w.r.t. it.
 PRODUCES = {"PowBackward0": "squared", "SubBackward0": "residual", "AddBackward0": "y_hat", "MvBackward0": "xw"}
-values = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=32)
-
-
-@st.composite
-def points(draw: st.DrawFn) -> tuple[RunConfig, tuple[float, ...], float]:
-    n, f = draw(st.integers(1, 8)), draw(st.integers(1, 3))
-    X = tuple(tuple(draw(values) for _ in range(f)) for _ in range(n))
-    cfg = RunConfig(X=X, y=tuple(draw(values) for _ in range(n)), w0=(0.0,) * f)
-    return cfg, tuple(draw(values) for _ in range(f)), draw(values)
 
 
 def expected(cfg: RunConfig, w: tuple[float, ...], b: float) -> dict[str, np.ndarray]:

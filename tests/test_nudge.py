@@ -18,19 +18,11 @@ from gradlab.config import RunConfig
 from gradlab.fmt import num
 from gradlab.nudge import DELTAS, explain, nudge, param_names, prose, signed
 from tests.apptest import ROOT, assert_specs_finite, chart_specs, open_page, text_of
+from tests.strategies import points
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 CARD = RunConfig()
-values = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=32)
-
-
-@st.composite
-def points(draw: st.DrawFn) -> tuple[RunConfig, tuple[float, ...], float]:
-    n, f = draw(st.integers(1, 8)), draw(st.integers(1, 3))
-    X = tuple(tuple(draw(values) for _ in range(f)) for _ in range(n))
-    cfg = RunConfig(X=X, y=tuple(draw(values) for _ in range(n)), w0=(0.0,) * f)
-    return cfg, tuple(draw(values) for _ in range(f)), draw(values)
 
 
 def loss64(cfg: RunConfig, theta: np.ndarray) -> float:
