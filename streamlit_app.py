@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.guide import CARD_INTRO, next_step
-from ui.layout import page
+from ui.guide import CARD_INTRO
+from ui.layout import finish, page
 
 settings = page(
     "GradLab: PyTorch's .grad, live",
@@ -79,4 +79,4 @@ with live:
 
 with path_box:
     progress_panel(settings.config)
-    next_step("Home")
+    finish("Home")

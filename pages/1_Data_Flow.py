@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.layout import page
+from ui.layout import finish, page
 
 settings = page(
     "Data Flow",
@@ -18,7 +18,7 @@ from gradlab.graph import graph_for
 from gradlab.model import step_script
 from gradlab.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from ui.cache import get_card_comparison, get_stages
-from ui.guide import CARD_INTRO, next_step
+from ui.guide import CARD_INTRO
 from ui.nudge_panel import nudge_section
 from ui.predict import gate
 from ui.render import card_table, show_graph, stage_box
@@ -65,4 +65,4 @@ if shown_all:
         st.code(step_script(cfg, run.device), language="python", wrap_lines=True)
         st.caption("It runs as it is: paste it into a Python file with PyTorch installed.")
 
-next_step("Data Flow")
+finish("Data Flow")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.layout import page
+from ui.layout import finish, page
 
 settings = page(
     "Prediction Trace",
@@ -22,7 +22,6 @@ from gradlab.fmt import num, vec
 from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
 from gradlab.prompts import share_sign, share_value
 from ui.cache import get_trace
-from ui.guide import next_step
 from ui.panels import divergence_box
 from ui.predict import gate
 
@@ -86,4 +85,4 @@ if gate(share_sign(s), predict=settings.predict, present=present) and gate(
                 icon=":material/check_circle:",
             )
 
-next_step("Prediction Trace")
+finish("Prediction Trace")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.layout import page
+from ui.layout import finish, page
 
 settings = page(
     "Training Trace",
@@ -19,7 +19,6 @@ from gradlab.lessontext import loop_text
 from gradlab.observe import convergence_text, summary
 from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart
-from ui.guide import next_step
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
 from ui.render import number_columns, text_frame, trace_frame
 
@@ -77,4 +76,4 @@ def check_panel() -> None:
 
 
 check_panel()
-next_step("Training Trace")
+finish("Training Trace")

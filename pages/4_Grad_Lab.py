@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.layout import page
+from ui.layout import finish, page
 
 settings = page(
     "Grad Lab",
@@ -15,7 +15,6 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_at
 from ui.cache import get_trace
-from ui.guide import next_step
 from ui.lab_chain import chain_section
 from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
@@ -73,4 +72,4 @@ if data.open:
     with data:
         data_panel()
 
-next_step("Grad Lab")
+finish("Grad Lab")

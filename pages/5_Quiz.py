@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ui.layout import page
+from ui.layout import finish, page
 
 settings = page(
     "Quiz",
@@ -14,11 +14,10 @@ settings = page(
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from ui.cache import get_quiz
-from ui.guide import next_step
 from ui.quiz_panel import question_card, score_bar
 
 questions = get_quiz(settings.config)
 score_bar(questions, settings.present)
 for n, q in enumerate(questions, start=1):
     question_card(n, q, settings.present)
-next_step("Quiz")
+finish("Quiz")

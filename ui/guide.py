@@ -88,10 +88,7 @@ def _apply(values: dict[str, object]) -> None:
 
 
 def next_step(label: str) -> None:
-    """The end of a page: one experiment to try here, the link to the next page, and progress kept for a reload."""
-    from ui.memory import save
-
-    save()
+    """One experiment to try on this page, and the link to the next page on the path."""
     i = step_for(label)
     here, following = PATH[i], PATH[(i + 1) % len(PATH)]
     with st.container(border=True, key="gl-next"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.guide import visit
-from ui.memory import restore
+from ui.guide import next_step, visit
+from ui.memory import restore, save
 from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
 
@@ -51,3 +51,9 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     if settings.own_data:
         st.caption("Using **your own data** from the Grad Lab page. Reset it there or with *Reset settings*.")
     return settings
+
+
+def finish(step: str) -> None:
+    """End a page the same way everywhere: the next step on the path, and progress kept for a reload."""
+    next_step(step)
+    save()
