@@ -55,7 +55,7 @@ def _run(lab: GradLifecycle, action: str) -> None:
     guess = st.session_state.get(_guess_key())
     before = _before(lab)
     event = lab.run(action)
-    outcome = grad_outcome(before, event.w_grad, ok=event.ok, error=event.message)
+    outcome = grad_outcome(before, event.w_grad, ok=not event.raised, error=event.message)
     verdict = None
     if guess is not None:
         v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
