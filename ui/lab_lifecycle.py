@@ -83,7 +83,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     lab = _lab(cfg)
     if not present:  # a projector needs the buttons and the result on one screen
         st.markdown(
-            "Each button runs one real PyTorch operation on your own `w` and `b`. Watch `w.grad` and `b.grad`: "
+            "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
+            "Watch `w.grad` and `b.grad`: "
             "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
             "backward() without zeroing."
         )

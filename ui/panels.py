@@ -87,7 +87,8 @@ def downloads(trace: Trace) -> None:
             "gradlab_run.py",
             "text/x-python",
             width="stretch",
-            help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
+            help="A self-contained script (torch only) that reproduces this run: with the same PyTorch on the same "
+            "kind of device it prints the same numbers.",
         )
         st.download_button(
             "Download a Markdown summary",
