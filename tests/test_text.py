@@ -280,3 +280,22 @@ def test_the_step_through_stop_names_the_page_where_the_trace_stops():
         next(b for b in at.main.button if b.label == "Step one epoch").click().run()
     said = [c.value for c in at.caption]
     assert f"Stopped: training diverged at epoch {stop.epoch}, where the Training Trace stops too." in said
+
+
+# --- what the buttons and downloads promise ---------------------------------------------------------
+
+
+def test_the_lab_says_its_buttons_run_code_and_shows_the_code_that_ran():
+    at = open_page("grad_lab", {"predict": "0"})
+    text = text_of(at)
+    assert "the buttons run real PyTorch code on tensors that belong to your browser session" in text
+    assert "the code it ran appears under the result" in text and "one real PyTorch operation" not in text
+    next(b for b in at.main.button if b.label == "forward + backward() again").click().run()
+    assert at.code[0].value.startswith("y_hat = X @ w + b") and "loss.backward()" in at.code[0].value  # several lines
+
+
+def test_the_script_download_says_when_its_numbers_match():
+    at = open_page("training_trace")
+    helps = [d.proto.help for d in at.get("download_button")]
+    assert "with the same PyTorch on the same kind of device it prints the same numbers" in " ".join(helps)
+    assert "Run with the same PyTorch build on the same kind of\ndevice" in to_script(CARD)
