@@ -16,9 +16,9 @@ settings = page(
 )
 st.subheader("What is `.grad`?")
 st.markdown(
-    "After `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends on holds "
-    "in `.grad` the derivative of the loss with respect to that tensor: the slope of the loss as that one "
-    "parameter changes, right at its current value. For a small change Δ the loss changes by about "
+    "After the first `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends "
+    "on holds in `.grad` the derivative of the loss with respect to that tensor: for each entry, the slope of the "
+    "loss as that one number changes, right at its current value. For a small change Δ the loss changes by about "
     "`.grad`·Δ; for a large one the slope itself changes. Training moves each parameter a small step "
     "*against* its `.grad`."
 )
@@ -44,10 +44,10 @@ st.info(
 
 st.subheader("The path through the lesson")
 st.markdown(
-    "Predict first, then see PyTorch's answer: each page asks before it reveals a `.grad` result "
-    "(*Predict first* in the sidebar turns this off). *Presentation mode* enlarges everything for a projector "
-    "and turns predictions into *Ask the room* votes (or add `?present=1` to a link). The sidebar settings "
-    "stay in the address bar, so a copied link opens the same view."
+    "Predict first, then see PyTorch's answer: Data Flow, Prediction Trace and Grad Lab ask for your prediction "
+    "before they reveal a result (*Predict first* in the sidebar turns this off). *Presentation mode* enlarges "
+    "everything for a projector and turns predictions into *Ask the room* votes (or add `?present=1` to a link). "
+    "The sidebar settings stay in the address bar, so a copied link opens the same view."
 )
 path_box = st.container()
 

@@ -214,7 +214,7 @@ def _landscape_template(big: bool) -> Spec:
         title=_title("Loss landscape over (w1, w2), b fixed", big),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
-            "and a red arrow points along minus the gradient, downhill."
+            "and a red arrow points along minus .grad, the direction of the update."
         ),
     )
     return _style(chart, big).to_dict()

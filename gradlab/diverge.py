@@ -66,7 +66,7 @@ def _advice(config: RunConfig) -> tuple[str, float]:
             f"lr ≈ {limit:.3g}. Try lr = {suggested:g}."
         )
     if config.zeroing == "never":
-        advice += " Also zero the gradients each step: without it, each step is the sum of all earlier gradients."
+        advice += " Also zero the gradients each step: without it, each step uses the sum of every gradient so far."
     return advice, suggested
 
 

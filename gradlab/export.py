@@ -24,9 +24,10 @@ _UPDATE_DOCS = {k: v.removeprefix(f"{k}: ") for k, v in UPDATE_RULES.items()}  #
 _SCRIPT = Template('''\
 """Gradient descent on a tiny linear model, exported by GradLab.
 
-This script needs only PyTorch and reproduces one GradLab run exactly: the same float32
-data and initial weights, the same operations in the same order each epoch, the same
-update rule and the same gradient zeroing, so every number it prints matches the app.
+This script needs only PyTorch and reproduces one GradLab run: the same float32 data
+and initial weights, the same operations in the same order each epoch, the same update
+rule and the same gradient zeroing. Run with the same PyTorch build on the same kind of
+device, every number it prints matches the app exactly.
 
 GradLab config (the data and initial weights are written out in the code below):
   lr=$lr, epochs=$epochs, device=$device
@@ -47,7 +48,7 @@ import torch
 LR = $lr
 EPOCHS = $epochs
 
-# Ask for the device GradLab used, but fall back to the CPU rather than crash.
+# The device set in GradLab; fall back to the CPU rather than crash.
 device = $device
 if device == "cuda" and not torch.cuda.is_available():
     print("note: CUDA is not available on this machine; running on CPU.")
@@ -66,7 +67,8 @@ y = torch.tensor(
 )  # (N,)
 
 # The parameters are leaf tensors created *on* the device with requires_grad=True, so
-# backward() fills their .grad. torch.tensor(...).to(device) would be a non-leaf copy.
+# backward() fills their .grad. Created on the CPU and then moved to a GPU with
+# .to(device), they would be non-leaf copies whose .grad stays None.
 w = torch.tensor(
     $w0,
     dtype=torch.float32,

@@ -8,16 +8,23 @@ from gradlab.links import format_lr
 
 def loop_text(config: RunConfig) -> str:
     """What one epoch does with these settings, as a Markdown line."""
-    update = "`opt.step()` (torch.optim.SGD)" if config.update == "sgd" else "`w -= lr * w.grad` under `no_grad`"
-    zero = {
-        "zero": "zero `.grad` with `grad.zero_()`",
-        "none": "set `.grad` to None (`set_to_none`)",
+    sgd = config.update == "sgd"
+    update = "`opt.step()` (torch.optim.SGD)" if sgd else "`w -= lr * w.grad` under `no_grad`"
+    zero = {  # the very calls the run makes (gradlab.grads.zero_grads)
+        "zero": "zero `.grad` with " + ("`opt.zero_grad(set_to_none=False)`" if sgd else "`grad.zero_()`"),
+        "none": "set `.grad` to None with " + ("`opt.zero_grad(set_to_none=True)`" if sgd else "`grad = None`"),
         "never": "**no zeroing**: the next `backward()` adds to `.grad`",
     }[config.zeroing]
     return (
         f"Each epoch: forward → loss → `backward()` → read `.grad` → update {update} at lr = "
         f"{format_lr(config.lr)} → {zero}."
     )
+
+
+def run_it_note(device: str) -> str:
+    """How to run the five stages' script (`gradlab.model.step_script`) as the page shows it."""
+    where = "" if device == "cpu" else f', on a machine with CUDA (it sets device = "{device}")'
+    return f"It runs as it is: paste it into a Python file with PyTorch installed{where}."
 
 
 def slope_example(config: RunConfig, step: float = 1.0) -> str | None:

@@ -51,7 +51,11 @@ def action_labels(config: RunConfig) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class LabEvent:
-    """What one click did: the action, the code that ran and PyTorch's answer."""
+    """What one click did: the action, the code that ran and PyTorch's answer.
+
+    `ok` is False when the action did not do its job; `raised` says whether that was an error (PyTorch's, Python's,
+    or the lab refusing a step it cannot take) or a silent no-op, as `opt.step()` is for a `.grad` that is None.
+    """
 
     action: str
     code: str
@@ -60,6 +64,7 @@ class LabEvent:
     loss: float | None
     w_grad: tuple[float, ...] | None
     b_grad: float | None
+    raised: bool
 
 
 @dataclass
@@ -88,7 +93,8 @@ class GradLifecycle:
         if action not in ACTIONS:
             raise ValueError(f"action: {action!r} is unknown; choose one of {tuple(ACTIONS)}")
         ok, message = getattr(self, f"_{action}")()
-        code = SGD_STEP_CODE if action == "step" and self.opt is not None else CODE[action]
+        sgd_step = action == "step" and self.opt is not None
+        code = SGD_STEP_CODE if sgd_step else CODE[action]
         event = LabEvent(
             action=action,
             code=code,
@@ -97,6 +103,7 @@ class GradLifecycle:
             loss=None if self.loss is None else float(self.loss.detach().item()),
             w_grad=None if self.w.grad is None else tuple(self.w.grad.cpu().tolist()),
             b_grad=None if self.b.grad is None else float(self.b.grad.item()),
+            raised=not ok and not sgd_step,  # opt.step() never raises for a None .grad: it skips the parameter
         )
         self.history = [] if action == "reset" else [*self.history, event]
         return event

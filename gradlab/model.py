@@ -19,8 +19,8 @@ def make_data(config: RunConfig, device: torch.device) -> tuple[torch.Tensor, to
 def make_params(config: RunConfig, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """Leaf parameters w (F,) and b (0-d), created directly on the device.
 
-    Creating them with `requires_grad=True` *on* the device keeps them leaves;
-    `.to(device)` afterwards would return a non-leaf copy whose `.grad` stays None.
+    Creating them with `requires_grad=True` *on* the device keeps them leaves; a `.to(device)` afterwards that
+    really copies (to another device) would return a non-leaf whose `.grad` stays None.
     """
     w = torch.tensor(config.w0, dtype=DTYPE, device=device, requires_grad=True)
     b = torch.tensor(config.b0, dtype=DTYPE, device=device, requires_grad=True)

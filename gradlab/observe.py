@@ -12,7 +12,7 @@ def observations(trace: Trace) -> list[str]:
     """One sentence per epoch describing what the loss and gradients did."""
     if len(trace) == 0:
         return []
-    norm, rises = trace.grad_norm, trace.rises()
+    norm = trace.grad_norm
     above_limit = trace.config.lr > max_stable_lr(trace.config)
     never = trace.config.zeroing == "never"
     out = [f"starting loss {trace.loss[0]:.4g}; the first backward() fills .grad (norm {norm[0]:.3g})"]
@@ -21,18 +21,24 @@ def observations(trace: Trace) -> list[str]:
         if never:
             out.append(_describe_never(loss, prev, norm[i], norm[i - 1]))
         else:
-            out.append(_describe(loss, prev, norm[i], norm[i - 1], bool(rises[i]), above_limit))
+            out.append(_describe(loss, prev, norm[i], norm[i - 1], above_limit))
     return out
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage: whole percents, or two significant digits below 0.5% (never "0%")."""
+    return f"{share:.0%}" if share >= 0.005 else f"{share * 100:.2g}%"
+
+
 def _fell(loss: float, prev: float) -> str:
-    change = (prev - loss) / prev
-    return f"loss fell {change:.0%}" if change >= 0.005 else f"loss fell {change:.2%}"
+    return f"loss fell {_percent((prev - loss) / prev)}"
 
 
 def _rose(loss: float, prev: float) -> str:
-    change = (loss - prev) / prev if prev > 0 else float("inf")
-    return f"loss rose {change:.0%}" if change < 10 else f"loss rose {loss / prev:.3g}×" if prev > 0 else "loss rose"
+    if prev <= 0:
+        return "loss rose"
+    change = (loss - prev) / prev
+    return f"loss rose {_percent(change)}" if change < 10 else f"loss rose {loss / prev:.3g}×"
 
 
 def _same(loss: float, prev: float) -> str | None:
@@ -43,13 +49,13 @@ def _same(loss: float, prev: float) -> str | None:
     return None
 
 
-def _describe(loss: float, prev: float, norm: float, prev_norm: float, rose: bool, above_limit: bool) -> str:
+def _describe(loss: float, prev: float, norm: float, prev_norm: float, above_limit: bool) -> str:
     if loss < 1e-10 and norm < 1e-5:
         return "loss ≈ 0 and .grad ≈ 0: the updates barely move w and b any more"
     if same := _same(loss, prev):
         return same
     if loss > prev:
-        if rose and above_limit:
+        if above_limit:  # however small the rise: above the limit, the error along one direction grows
             return f"{_rose(loss, prev)}: the step overshoots — the learning rate is above the stable limit"
         return f"{_rose(loss, prev)}: float32 rounding (below the stable limit, exact gradient descent never raises it)"
     if norm < prev_norm:
@@ -65,7 +71,7 @@ def _describe_never(loss: float, prev: float, norm: float, prev_norm: float) -> 
     if loss > prev:
         return f"{_rose(loss, prev)}: the update used the running sum of every gradient so far (never zeroed)"
     if norm >= prev_norm:
-        return f"{_fell(loss, prev)}, but .grad keeps growing: it is the running sum of every gradient (never zeroed)"
+        return f"{_fell(loss, prev)}, but .grad grew: it is the running sum of every gradient (never zeroed)"
     # |a + g| < |a| only if a·g < 0: this epoch's gradient points partly against the sum it was added to
     return (
         f"{_fell(loss, prev)}; .grad (the running sum, never zeroed) shrank because this epoch's gradient points "

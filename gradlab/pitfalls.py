@@ -74,7 +74,7 @@ def _inplace_outside_no_grad(config: RunConfig) -> PitfallOutcome:
         wrong_code=f"{LOSS}w -= {lr!r} * w.grad",
         outcome_kind="error" if got.error else "wrong_value",
         outcome=outcome,
-        why="Autograd refuses to record an in-place change to a leaf it must differentiate. "
+        why="While gradients are being recorded, PyTorch refuses an in-place change to a leaf that requires grad. "
         "The update is not part of the model, so it belongs under torch.no_grad().",
         fix_code=f"{LOSS}with torch.no_grad():\n    w -= {lr!r} * w.grad",
         fixed_outcome=_lines(f"w = {w}", _leaf("w", w)),
@@ -179,8 +179,9 @@ def _nonleaf_grad(config: RunConfig) -> PitfallOutcome:
         wrong_code=body,
         outcome_kind="warning" if got.warnings else "none_grad",
         outcome=_lines(*got.warnings, got.error, f"y_hat.grad = {grad}"),
-        why="Autograd keeps .grad only on leaves, the tensors you created with requires_grad=True. ŷ is "
-        "computed from w and b, so its gradient is used and dropped unless you call retain_grad().",
+        why="By default backward() fills .grad only on leaf tensors that require grad, here w and b (X and y are "
+        "leaves too, but they do not require grad). ŷ is a non-leaf, computed from w and b, so its gradient is "
+        "used on the way back and dropped unless you call retain_grad() before backward().",
         fix_code=body.replace("loss = ", "y_hat.retain_grad()\nloss = ", 1),
         fixed_outcome=_lines(_leaf("y_hat", y_hat), f"y_hat.grad = {y_hat.grad}"),
     )
@@ -207,9 +208,9 @@ def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
         wrong_code=loop,
         outcome_kind="wrong_value",
         outcome=_grads_per_step(config, zero=False),
-        why="backward() adds into .grad instead of overwriting it, so each step sees the sum of all earlier "
-        "gradients; with no update in between, the second one is exactly double.",
-        fix_code=f"{loop}\n    w.grad.zero_()  # or optimizer.zero_grad()\n    b.grad.zero_()",
+        why="backward() adds into .grad instead of overwriting it, so each step sees its own gradient plus every "
+        "earlier one; with no update in between, the second one is exactly double.",
+        fix_code=f"{loop}\n    w.grad.zero_()  # optimizer.zero_grad() sets .grad to None instead\n    b.grad.zero_()",
         fixed_outcome=_grads_per_step(config, zero=True),
     )
 
@@ -252,7 +253,8 @@ def _broadcast_shape(config: RunConfig) -> PitfallOutcome:
             note,
         ),
         why="Broadcasting turns (N,) minus (N, 1) into an (N, N) matrix comparing every prediction with "
-        "every target, so the loss and its gradients average the wrong pairs without any error.",
+        "every target, so the loss and its gradients average all N×N pairs, not just the N matching ones, "
+        "without any error.",
         fix_code=f"y = torch.tensor({fmt_list(config.y)})  # shape ({n},), or y = y.view(-1)\n{body}",
         fixed_outcome=_lines(f"(y_hat - y).shape = {shape}", f"loss = {loss:g}, w.grad = {grad}"),
     )

@@ -183,11 +183,11 @@ def loss_direction(trace: Trace, epoch: int, stable_lr: float) -> Prompt:
     change = f"{num(before)} → {num(after)}"
     cfg = trace.config
     if actual == "down":
-        why = f"The step −lr·.grad moved w and b downhill: {change}."
+        why = f"The step −lr·.grad moved w and b to a lower loss: {change}."
     elif cfg.zeroing == "never":
         why = (
-            f".grad was never zeroed, so it held the sum of every earlier epoch's gradient too; the step was "
-            f"too long and overshot: {change}."
+            f".grad was never zeroed, so the last update −lr·.grad used the running sum of every gradient so far, "
+            f"not just the latest one: {change}."
         )
     elif cfg.lr > stable_lr:
         why = f"lr = {cfg.lr:g} is above this data's stable limit ≈ {stable_lr:.3g}, so the step overshot: {change}."

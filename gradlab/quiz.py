@@ -131,7 +131,7 @@ CONCEPTS: tuple[Question, ...] = (
             "Set y_hat.requires_grad = True after backward()",
         ),
         "A non-leaf keeps its .grad only if you ask with retain_grad() before backward(); otherwise y_hat.grad "
-        "is None and reading it raises a UserWarning.",
+        "is None and reading it triggers a UserWarning.",
     ),
 )
 

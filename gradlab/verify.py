@@ -192,12 +192,19 @@ def explain_check(check: GradCheck) -> list[str]:
     else:
         big = max(off, key=lambda r: r.analytic_diff)
         lead = f"Autograd's float32 `.grad` equals the analytic gradient exactly for {_names(exact)}. " if exact else ""
-        verdict = "within" if not too_far else "against"
-        out.append(
-            f"{lead}|analytic − autograd| for {_names(off)} is float32 rounding in autograd's forward and backward "
-            f"passes on the float32 values of X, y, w and b. The largest, {big.analytic_diff:.2e} for {big.param}, "
-            f"is {verdict} the {big.rounding_bound:.2e} that float32 rounding can produce for {big.param} here."
-        )
+        if too_far:  # not rounding: the sentence after this one says what it means
+            out.append(
+                f"{lead}|analytic − autograd| for {_names(off)}: the largest, {big.analytic_diff:.2e} for "
+                f"{big.param}, is more than the {big.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{big.param} here."
+            )
+        else:
+            out.append(
+                f"{lead}|analytic − autograd| for {_names(off)} is float32 rounding in autograd's forward and "
+                f"backward passes on the float32 values of X, y, w and b. The largest, {big.analytic_diff:.2e} for "
+                f"{big.param}, is within the {big.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{big.param} here."
+            )
     if too_far:
         out.append(
             f"For {_names(too_far)} the difference is larger than float32 rounding can produce: autograd's `.grad` "

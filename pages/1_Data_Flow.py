@@ -15,6 +15,7 @@ settings = page(
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_for
+from gradlab.lessontext import run_it_note
 from gradlab.model import step_script
 from gradlab.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from ui.cache import get_card_comparison, get_stages
@@ -61,8 +62,8 @@ if shown_all:
             st.table(card_table(rows))
             st.caption("Lesson: never trust a printed gradient you can recompute. `loss.backward()` is one line away.")
 
-    with st.expander("Show the code: the whole step in one block", expanded=False):
+    with st.expander("Show the code: the five stages in one block", expanded=False):
         st.code(step_script(cfg, run.device), language="python", wrap_lines=True)
-        st.caption("It runs as it is: paste it into a Python file with PyTorch installed.")
+        st.caption(run_it_note(run.device))
 
 finish("Data Flow")

@@ -8,7 +8,7 @@ from ui.layout import finish, page
 
 settings = page(
     "Grad Lab",
-    "Hands on: every button runs one real PyTorch operation on tensors that belong to your browser session.",
+    "Hands on: the buttons run real PyTorch code on tensors that belong to your browser session.",
     step="Grad Lab",
 )
 

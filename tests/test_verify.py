@@ -175,3 +175,4 @@ def test_check_sentences_follow_the_numbers(monkeypatch):
     monkeypatch.setattr(gradlab.verify, "autograd_grad", lambda *a, **k: (real(*a, **k)[0] * 1.01, real(*a, **k)[1]))
     wrong = explain_check(check_epoch(train(RunConfig()), 1))
     assert "For w1 and w2 the difference is larger than float32 rounding can produce" in wrong[1]
+    assert "is more than the" in wrong[0] and "is float32 rounding" not in wrong[0]  # no claim the next line denies

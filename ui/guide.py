@@ -30,7 +30,7 @@ PATH: tuple[Step, ...] = (
         "Home",
         ":material/home:",
         "what .grad is",
-        "Open Data Flow and commit to a prediction before each stage is revealed.",
+        "Open Data Flow and commit to a prediction before it reveals w.grad.",
     ),
     Step(
         "pages/1_Data_Flow.py",
@@ -46,7 +46,8 @@ PATH: tuple[Step, ...] = (
         "Prediction Trace",
         ":material/search:",
         "one sample's share of .grad",
-        "Pick row 4: its share of w1.grad is the largest. Larger features and larger errors pull harder.",
+        "Pick row 4: with the card's data at epoch 1, its share of w1.grad is the largest in size. Larger "
+        "features and larger errors pull harder.",
     ),
     Step(
         "pages/3_Training_Trace.py",

@@ -55,7 +55,7 @@ def _run(lab: GradLifecycle, action: str) -> None:
     guess = st.session_state.get(_guess_key())
     before = _before(lab)
     event = lab.run(action)
-    outcome = grad_outcome(before, event.w_grad, ok=event.ok, error=event.message)
+    outcome = grad_outcome(before, event.w_grad, ok=not event.raised, error=event.message)
     verdict = None
     if guess is not None:
         v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
@@ -83,7 +83,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     lab = _lab(cfg)
     if not present:  # a projector needs the buttons and the result on one screen
         st.markdown(
-            "Each button runs one real PyTorch operation on your own `w` and `b`. Watch `w.grad` and `b.grad`: "
+            "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
+            "Watch `w.grad` and `b.grad`: "
             "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
             "backward() without zeroing."
         )

@@ -158,7 +158,7 @@ def _now(stepper: Stepper, cfg: RunConfig) -> None:
     c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
     c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
     if stepper.stop is not None:
-        st.caption(f"Stopped: training diverged at epoch {stepper.stop.epoch}, where train() stops too.")
+        st.caption(f"Stopped: training diverged at epoch {stepper.stop.epoch}, where the Training Trace stops too.")
     elif stepper.finished:
         st.caption(f"Finished: {stepper.completed_epochs} epoch(s) ran.")
 

@@ -56,12 +56,21 @@ def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
         st.info("The landscape needs exactly two features.")
         return
     show_chart(trace.config, trace, "landscape", epoch=epoch, big=big)
-    if trace.config.zeroing == "never":
-        st.caption("Zeroing is *never*: the arrow follows the accumulated .grad the update really used.")
+    never = trace.config.zeroing == "never"
+    if never:
+        st.caption(
+            "Zeroing is *never*: the arrow follows the accumulated .grad the update really used, the running sum "
+            "of every gradient so far, which need not point downhill."
+        )
     st.caption(f"The slice is taken at epoch {epoch}'s bias, b = {trace.b[epoch - 1]:.4g}.")
+    arrow = (
+        "the direction of the update w ← w − lr·.grad."
+        if never
+        else "the steepest way down from this point: `.grad` points uphill, and the update w ← w − lr·.grad "
+        "steps against it."
+    )
     st.caption(
-        "Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along "
-        "−.grad: `.grad` points uphill, so the update w ← w − lr·.grad walks down. "
+        f"Dark = low loss. The white line is the path of (w1, w2) so far; the red arrow points along −.grad, {arrow} "
         "(b is held at this epoch's value, so the slice changes a little as b learns.)"
     )
 
@@ -78,7 +87,8 @@ def downloads(trace: Trace) -> None:
             "gradlab_run.py",
             "text/x-python",
             width="stretch",
-            help="A self-contained script (torch only) that reproduces this run and prints the same numbers.",
+            help="A self-contained script (torch only) that reproduces this run: with the same PyTorch on the same "
+            "kind of device it prints the same numbers.",
         )
         st.download_button(
             "Download a Markdown summary",

@@ -216,7 +216,8 @@ def sidebar() -> Settings:
         )
         st.toggle(
             "Predict first",
-            help="Commit to a prediction before each .grad result is revealed. Off: results are shown directly.",
+            help="Commit to a prediction before Data Flow, Prediction Trace and Grad Lab reveal a result. "
+            "Off: results are shown directly.",
             **_bound("predict", fresh),
         )
         st.toggle("Presentation mode", help="Large type for projecting.", **_bound("present", fresh))
