@@ -123,6 +123,54 @@ def graph_text(page: Page, min_px: float) -> list[str]:
     return page.evaluate(_GRAPH_TEXT_JS, [min_px])
 
 
+
+# Text that a projector washes out: contrast with its background below `minGrey` for grey text on a neutral
+# background (captions, table headers, code punctuation), below `minColour` where either is coloured (alerts,
+# links, syntax colours, primary buttons). The background is the nearest opaque one drawn behind the text;
+# opacity counts; disabled controls are exempt, as in WCAG.
+_FAINT_TEXT_JS = """
+([minGrey, minColour]) => {
+  const rgba = (css) => { const m = css.match(/[\\d.]+/g).map(Number); return m.length > 3 ? m : [...m, 1]; };
+  const lum = (rgb) => {
+    const lin = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * lin(rgb[0]) + 0.7152 * lin(rgb[1]) + 0.0722 * lin(rgb[2]);
+  };
+  const out = new Set();
+  const walker = document.createTreeWalker(document.querySelector('[data-testid="stMain"]'), NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const e = n.parentElement;
+    if (!n.textContent.trim() || !e || e.getClientRects().length === 0) continue;
+    if (e.closest('.gl-sr-only, [disabled], [aria-disabled="true"], svg, [data-testid="stElementToolbar"]')) continue;
+    const fg = rgba(getComputedStyle(e).color);
+    let alpha = fg[3];
+    for (let a = e; a; a = a.parentElement) alpha *= parseFloat(getComputedStyle(a).opacity);
+    if (alpha < 0.05) continue;  // not drawn (a slider's end labels until hovered)
+    let bg = [255, 255, 255];
+    const r = e.getBoundingClientRect(), x = r.left + r.width / 2, y = r.top + r.height / 2;
+    for (let a = e; a; a = a.parentElement) {
+      const c = rgba(getComputedStyle(a).backgroundColor), box = a.getBoundingClientRect();
+      const behind = box.left <= x && x <= box.right && box.top <= y && y <= box.bottom;  // not a label set beside it
+      if (c[3] > 0.5 && behind) { bg = c.slice(0, 3); break; }
+    }
+    const rgb = fg.slice(0, 3).map((c, i) => c * alpha + bg[i] * (1 - alpha));
+    const [hi, lo] = [lum(rgb), lum(bg)].sort((a, b) => b - a);
+    const contrast = (hi + 0.05) / (lo + 0.05);
+    const neutral = (c) => Math.max(...c) - Math.min(...c) < 40;
+    const grey = neutral(rgb) && neutral(bg);  // grey on white or light grey: the washed-out case
+    if (contrast < (grey ? minGrey : minColour)) {
+      out.add(`"${n.textContent.trim().slice(0, 40)}" (${e.tagName.toLowerCase()}) has contrast ${contrast.toFixed(1)}:1`);
+    }
+  }
+  return [...out].slice(0, 20);
+}
+"""
+
+
+def faint_text(page: Page, min_grey: float = 7.0, min_colour: float = 4.5) -> list[str]:
+    """Text in the main area with too little contrast against a white page."""
+    return page.evaluate(_FAINT_TEXT_JS, [min_grey, min_colour])
+
+
 def all_problems(page: Page, min_px: float) -> list[str]:
-    """Every finding of the three checks."""
-    return clipped(page) + chart_text(page, min_px) + graph_text(page, min_px)
+    """Every finding of the four checks."""
+    return clipped(page) + chart_text(page, min_px) + graph_text(page, min_px) + faint_text(page)
