@@ -27,8 +27,8 @@ _CLIPPED_JS = """
     ['page link', '[data-testid="stPageLink-NavLink"], [data-testid="stPageLink-NavLink"] span, '
       + '[data-testid="stPageLink-NavLink"] p'],
     ['metric value', '[data-testid="stMetricValue"], [data-testid="stMetricValue"] > div'],
-    ['metric label', '[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"], '
-      + '[data-testid="stMetricLabel"] p'],
+    ['metric label', '[data-testid="stMetricLabel"], '
+      + '[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"], [data-testid="stMetricLabel"] p'],
     ['button label', 'button, button [data-testid="stMarkdownContainer"], button p'],
   ];
   const out = [];
@@ -67,7 +67,10 @@ _CHART_TEXT_JS = """
       .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
     return 0.2126 * ch[0] + 0.7152 * ch[1] + 0.0722 * ch[2];
   };
-  const px = (t) => { const m = t.getScreenCTM(); return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b); };
+  const px = (t) => {
+    const m = t.getScreenCTM();
+    return parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);  // rotated axis titles count too
+  };
   const out = [];
   for (const svg of document.querySelectorAll('[data-testid="stMain"] .vega-embed svg')) {
     if (svg.getClientRects().length === 0) continue;
@@ -123,7 +126,6 @@ def graph_text(page: Page, min_px: float) -> list[str]:
     return page.evaluate(_GRAPH_TEXT_JS, [min_px])
 
 
-
 # Text that a projector washes out: contrast with its background below `minGrey` for grey text on a neutral
 # background (captions, table headers, code punctuation), below `minColour` where either is coloured (alerts,
 # links, syntax colours, primary buttons). The background is the nearest opaque one drawn behind the text;
@@ -158,7 +160,8 @@ _FAINT_TEXT_JS = """
     const neutral = (c) => Math.max(...c) - Math.min(...c) < 40;
     const grey = neutral(rgb) && neutral(bg);  // grey on white or light grey: the washed-out case
     if (contrast < (grey ? minGrey : minColour)) {
-      out.add(`"${n.textContent.trim().slice(0, 40)}" (${e.tagName.toLowerCase()}) has contrast ${contrast.toFixed(1)}:1`);
+      const text = n.textContent.trim().slice(0, 40);
+      out.add(`"${text}" (${e.tagName.toLowerCase()}) has contrast ${contrast.toFixed(1)}:1`);
     }
   }
   return [...out].slice(0, 20);

@@ -89,7 +89,7 @@ def assert_in_view(page, labels: tuple[str, ...]) -> None:
         )
         box = value.bounding_box()
         assert box is not None, f"no {label} metric"
-        assert 0 <= box["y"] and box["y"] + box["height"] <= height, f"{label} at y={box['y']:.0f}, window {height}"
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height, f"{label} at y={box['y']:.0f}, window {height}"
 
 
 @pytest.mark.parametrize("path", PAGES)
