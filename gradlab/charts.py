@@ -56,8 +56,8 @@ def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
             domainColor=INK,
             tickColor=INK,
             titleFontWeight="normal",
+            tickCount=6,  # large labels need room: about six an axis, not twelve
         )
-        .configure_axisY(tickCount=6)  # large labels need room: about six on a value axis, not twelve
         .configure_legend(labelFontSize=size, titleFontSize=size, labelColor=INK, titleColor=INK, orient="bottom")
         .configure_title(fontSize=TITLE_PX[big], color=INK)
     )

@@ -162,5 +162,6 @@ def _history(lab: GradLifecycle) -> None:
                 "w.grad": [vec(e.w_grad) for e in rows],
                 "b.grad": [num(e.b_grad) for e in rows],
             }
-        ).set_index("#")
+        ).set_index("#"),
+        hide_index=False,  # pandas stores the step numbers as a RangeIndex, which st.table would hide
     )
