@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from browser_helpers import open_page, settle, wait_charts_drawn
+from browser_helpers import font_size_px, open_page, settle, wait_charts_drawn
 from projector_checks import all_problems
 
 pytestmark = pytest.mark.e2e
@@ -118,6 +118,8 @@ def test_lifecycle_result_in_view_after_each_click(projected, app_url):
     open_page(projected, app_url, LAB)
     projected.get_by_role("tab", name=LAB_TABS[0]).click()
     settle(projected)
+    label = projected.get_by_role("button", name="backward()", exact=True).locator("p")
+    assert font_size_px(label) >= 20  # presentation type, not the 16 px default
     for action in ("forward + loss", "backward()", "forward + backward() again", "grad.zero_()"):
         projected.get_by_role("button", name=action, exact=True).click()
         settle(projected)
