@@ -32,15 +32,22 @@ BODY_PX = {False: 17, True: 26}
 TITLE_PX = {False: 20, True: 30}
 
 
+# The chart fills the container's width, and `height` is the plot's own: titles, axes and legends add to it.
+# (Streamlit's default for a stretched chart, "fit", squeezes them into `height`: the plot shrank to ~100 px and
+# Vega pushed a title out of the top of the picture.)
+AUTOSIZE = {"type": "fit-x", "contains": "padding"}
+
+
 def plot_height(height: int, big: bool) -> int:
-    """Total chart height: the plot keeps its readable height when projected text takes more room."""
-    return int(height * 1.35) if big else height
+    """The plot area's height: a fifth taller when projected, where the room reads it from further away."""
+    return int(height * 1.2) if big else height
 
 
 def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
     size = BODY_PX[big]
     return (
-        chart.configure(font=FONT)
+        chart.properties(autosize=alt.AutoSizeParams(**AUTOSIZE))
+        .configure(font=FONT)
         .configure_axis(
             labelFontSize=size,
             titleFontSize=size,
@@ -49,6 +56,7 @@ def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
             domainColor=INK,
             tickColor=INK,
             titleFontWeight="normal",
+            tickCount=6,  # large labels need room: about six an axis, not twelve
         )
         .configure_legend(labelFontSize=size, titleFontSize=size, labelColor=INK, titleColor=INK, orient="bottom")
         .configure_title(fontSize=TITLE_PX[big], color=INK)
@@ -101,7 +109,7 @@ def _loss_template(log: bool, points: bool, big: bool, marked: bool, zero_note: 
         )
         layers.append(mark)
     chart = alt.layer(*layers).properties(
-        height=plot_height(360, big),
+        height=plot_height(280, big),
         title=_title("Loss per epoch", big),
         description="Line chart of the training loss per epoch" + (" on a log scale" if log else "")
         + (f" ({NO_LOG_FOR_ZERO})" if zero_note else "") + ".",
@@ -138,7 +146,7 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
             tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
         )
         .properties(
-            height=plot_height(340, big),
+            height=plot_height(250, big),
             title=_title(title, big),
             description=f"{title}: one line per tensor ({', '.join(names)}).",
         )
@@ -210,7 +218,7 @@ def _landscape_template(big: bool) -> Spec:
         .encode(x="x2:Q", y="y2:Q")
     )
     chart = alt.layer(heat, path, rule, head).properties(
-        height=plot_height(460, big),
+        height=plot_height(380, big),
         title=_title("Loss landscape over (w1, w2), b fixed", big),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
@@ -256,7 +264,7 @@ def _loss_upto_template(total: int, big: bool) -> Spec:
         )
     )
     chart = line.properties(
-        height=plot_height(360, big),
+        height=plot_height(280, big),
         title=_title("Loss of the epochs run so far", big),
         description="Line chart of the loss of each epoch stepped through so far.",
     )

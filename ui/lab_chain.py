@@ -114,7 +114,7 @@ def _panel(walk: ChainWalk, point: str, big: bool) -> None:
         st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
     if pos:
         st.markdown("**Steps so far, newest first**")
-        st.table(_history_frame(walk.steps[:pos]))
+        st.table(_history_frame(walk.steps[:pos]), hide_index=False)  # the step numbers (a RangeIndex to pandas)
 
 
 def _headline(step: ChainStep | None, pos: int, last: int) -> str:

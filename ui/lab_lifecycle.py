@@ -100,12 +100,15 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
         )
     waiting = predict and not present and guess is None
     actions = list(action_labels(lab.config).items())
-    with st.container(key="gl-lab-buttons"):
-        for row in (actions[:4], actions[4:]):
-            for col, (action, label) in zip(st.columns(4), row, strict=False):
-                col.button(
-                    label, key=f"lab_btn_{action}", width="stretch", disabled=waiting, on_click=_run, args=(lab, action)
-                )
+    # A grid of equal buttons on a screen. Projected, a row that flows with each label on one line: the result
+    # below them then stays on the first screen at 1280×720.
+    with st.container(key="gl-lab-buttons", horizontal=present, gap="small"):
+        places = [st] * len(actions) if present else [col for _ in (1, 2) for col in st.columns(4)]
+        width = "content" if present else "stretch"
+        for place, (action, label) in zip(places, actions, strict=False):
+            place.button(
+                label, key=f"lab_btn_{action}", width=width, disabled=waiting, on_click=_run, args=(lab, action)
+            )
     if waiting:
         st.caption("Pick a prediction to enable the buttons (*Predict first* in the sidebar turns this off).")
     _result(lab, present)
@@ -127,9 +130,10 @@ def _result(lab: GradLifecycle, present: bool) -> None:
     with st.container(border=True, key="gl-lab-result"):
         if present and not last["revealed"]:
             done = action_labels(lab.config)[event.action]
-            st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
+            with st.container(horizontal=True, vertical_alignment="center"):  # Reveal beside the question
+                st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
+                st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
             st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
-            st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
             return
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.metric("w.grad", vec(event.w_grad))
@@ -159,5 +163,6 @@ def _history(lab: GradLifecycle) -> None:
                 "w.grad": [vec(e.w_grad) for e in rows],
                 "b.grad": [num(e.b_grad) for e in rows],
             }
-        ).set_index("#")
+        ).set_index("#"),
+        hide_index=False,  # pandas stores the step numbers as a RangeIndex, which st.table would hide
     )

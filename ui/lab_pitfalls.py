@@ -18,10 +18,10 @@ def pitfalls_panel(cfg: RunConfig, big: bool) -> None:
     for p in _pitfalls(cfg):
         with st.expander(p.title, expanded=False):
             st.markdown("**The mistake**")
-            st.code(p.wrong_code, language="python")
+            st.code(p.wrong_code, language="python", wrap_lines=True)
             st.markdown(f"**What PyTorch does** ({p.outcome_kind.replace('_', ' ')})")
-            st.code(p.outcome, language="text")
+            st.code(p.outcome, language="text", wrap_lines=True)
             st.markdown(f"**Why.** {p.why}")
             st.markdown("**The fix**")
-            st.code(p.fix_code, language="python")
-            st.code(p.fixed_outcome, language="text")
+            st.code(p.fix_code, language="python", wrap_lines=True)
+            st.code(p.fixed_outcome, language="text", wrap_lines=True)

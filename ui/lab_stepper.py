@@ -152,11 +152,12 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
 def _now(stepper: Stepper, cfg: RunConfig) -> None:
     """Where training stands, large: epoch, last loss, and the live .grad."""
     w, b = describe("w", stepper.w), describe("b", stepper.b)
-    c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
-    c1.metric("epoch", f"{min(stepper.epoch, cfg.epochs)} of {cfg.epochs}")
-    c2.metric("last loss", num(stepper.losses[-1]) if stepper.losses else "—")
-    c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
-    c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
+    with st.container(key="gl-step-now"):  # a stable hook: presentation mode enlarges these numbers
+        c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
+        c1.metric("epoch", f"{min(stepper.epoch, cfg.epochs)} of {cfg.epochs}")
+        c2.metric("last loss", num(stepper.losses[-1]) if stepper.losses else "—")
+        c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
+        c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
     if stepper.stop is not None:
         st.caption(f"Stopped: training diverged at epoch {stepper.stop.epoch}, where the Training Trace stops too.")
     elif stepper.finished:

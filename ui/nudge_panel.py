@@ -65,9 +65,9 @@ def nudge_panel(
         return
     if big:
         st.markdown(_BIG_METRICS.format(key=key), unsafe_allow_html=True)
-    # Fixed-width metrics in a wrapping row: four across on a wide screen, two by two on a narrow projector.
-    with st.container(horizontal=True, key=f"{key}_metrics", gap="medium"):
-        width = 270 if big else 185
+    # Fixed-width metrics in a wrapping row: four across from 1280 px up, projected too; a narrower window wraps them.
+    with st.container(horizontal=True, key=f"{key}_metrics", gap="small" if big else "medium"):
+        width = 250 if big else 185
         st.metric("loss now", num(n.loss), width=width)
         st.metric("real new loss", num(n.new_loss), width=width, **_change(n.real_change))
         st.metric("estimate: loss + .grad·Δ", num(n.estimate), width=width, **_change(n.estimate_change))

@@ -1,4 +1,7 @@
-"""Presentation mode makes the main-area text clearly larger, from a link and from the sidebar toggle."""
+"""Presentation mode makes the main-area text clearly larger, from a link and from the sidebar toggle.
+
+What a projector needs of every page (nothing cut off, large dark text, results in view) is in test_projector.py.
+"""
 
 from __future__ import annotations
 
@@ -41,29 +44,3 @@ def test_present_toggle_enlarges_text(page, app_url, expect):
     wait_query(page, "present", None)
     settle(page)
     assert intro_font_px(page) == pytest.approx(normal)
-
-
-# A label is cut off when its text box is wider than the space it is given (the "…" case).
-_CUT_LABELS_JS = """
-() => [...document.querySelectorAll(
-    '[data-testid="stMain"] button [data-testid="stMarkdownContainer"], '
-    + '[data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"]')]
-  .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
-  .map((e) => e.innerText)
-"""
-
-
-def test_projected_lab_buttons_show_their_whole_label(new_context, app_url, expect):
-    page = new_context(viewport={"width": 1280, "height": 720}).new_page()
-    open_page(page, app_url, "/Grad_Lab?present=1")
-    step = page.get_by_role("button", name="update under no_grad")
-    expect(step).to_be_visible()
-    assert page.evaluate(_CUT_LABELS_JS) == []
-    assert font_size_px(step.locator("p")) >= 20  # presentation type, not the 16 px default
-
-
-def test_projected_metric_labels_show_their_whole_text(new_context, app_url, expect):
-    page = new_context(viewport={"width": 1280, "height": 720}).new_page()
-    open_page(page, app_url, "/Training_Trace?present=1")
-    expect(page.get_by_test_id("stMetricLabel").filter(has_text="epochs to loss <")).to_be_visible()
-    assert page.evaluate(_CUT_LABELS_JS) == []
