@@ -16,9 +16,9 @@ settings = page(
 from gradlab.fmt import num
 from gradlab.observe import summary
 from gradlab.trace import CONVERGED_LOSS
-from ui.cache import get_trace, show_chart
+from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import divergence_box, downloads, grad_check_panel, landscape_panel
-from ui.render import number_columns, text_frame, trace_frame
+from ui.render import number_columns, text_frame
 
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
@@ -47,7 +47,7 @@ with right:
     show_chart(cfg, trace, "grads", big=big)
 
 st.subheader("Epoch by epoch")
-frame, thinned = trace_frame(trace, max_rows=40 if big else 500)
+frame, thinned = trace_table(cfg, 40 if big else 500, _trace=trace)
 if thinned:
     st.caption(
         f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "

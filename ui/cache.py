@@ -19,6 +19,8 @@ import streamlit as st
 from ui.perf import freeze_loaded_libraries
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from gradlab.card import CardRow
     from gradlab.config import RunConfig
     from gradlab.quiz import Question
@@ -120,6 +122,17 @@ def chart_spec(
     if kind == "landscape":
         return landscape_spec(landscape_view(_trace, epoch), big=big)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
+
+
+@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)  # 500 rows: ~100 KB
+def trace_table(config: RunConfig, max_rows: int, *, _trace: Trace) -> tuple[pd.DataFrame, bool]:
+    """The epoch-by-epoch table (ui.render.trace_frame) per (config, rows); `_trace` is the config's own trace.
+
+    Building it writes an observation for every epoch: 48 ms for 10,000 epochs, on every rerun uncached.
+    """
+    from ui.render import trace_frame
+
+    return trace_frame(_trace, max_rows=max_rows)
 
 
 def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
