@@ -18,9 +18,9 @@ from gradlab.fmt import num
 from gradlab.lessontext import loop_text
 from gradlab.observe import convergence_text, summary
 from gradlab.trace import CONVERGED_LOSS
-from ui.cache import get_trace, show_chart
+from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
-from ui.render import number_columns, text_frame, trace_frame
+from ui.render import number_columns, text_frame
 
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
@@ -50,7 +50,7 @@ with right:
     show_chart(cfg, trace, "grads", big=big)
 
 st.subheader("Epoch by epoch")
-frame, thinned = trace_frame(trace, max_rows=40 if big else 500, compact=big)
+frame, thinned = trace_table(cfg, 40 if big else 500, compact=big, _trace=trace)
 if thinned:
     st.caption(
         f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "

@@ -18,7 +18,14 @@ from ui import cache
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 MB = 1024 * 1024
-CACHED = (cache._train, cache.get_stages, cache.get_quiz, cache.get_card_comparison, cache.chart_spec)
+CACHED = (
+    cache._train,
+    cache.get_stages,
+    cache.get_quiz,
+    cache.get_card_comparison,
+    cache.chart_spec,
+    cache.trace_table,
+)
 
 
 def cached_bytes() -> dict[str, int]:
@@ -44,6 +51,7 @@ def fill(config: RunConfig) -> None:
     for kind, options in (("loss", {"log": True}), ("loss", {"epoch": 7}), ("params", {}), ("grads", {})):
         cache.chart_spec(config, kind, _trace=trace, **options)
     cache.chart_spec(config, "landscape", epoch=len(trace), _trace=trace)
+    cache.trace_table(config, 500, _trace=trace)
 
 
 def test_declared_limits_add_up_to_the_budget_and_the_server_enforces_it():

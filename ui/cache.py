@@ -19,6 +19,8 @@ import streamlit as st
 from ui.perf import freeze_loaded_libraries
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from gradlab.card import CardRow
     from gradlab.config import RunConfig
     from gradlab.quiz import Question
@@ -27,7 +29,10 @@ if TYPE_CHECKING:
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
 CACHE_BUDGET_MB = 128  # all caches together; also server.maxCacheDataSize
-TTL = 2 * 60 * 60  # seconds, a lesson: afterwards the class's results make room (a number: a "2h" string loads pandas)
+TTL = 2 * 3600.0  # s, a lesson. A number: Streamlit parses a text ttl such as "2h" on every call (~4 ms)
+# Streamlit hashes a dataclass argument field by field: 1.3 ms for the card's RunConfig, 15 ms with 200 rows of
+# data, on every cached call. Its repr names every field and value exactly (floats repr round-trip): 0.1–1.5 ms.
+_KEY = {"hash_funcs": {"gradlab.config.RunConfig": repr}}
 # Long runs take turns: a class asking for different 10,000-epoch runs at once would otherwise share the
 # CPU among all of them, and every short rerun on the server would wait behind them. One long run at a
 # time keeps the interpreter free for everyone else's reruns in between.
@@ -36,7 +41,7 @@ _long_runs = threading.BoundedSemaphore(LONG_RUNS_AT_ONCE)
 
 
 # 10,000 epochs on 200 rows pickle to ~0.8 MB (gradlab.trace keeps no per-epoch predictions that large).
-@st.cache_data(max_entries=64, max_size="56MB", ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="56MB", ttl=TTL, show_spinner=False, **_KEY)
 def _train(config: RunConfig) -> Trace:
     from gradlab.train import train
 
@@ -69,7 +74,7 @@ def get_trace(config: RunConfig) -> Trace:
     return _train(config)
 
 
-@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_stages(config: RunConfig) -> StageRun:
     """The five data-flow stages for this config."""
     from gradlab.stages import run_stages
@@ -78,7 +83,7 @@ def get_stages(config: RunConfig) -> StageRun:
     return run_stages(config)
 
 
-@st.cache_data(max_entries=64, max_size="4MB", ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="4MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     """The quiz, with live questions for this config."""
     from gradlab.quiz import build_quiz
@@ -87,7 +92,7 @@ def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     return build_quiz(config)
 
 
-@st.cache_data(max_entries=64, max_size="1MB", ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_slope_example(config: RunConfig) -> str | None:
     """The home page's slope example for this data."""
     from gradlab.lessontext import slope_example
@@ -96,7 +101,7 @@ def get_slope_example(config: RunConfig) -> str | None:
     return slope_example(config)
 
 
-@st.cache_data(max_entries=16, max_size="1MB", ttl=TTL, show_spinner=False)
+@st.cache_data(max_entries=16, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
     from gradlab.card import compare_with_card
@@ -105,7 +110,7 @@ def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     return compare_with_card(config)
 
 
-@st.cache_data(max_entries=256, max_size="40MB", ttl=TTL, show_spinner=False)  # a spec is 30–130 KB
+@st.cache_data(max_entries=256, max_size="40MB", ttl=TTL, show_spinner=False, **_KEY)  # a spec is 30–130 KB
 def chart_spec(
     config: RunConfig, kind: str, *, log: bool = False, big: bool = False, epoch: int = 0, _trace: Trace
 ) -> dict[str, Any]:
@@ -130,6 +135,19 @@ def chart_spec(
     if kind == "step":  # step-through: the path so far and the update −lr·.grad itself
         return landscape_spec(landscape_view(_trace, epoch, true_step=True), big=big)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
+
+
+@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)  # 500 rows: ~100 KB
+def trace_table(
+    config: RunConfig, max_rows: int, *, compact: bool = False, _trace: Trace
+) -> tuple[pd.DataFrame, bool]:
+    """The epoch-by-epoch table (ui.render.trace_frame) per (config, rows); `_trace` is the config's own trace.
+
+    Building it writes an observation for every epoch: 48 ms for 10,000 epochs, on every rerun uncached.
+    """
+    from ui.render import trace_frame
+
+    return trace_frame(_trace, max_rows=max_rows, compact=compact)
 
 
 def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
