@@ -83,7 +83,9 @@ def _fill(template: Spec, **datasets: list[dict[str, float]]) -> Spec:
 
 
 NO_LOG_FOR_ZERO = "linear: a log scale cannot show a loss of 0"
-_NUMBERS = alt.Axis(format="~g")  # 0.5, 200, 1e+10, 2.5e+37: never a 30-character label
+# 0.5, 180, 12000, 1e+10, 2.5e+37: never a 30-character label. The precision is explicit: without one Vega
+# derives it from the tick step and writes 180 as "1.8e+2".
+_NUMBERS = alt.Axis(format=".6~g")
 
 
 @lru_cache(maxsize=32)
