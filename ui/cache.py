@@ -138,9 +138,7 @@ def chart_spec(
 
 
 @st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)  # 500 rows: ~100 KB
-def trace_table(
-    config: RunConfig, max_rows: int, *, compact: bool = False, _trace: Trace
-) -> tuple[pd.DataFrame, bool]:
+def trace_table(config: RunConfig, max_rows: int, *, compact: bool = False, _trace: Trace) -> tuple[pd.DataFrame, bool]:
     """The epoch-by-epoch table (ui.render.trace_frame) per (config, rows); `_trace` is the config's own trace.
 
     Building it writes an observation for every epoch: 48 ms for 10,000 epochs, on every rerun uncached.

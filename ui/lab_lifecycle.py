@@ -139,7 +139,7 @@ def _result(lab: GradLifecycle, present: bool) -> None:
         c1.metric("w.grad", vec(event.w_grad))
         c2.metric("b.grad", num(event.b_grad))
         c3.metric("loss", num(event.loss))
-        (st.success if event.ok else st.error)(f"**{action_labels(lab.config)[event.action]}**: {event.message}")
+        (st.success if event.ok else st.error)(event.message)  # the button just pressed names the operation
         if verdict is not None:
             show_verdict(verdict)
         elif present:

@@ -15,7 +15,7 @@ from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
 from gradlab.landscape import max_stable_lr
 from gradlab.prompts import loss_direction
-from gradlab.stepper import Stepper
+from gradlab.stepper import SUBSTEPS, Stepper
 from gradlab.tensors import describe
 from gradlab.trace import Trace
 from ui.cache import show_chart
@@ -124,7 +124,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
             st.info(st.session_state["lab_play_note"], icon=":material/timer_off:")
         if waiting:
             st.caption("Pick *up* or *down* to step on (*Predict first* in the sidebar turns this off; Play skips it).")
-        _now(stepper, cfg)
+        _now(stepper, cfg, trace)
         _verdict(stepper, trace, guesses, stable)
         ran = len(stepper.losses)
         left, right = st.columns(2)
@@ -149,8 +149,14 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
     body()
 
 
-def _now(stepper: Stepper, cfg: RunConfig) -> None:
-    """Where training stands, large: epoch, last loss, and the live .grad."""
+def _last_backward(stepper: Stepper) -> int:
+    """The latest epoch whose backward() has run (0: none yet)."""
+    backward = next(i for i, (name, _) in enumerate(SUBSTEPS) if name == "backward")
+    return stepper.epoch if stepper.next_index > backward else stepper.completed_epochs
+
+
+def _now(stepper: Stepper, cfg: RunConfig, trace: Trace) -> None:
+    """Where training stands, large: epoch, last loss, and the live .grad (and what the last backward() gave)."""
     w, b = describe("w", stepper.w), describe("b", stepper.b)
     with st.container(key="gl-step-now"):  # a stable hook: presentation mode enlarges these numbers
         c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
@@ -158,6 +164,13 @@ def _now(stepper: Stepper, cfg: RunConfig) -> None:
         c2.metric("last loss", num(stepper.losses[-1]) if stepper.losses else "—")
         c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
         c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
+    e = _last_backward(stepper)
+    if 1 <= e <= len(trace) and (w.grad_values is None or tuple(w.grad_values) != tuple(trace.w_grad[e - 1])):
+        # After the zero sub-step the live .grad no longer shows the gradient the update used.
+        st.caption(
+            f"Epoch {e}'s `backward()` gave w.grad = {vec(trace.w_grad[e - 1])}, b.grad = {num(trace.b_grad[e - 1])}; "
+            "the update used it, then the zero sub-step ran."
+        )
     if stepper.stop is not None:
         st.caption(f"Stopped: training diverged at epoch {stepper.stop.epoch}, where the Training Trace stops too.")
     elif stepper.finished:
