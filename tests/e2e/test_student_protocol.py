@@ -7,6 +7,7 @@ measure something else than a class; these checks fail first.
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -42,6 +43,8 @@ async def _classroom_moves(url: str) -> Student:
 
 
 def test_a_simulated_student_drives_the_real_app(app_url):
-    s = asyncio.run(_classroom_moves(app_url))
+    # Its own thread: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        s = pool.submit(asyncio.run, _classroom_moves(app_url)).result(timeout=120)
     assert s.exceptions == []
     assert 0 < s.largest < 1024 * 1024  # within server.maxMessageSize
