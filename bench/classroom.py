@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,12 @@ LRS = ("0.001", "0.005", "0.01", "0.02", "0.03", "0.05", "0.05", "0.05", "0.1") 
 THINK_S = (2.0, 6.0)  # one action every few seconds, uniformly jittered
 PLAY_S = (6.0, 15.0)  # how long a student watches Play before pausing
 PLAY_TICK_S = 0.8  # the bare app's stand-in for GradLab's Play interval
-LAB_BUTTONS = ("forward + loss", "backward()", "backward() again", "grad.zero_()")
+LAB_BUTTONS = ("forward + loss", "backward()", "forward + backward() again", "grad.zero_()")
+# Predict first is on: before each lab click a student picks what .grad will be, and on Data Flow and
+# Prediction Trace commits a prediction before the page reveals the next stage.
+LAB_GUESS = "Predict first: what will w.grad be after the operation you click next?"
+LOCK = "Lock in my prediction"
+QUIZ_QUESTION = re.compile(r"\d+\. ")
 STEP_TAB = "② Step-through training"
 QUIZ_ANSWERS = 3
 
@@ -38,8 +44,10 @@ def script(rng: random.Random) -> Iterator[Step]:
         yield ("set", ("Epochs", epochs))
         yield ("set", ("Learning rate", rng.choice(LRS)))
         yield ("goto", "Prediction Trace")
+        yield ("predict", rng.random())
         yield ("goto", "Grad Lab")
         for label in LAB_BUTTONS:
+            yield ("guess", rng.random())
             yield ("click", label)
         yield ("tab", STEP_TAB)
         # Play stops by itself after the run's last epoch.
@@ -52,6 +60,7 @@ def script(rng: random.Random) -> Iterator[Step]:
         yield ("set", ("Epochs", epochs))
         yield ("set", ("Learning rate", rng.choice(LRS)))
         yield ("goto", "Data Flow")
+        yield ("predict", rng.random())
         yield ("goto", "Home")
         yield ("goto", "Training Trace")
 
@@ -119,11 +128,23 @@ async def _step(s: Student, kind: str, arg: object, deadline: float, tally: Tall
         tally.add(kind, await s.open_tab(str(arg)))
     elif kind == "answer":
         pick, option = arg  # type: ignore[misc]
-        questions = [label for label, w in s.widgets.items() if w.kind == "radio" and label.startswith("**")]
+        questions = [label for label, w in s.widgets.items() if w.kind == "radio" and QUIZ_QUESTION.match(label)]
         if questions:
             label = questions[int(pick * len(questions))]
             options = s.widgets[label].options
             tally.add(kind, await s.set(label, options[int(option * len(options))]))
+    elif kind == "guess":
+        w = s.widgets.get(LAB_GUESS)
+        if w is not None and w.options:
+            tally.add(kind, await s.set(LAB_GUESS, w.options[int(float(arg) * len(w.options))]))  # type: ignore[arg-type]
+    elif kind == "predict":  # the page's open prediction, then Lock in
+        asks = [label for label, w in s.widgets.items() if w.kind == "radio" and label.endswith("?")]
+        asks = [label for label in asks if not QUIZ_QUESTION.match(label) and label != LAB_GUESS]
+        if asks and s.widgets[asks[0]].options:
+            options = s.widgets[asks[0]].options
+            tally.add(kind, await s.set(asks[0], options[int(float(arg) * len(options))]))  # type: ignore[arg-type]
+            if LOCK in s.widgets and not s.widgets[LOCK].disabled:
+                tally.add(kind, await s.click(LOCK))
     elif kind == "play":
         await _play(s, int(arg), deadline, tally)  # type: ignore[call-overload]
 
@@ -157,4 +178,5 @@ async def _bare_step(s: Student, kind: str, arg: object, rng: random.Random, dea
             await asyncio.sleep(PLAY_TICK_S)
             tally.add("tick", await s.set("Value", rng.randint(0, 10_000)))
         return
-    tally.add(kind, await s.set("Value", rng.randint(0, 10_000)))
+    for _ in range(2 if kind == "predict" else 1):  # a prediction is a pick and a Lock in: two reruns
+        tally.add(kind, await s.set("Value", rng.randint(0, 10_000)))
