@@ -7,6 +7,7 @@ the page reveals.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,7 +21,6 @@ if TYPE_CHECKING:  # the questions are built by gradlab.prompts, which loads tor
     from gradlab.prompts import Prompt
 
 RECORDS = "gl_predictions"  # {key: Entry}
-GENERATION = "gl_predict_gen"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _commit(p: Prompt, widget: str) -> None:
     guess = st.session_state.get(widget)
     if guess is None or guess == "":
         return
-    text = f"{guess:g}" if isinstance(guess, float) else str(guess)
+    text = repr(guess) if isinstance(guess, float) else str(guess)  # a number exactly as typed
     verdict = p.judge(text)
     records()[_key(p)] = Entry(p.page, text, verdict.correct, verdict)
 
@@ -101,7 +101,7 @@ def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
             st.button("Reveal", key=f"reveal_{_key(p)}", on_click=_reveal, args=(p,), type="primary")
             return False
         st.markdown(f":material/psychology: **Predict first:** {p.question}")
-        widget = f"w_{_key(p)}_{st.session_state.get(GENERATION, 0)}"
+        widget = f"w_{_key(p)}"
         if p.options:
             guess = st.radio(
                 p.question,
@@ -134,5 +134,10 @@ def tally() -> tuple[int, int]:
 
 
 def note(page: str, key: str, verdict: Verdict) -> None:
-    """Count a verdict made outside `gate` (the lab's buttons, step-through) towards this session's progress."""
-    records()[stable_key("note", page, key)] = Entry(page, verdict.guess[:60], verdict.correct, verdict)
+    """Count a verdict made outside `gate` (the lab's buttons, step-through) towards this session's progress.
+
+    `key` makes a note unique within the session (the same key again replaces it); a token per session keeps it
+    apart from the notes of an earlier session that the progress cookie brought back.
+    """
+    session = st.session_state.setdefault("gl_session_token", secrets.token_hex(4))
+    records()[stable_key("note", session, page, key)] = Entry(page, verdict.guess[:60], verdict.correct, verdict)
