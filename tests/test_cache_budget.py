@@ -91,7 +91,7 @@ def test_long_runs_take_turns():
     t = threading.Thread(target=learner)
     t.start()
     try:
-        assert not done.wait(3.0)  # a 2,000-epoch run alone takes a fraction of that: this one waits its turn
+        assert not done.wait(1.5)  # a 2,000-epoch run alone takes a fraction of that: this one waits its turn
     finally:
         cache._long_runs.release()
     assert done.wait(60)  # and then runs

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -14,7 +11,7 @@ from gradlab.chain_dot import CURRENT, chain_dot, chain_text, leaf_grad
 from gradlab.config import RunConfig
 from gradlab.fmt import vec
 from gradlab.train import train
-from tests.apptest import ROOT, open_page
+from tests.apptest import open_page
 from tests.strategies import points
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -138,11 +135,6 @@ def test_the_picture_marks_the_current_node_and_shows_each_leafs_grad():
     last = len(walk.steps)
     assert chain_dot(walk, last).count(CURRENT) == 2  # both AccumulateGrad nodes add again
     assert "w.grad = [-75, -101]" in chain_dot(walk, last) and "b.grad = -26" in chain_text(walk, last)
-
-
-def test_chain_modules_load_without_streamlit():
-    code = "import sys, gradlab.chain, gradlab.chain_dot, gradlab.chain_hooks; sys.exit('streamlit' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=False).returncode == 0
 
 
 def graph_tab(query: dict[str, str] | None = None):
