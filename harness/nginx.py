@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from harness.server import DIRECT, free_port
+from harness.server import DIRECT, free_port, stop_group
 
 NGINX = Path("/usr/sbin/nginx")
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "gradlab.conf.template"
@@ -94,15 +94,7 @@ class Proxy:
 
     def stop(self) -> None:
         """Graceful stop (SIGQUIT), then SIGKILL; the temp prefix is removed."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGQUIT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_group(self.proc, signal.SIGQUIT)
         self._stderr.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -23,6 +23,20 @@ BASE_FLAGS = ("--server.headless=true", "--server.address=127.0.0.1", "--browser
               "--server.fileWatcherType=none")  # fmt: skip
 
 
+def stop_group(proc: subprocess.Popen, first: signal.Signals, wait_s: float = 10) -> None:
+    """Stop a process started in its own process group: `first`, then SIGKILL if it is still there after `wait_s`."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, first)
+    try:
+        proc.wait(timeout=wait_s)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=wait_s)
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -95,15 +109,7 @@ class Server:
 
     def stop(self) -> None:
         """SIGTERM to the process group (SIGKILL after 10 s); safe to call twice."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
+        stop_group(self.proc, signal.SIGTERM)
         if not self._log.closed:
             self._log.close()
 
