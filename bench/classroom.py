@@ -41,7 +41,7 @@ def script(rng: random.Random) -> Iterator[Step]:
     epochs = 5
     while True:
         epochs = rng.choice(EPOCHS)
-        yield ("set", ("Epochs", epochs))
+        yield ("set", ("Epochs", f"{epochs:,}"))  # a stop of the Epochs slider, labelled as shown
         yield ("set", ("Learning rate", rng.choice(LRS)))
         yield ("goto", "Prediction Trace")
         yield ("predict", rng.random())
@@ -57,7 +57,7 @@ def script(rng: random.Random) -> Iterator[Step]:
             yield ("answer", (rng.random(), rng.random()))
         yield ("goto", "Training Trace")
         epochs = rng.choice(EPOCHS)
-        yield ("set", ("Epochs", epochs))
+        yield ("set", ("Epochs", f"{epochs:,}"))  # a stop of the Epochs slider, labelled as shown
         yield ("set", ("Learning rate", rng.choice(LRS)))
         yield ("goto", "Data Flow")
         yield ("predict", rng.random())

@@ -217,7 +217,9 @@ class Student:
 def _state(w: Widget, value: object) -> WidgetState:
     """The WidgetState a browser sends for `value` (Streamlit 1.67's value types per widget)."""
     ws = WidgetState(id=w.id)
-    if w.kind == "slider" and w.options:  # select_slider: the formatted option labels
+    if w.kind == "slider" and w.options:  # select_slider: one of the option labels, exactly as shown
+        if str(value) not in w.options:  # the browser can only pick a shown stop; never send anything else
+            raise ValueError(f"{value!r} is not a stop of this slider; its stops are {w.options}")
         ws.string_array_value.data.append(str(value))
     elif w.kind == "slider":
         ws.double_array_value.data.append(float(value))  # type: ignore[arg-type]

@@ -55,8 +55,10 @@ def test_a_learner_stays_on_one_replica_through_pages_a_lab_click_and_a_download
     expect(page.get_by_test_id("stMain").locator("h1").first).to_have_text("Training Trace")
     settle(page)
     page.get_by_text("Download this run", exact=False).first.click()
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the trace as CSV").click()
+    csv_button = page.get_by_role("button", name="Download the trace as CSV")
+    expect(csv_button).to_be_enabled()  # the popover is open and its button drawn before the click
+    with page.expect_download(timeout=30_000) as download:
+        csv_button.click()
     csv = download.value.path().read_text()
     assert csv.startswith("epoch,loss") and len(csv.strip().splitlines()) == 1 + 7
 

@@ -22,8 +22,8 @@ async def _classroom_moves(url: str) -> Student:
     try:
         await s.open("/Training_Trace?lr=0.05")
         assert "Log scale for the loss" in s.widgets  # the linked page ran, not the home page
-        await s.set("Epochs", 7)
-        assert s.query == "lr=0.05&epochs=7"  # the sidebar rewrote the URL, as in a browser
+        await s.set("Epochs", "10")  # a stop of the Epochs slider, as a browser picks it
+        assert s.query == "lr=0.05&epochs=10"  # the sidebar rewrote the URL, as in a browser
         assert "Log scale for the loss" in s.widgets  # ...and the rerun stayed on the linked page
         await s.goto("Grad Lab")
         await s.click("forward + loss")
@@ -31,11 +31,11 @@ async def _classroom_moves(url: str) -> Student:
         await s.click("▶ Play")
         assert s.timers  # Play started the fragment's timer (run_every)
         fragment = next(iter(s.timers))
-        for _ in range(10):
+        for _ in range(14):
             if not s.timers:
                 break
             await s.tick(fragment)
-        assert not s.timers  # 7 epochs played, then Play stopped its timer
+        assert not s.timers  # 10 epochs played, then Play stopped its timer
         assert s.widgets["▶ Play"].disabled
     finally:
         await s.close()
