@@ -89,28 +89,36 @@ class GradOutcome:
 
 
 def grad_outcome(
-    before: Sequence[float] | None, after: Sequence[float] | None, *, ok: bool, error: str = ""
+    before: Sequence[float] | None,
+    after: Sequence[float] | None,
+    *,
+    ok: bool,
+    error: str = "",
+    stale: bool = False,
 ) -> GradOutcome:
-    """Classify what an operation did to `.grad`, from its values before and after (and whether it raised)."""
+    """Classify what an operation did to `.grad`, from its values before and after (and whether it raised).
+
+    `stale` marks a backward() through a graph recorded before the last update: PyTorch runs it without an error,
+    so `.grad` is filled or added to as usual, and the why says which weights that gradient belongs to.
+    """
     if not ok:
         return GradOutcome("error", (), error or "PyTorch refused the operation.")
+    old = " It is the gradient at the old w and b: the graph was recorded before the update." if stale else ""
     if after is None:
         also = ("unchanged",) if before is None else ()  # None before and after: "unchanged" is true as well
         return GradOutcome("None", also, ".grad is None: no gradient tensor exists until backward() reaches this leaf.")
     if before is None:
-        return GradOutcome("filled", (), "The first backward() that reaches a leaf creates its .grad.")
+        return GradOutcome("filled", (), "The first backward() that reaches a leaf creates its .grad." + old)
     if tuple(after) == tuple(before):
         return GradOutcome("unchanged", (), "Only backward(), zeroing or set_to_none change .grad; this did not.")
     if all(v == 0 for v in after):
         return GradOutcome("zeros", (), "zero_() keeps the .grad tensor and fills it with zeros.")
     if all(v == 0 for v in before):
         return GradOutcome(
-            "added", ("filled",), "backward() added this loss's gradient to zeros, so .grad equals that gradient."
+            "added", ("filled",), "backward() added this loss's gradient to zeros, so .grad equals that gradient." + old
         )
     doubled = all(a == 2 * b for a, b in zip(after, before, strict=True))
+    same = " The graph was recorded at the same w and b as the gradient already there, so the sum is exactly double."
     return GradOutcome(
-        "added",
-        (),
-        "backward() adds into an existing .grad: gradients accumulate."
-        + (" The weights had not moved, so the sum is exactly double." if doubled else ""),
+        "added", (), "backward() adds into an existing .grad: gradients accumulate." + old + (same if doubled else "")
     )

@@ -49,12 +49,17 @@ def action_labels(config: RunConfig) -> dict[str, str]:
     return ACTIONS | ({"step": SGD_STEP_LABEL} if config.update == "sgd" else {})
 
 
+# What one operation did: (ok, message, raised).
+_Did = tuple[bool, str, bool]
+
+
 @dataclass(frozen=True)
 class LabEvent:
     """What one click did: the action, the code that ran and PyTorch's answer.
 
     `ok` is False when the action did not do its job; `raised` says whether that was an error (PyTorch's, Python's,
-    or the lab refusing a step it cannot take) or a silent no-op, as `opt.step()` is for a `.grad` that is None.
+    or the lab refusing a step it cannot take) or a silent mistake: `opt.step()` skipping a `.grad` that is None,
+    or `backward()` through a graph recorded before the last update (`stale`), which PyTorch runs without a word.
     """
 
     action: str
@@ -65,6 +70,7 @@ class LabEvent:
     w_grad: tuple[float, ...] | None
     b_grad: float | None
     raised: bool
+    stale: bool = False
 
 
 @dataclass
@@ -92,7 +98,7 @@ class GradLifecycle:
         """Perform one action by name (see ACTIONS) and log it."""
         if action not in ACTIONS:
             raise ValueError(f"action: {action!r} is unknown; choose one of {tuple(ACTIONS)}")
-        ok, message = getattr(self, f"_{action}")()
+        ok, message, raised = getattr(self, f"_{action}")()
         sgd_step = action == "step" and self.opt is not None
         code = SGD_STEP_CODE if sgd_step else CODE[action]
         event = LabEvent(
@@ -100,48 +106,65 @@ class GradLifecycle:
             code=code,
             ok=ok,
             message=message,
-            loss=None if self.loss is None else float(self.loss.detach().item()),
+            # after an update the last loss no longer describes w and b, even while its graph is still alive
+            loss=None if self.loss is None or self.moved else float(self.loss.detach().item()),
             w_grad=None if self.w.grad is None else tuple(self.w.grad.cpu().tolist()),
             b_grad=None if self.b.grad is None else float(self.b.grad.item()),
-            raised=not ok and not sgd_step,  # opt.step() never raises for a None .grad: it skips the parameter
+            raised=raised,
+            stale=action == "backward" and ok is False and not raised,
         )
         self.history = [] if action == "reset" else [*self.history, event]
         return event
 
-    def _forward(self) -> tuple[bool, str]:
+    def _forward(self) -> _Did:
         self.loss = mse(forward(self.X, self.w, self.b), self.y)
         self.moved = False
-        return True, f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()"
+        return True, f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()", False
 
-    def _backward(self) -> tuple[bool, str]:
-        if self.loss is None and self.moved:
-            return False, "The weights moved since the last forward pass: click “forward + loss” for their loss first."
+    def _backward(self) -> _Did:
         if self.loss is None:
-            return False, "There is no loss yet: click “forward + loss” first."
+            return False, "There is no loss yet: click “forward + loss” first.", True
         had = self.w.grad is not None
+        old_loss = self.loss.detach().item()
         try:
             self.loss.backward()
         except RuntimeError as err:  # the real PyTorch error: the graph was freed by the last backward()
-            return False, f"RuntimeError: {err}"
+            hint = " The weights moved since that forward pass, so its loss is stale anyway." if self.moved else ""
+            return False, f"RuntimeError: {err}{hint}", True
+        if self.moved:  # PyTorch runs it: the graph saved X and ŷ − y from before the update, never w itself
+            return (
+                False,
+                (
+                    "It ran without an error, but through the graph recorded before the update: "
+                    f"{'it added' if had else 'w.grad and b.grad now hold'} the gradient at the old w and b "
+                    f"(whose loss was {old_loss:.6g}), not at the current ones. "
+                    "Run “forward + loss” after every update."
+                ),
+                False,
+            )
         if had:
-            return True, "backward() ADDED this loss's gradient to the existing w.grad and b.grad"
-        return True, "backward() created w.grad and b.grad (they were None)"
+            return True, "backward() ADDED this loss's gradient to the existing w.grad and b.grad", False
+        return True, "backward() created w.grad and b.grad (they were None)", False
 
-    def _backward_again(self) -> tuple[bool, str]:
+    def _backward_again(self) -> _Did:
         self._forward()
         return self._backward()
 
-    def _zero(self) -> tuple[bool, str]:
+    def _zero(self) -> _Did:
         if self.w.grad is None:
-            return False, "w.grad is None, so there is nothing to zero (w.grad.zero_() would raise AttributeError)."
+            return (
+                False,
+                "w.grad is None, so there is nothing to zero (w.grad.zero_() would raise AttributeError).",
+                True,
+            )
         zero_((self.w, self.b))
-        return True, ".grad tensors kept, filled with zeros"
+        return True, ".grad tensors kept, filled with zeros", False
 
-    def _none(self) -> tuple[bool, str]:
+    def _none(self) -> _Did:
         set_to_none((self.w, self.b))
-        return True, ".grad is None again; the next backward() allocates a new tensor"
+        return True, ".grad is None again; the next backward() allocates a new tensor", False
 
-    def _step(self) -> tuple[bool, str]:
+    def _step(self) -> _Did:
         if self.opt is not None:
             return self._opt_step()
         missing = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
@@ -151,13 +174,12 @@ class GradLifecycle:
                 with torch.no_grad():
                     p -= self.config.lr * p.grad  # type: ignore[operator]
             except TypeError as err:
-                return False, f"TypeError: {err}. {name}.grad is None: call backward() first."
+                return False, f"TypeError: {err}. {name}.grad is None: call backward() first.", True
         update((self.w, self.b), self.config.lr)
-        self.loss = None  # the weights moved: the old loss no longer describes them
-        self.moved = True
-        return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
+        self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
+        return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged", False
 
-    def _opt_step(self) -> tuple[bool, str]:
+    def _opt_step(self) -> _Did:
         """opt.step() for real; it silently skips every parameter whose .grad is None."""
         assert self.opt is not None
         before = [p.detach().clone() for p in (self.w, self.b)]
@@ -165,16 +187,19 @@ class GradLifecycle:
         moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
         skipped = [n for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
         if moved:
-            self.loss = None  # the weights moved: the old loss no longer describes them
-            self.moved = True
+            self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
         if not skipped:
-            return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged"
+            return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged", False
         names = " and ".join(skipped)
-        return False, (
-            f"It ran without an error, but {names} did not move: the optimizer silently skips every "
-            "parameter whose .grad is None. Call backward() first."
+        return (
+            False,
+            (
+                f"It ran without an error, but {names} did not move: the optimizer silently skips every "
+                "parameter whose .grad is None. Call backward() first."
+            ),
+            False,
         )
 
-    def _reset(self) -> tuple[bool, str]:
+    def _reset(self) -> _Did:
         self._fresh()
-        return True, "fresh leaf tensors; .grad is None"
+        return True, "fresh leaf tensors; .grad is None", False

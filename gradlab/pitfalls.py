@@ -215,6 +215,53 @@ def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
     )
 
 
+def _sgd_losses(config: RunConfig, *, step_first: bool) -> tuple[list[str], torch.Tensor]:
+    """What `print(step, loss.item())` prints in three SGD steps, with opt.step() before or after backward()."""
+    _, X, y, w, b = _setup(config)
+    opt = torch.optim.SGD([w, b], lr=config.lr)
+    printed = []
+    for step in range(3):
+        opt.zero_grad()
+        loss = mse(forward(X, w, b), y)
+        if step_first:
+            opt.step()
+            loss.backward()
+        else:
+            loss.backward()
+            opt.step()
+        printed.append(f"{step} {loss.item()}")
+    return printed, w
+
+
+def _step_before_backward(config: RunConfig) -> PitfallOutcome:
+    lr = config.lr
+    with _capture() as got:
+        wrong, w_wrong = _sgd_losses(config, step_first=True)
+    right, w_right = _sgd_losses(config, step_first=False)
+    head = f"opt = torch.optim.SGD([w, b], lr={lr!r})\nfor step in range(3):\n    opt.zero_grad()\n"
+    loss = "    loss = ((X @ w + b - y) ** 2).mean()\n"
+    tail = "    print(step, loss.item())"
+    unmoved = torch.equal(w_wrong.detach(), torch.tensor(config.w0, dtype=DTYPE, device=w_wrong.device))
+    return PitfallOutcome(
+        key="step_before_backward",
+        title="Calling opt.step() before loss.backward()",
+        wrong_code=f"{head}{loss}    opt.step()\n    loss.backward()\n{tail}",
+        outcome_kind="wrong_value",
+        outcome=_lines(
+            *wrong,
+            f"w = {w_wrong}",
+            *got.warnings,
+            got.error,
+            "no error or warning was raised" if unmoved and not (got.warnings or got.error) else None,
+        ),
+        why="opt.zero_grad() sets every .grad to None (set_to_none=True is its default since PyTorch 2.0), and "
+        "opt.step() skips a parameter whose .grad is None without a word. The gradient backward() computes "
+        "afterwards is thrown away by the next zero_grad(), so the weights never move and the loss never changes.",
+        fix_code=f"{head}{loss}    loss.backward()\n    opt.step()\n{tail}",
+        fixed_outcome=_lines(*right, f"w = {w_right}"),
+    )
+
+
 def _broadcast_run(config: RunConfig, *, column: bool) -> tuple[float, torch.Tensor, tuple[int, ...], list[str]]:
     """Loss, w.grad, (y_hat - y).shape and warnings, for y of shape (N, 1) or (N,)."""
     _, X, y, w, b = _setup(config)
@@ -267,6 +314,7 @@ _RUNNERS: dict[str, Callable[[RunConfig], PitfallOutcome]] = {
     "backward_twice": _backward_twice,
     "nonleaf_grad": _nonleaf_grad,
     "forgot_zero_grad": _forgot_zero_grad,
+    "step_before_backward": _step_before_backward,
     "broadcast_shape": _broadcast_shape,
 }
 PITFALLS: tuple[str, ...] = tuple(_RUNNERS)

@@ -123,7 +123,7 @@ def contribution_table(s: SampleTrace) -> dict[str, list[str]]:
     """Layer 4: this sample's gradient share by hand and by autograd, per parameter."""
     return {
         "parameter": [f"∂/∂w{j + 1}" for j in range(len(s.x))] + ["∂/∂b"],
-        "by hand 2/N·(ŷ−y)·x": [num(v) for v in (*s.formula_w, s.formula_b)],
+        "by hand 2/N·(ŷ−y)·x (x = 1 for b)": [num(v) for v in (*s.formula_w, s.formula_b)],
         "autograd": [num(v) for v in (*s.contrib_w, s.contrib_b)],
     }
 

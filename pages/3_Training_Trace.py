@@ -20,7 +20,7 @@ from gradlab.observe import convergence_text, summary
 from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
-from ui.render import number_columns, text_frame
+from ui.render import number_columns, text_frame, thinned_caption
 
 cfg, big = settings.config, settings.present
 trace = get_trace(cfg)
@@ -50,12 +50,10 @@ with right:
     show_chart(cfg, trace, "grads", big=big)
 
 st.subheader("Epoch by epoch")
-frame, thinned = trace_table(cfg, 40 if big else 500, compact=big, _trace=trace)
+rows = 40 if big else 500
+frame, thinned = trace_table(cfg, rows, compact=big, _trace=trace)
 if thinned:
-    st.caption(
-        f"{len(trace):,} epochs: showing {len(frame)} rows (the first epochs, the last, and the turning points). "
-        "The CSV download has every epoch."
-    )
+    st.caption(thinned_caption(len(trace), len(frame), rows))
 if big or len(frame) <= 25:  # short or projected: a plain table, wrapped text, large type applies
     st.table(text_frame(frame))
 else:

@@ -393,5 +393,32 @@ def test_lifecycle_step_follows_the_update_rule_and_says_why_backward_needs_a_ne
     stepped = sgd.run("step")
     assert "opt.step()" in stepped.code
     assert sgd.tensors()[0].text == manual.tensors()[0].text  # the same rule as manual, to PyTorch's 4 decimals
-    after = sgd.run("backward")
-    assert not after.ok and "weights moved since the last forward pass" in after.message
+    after = sgd.run("backward")  # the graph was used by the first backward(): PyTorch's own error, and why
+    assert after.raised and after.message.startswith(pytorch_says(backward_twice))
+    assert after.message.endswith("The weights moved since that forward pass, so its loss is stale anyway.")
+
+
+@pytest.mark.parametrize("update", ["manual", "sgd"])
+def test_backward_through_a_graph_recorded_before_the_update_runs_silently_with_the_old_gradient(update):
+    """What PyTorch really does: the graph saved (ŷ − y) and X, not w, so the update does not stop backward()."""
+    lab = GradLifecycle(CARD.with_(update=update))
+    first = [lab.run(a) for a in ("forward", "backward")][-1]
+    lab.run("forward")  # a graph recorded at the initial weights, not used yet
+    moved = lab.run("step")
+    assert moved.ok and moved.loss is None  # the loss no longer describes the moved weights
+    lab.run("zero")
+    stale = lab.run("backward")
+    assert not stale.ok and not stale.raised and stale.stale and stale.loss is None
+    assert stale.w_grad == first.w_grad and stale.b_grad == first.b_grad  # the old weights' gradient, exactly
+    fresh = lab.run("backward_again")  # a fresh forward at the moved weights: a different gradient, added
+    assert fresh.ok and not fresh.stale and fresh.w_grad != tuple(2 * g for g in first.w_grad)
+    assert "through the graph recorded before the update" in stale.message
+    assert f"whose loss was {first.loss:.6g}" in stale.message
+    # the same three lines in plain PyTorch agree with the lab, so the lab is not inventing a rule
+    X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
+    w, b = torch.tensor(CARD.w0, requires_grad=True), torch.tensor(CARD.b0, requires_grad=True)
+    loss = ((X @ w + b - y) ** 2).mean()
+    with torch.no_grad():
+        w -= CARD.lr * torch.tensor(first.w_grad)
+    loss.backward()
+    assert tuple(w.grad.tolist()) == first.w_grad

@@ -53,8 +53,8 @@ def card() -> dict[str, PitfallOutcome]:
     return {o.key: o for o in run_all(CARD)}
 
 
-def test_keys_are_unique_and_cover_the_seven_mistakes() -> None:
-    assert len(set(PITFALLS)) == len(PITFALLS) >= 7
+def test_keys_are_unique_and_cover_the_eight_mistakes() -> None:
+    assert len(set(PITFALLS)) == len(PITFALLS) >= 8
     assert {
         "inplace_outside_no_grad",
         "to_after_requires_grad",
@@ -62,6 +62,7 @@ def test_keys_are_unique_and_cover_the_seven_mistakes() -> None:
         "backward_twice",
         "nonleaf_grad",
         "forgot_zero_grad",
+        "step_before_backward",
         "broadcast_shape",
     } <= set(PITFALLS)
 
@@ -166,6 +167,43 @@ def test_forgetting_to_zero_doubles_the_gradient(card: dict[str, PitfallOutcome]
     assert values(outcome.outcome, "step 1:") == pytest.approx([-75.0, -101.0])
     assert values(outcome.fixed_outcome, "step 1:") == pytest.approx(CARD_GRAD)
     assert "w.grad.zero_()" in outcome.fix_code
+
+
+def _printed(outcome: str) -> list[float]:
+    """The losses `print(step, loss.item())` printed, in order."""
+    return [float(line.split()[1]) for line in outcome.splitlines() if re.fullmatch(r"\d+ \S+", line)]
+
+
+def _plain_sgd(config: RunConfig, *, step_first: bool) -> list[float]:
+    """The same loop written here in plain PyTorch, so the lesson's outcome is checked against PyTorch itself."""
+    X, y = torch.tensor(config.X), torch.tensor(config.y)
+    w, b = torch.tensor(config.w0, requires_grad=True), torch.tensor(config.b0, requires_grad=True)
+    opt = torch.optim.SGD([w, b], lr=config.lr)
+    losses = []
+    for _ in range(3):
+        opt.zero_grad()
+        loss = ((X @ w + b - y) ** 2).mean()
+        if step_first:
+            opt.step()
+        loss.backward()
+        if not step_first:
+            opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+@pytest.mark.parametrize("config", [CARD, RunConfig(lr=0.05)], ids=["card", "lr-0.05"])
+def test_step_before_backward_never_moves_the_weights_and_the_fix_trains(config: RunConfig) -> None:
+    outcome = run_pitfall("step_before_backward", config)
+    stuck = _printed(outcome.outcome)
+    assert stuck == _plain_sgd(config, step_first=True) == [stuck[0]] * 3  # the loss never changes
+    assert f"w = {torch.tensor(config.w0, requires_grad=True)}" in outcome.outcome  # the weights never moved
+    assert "no error or warning was raised" in outcome.outcome
+    trained = _printed(outcome.fixed_outcome)
+    assert trained == pytest.approx(_plain_sgd(config, step_first=False)) and trained[1] != trained[0]
+    assert outcome.wrong_code.index("opt.step()") < outcome.wrong_code.index("loss.backward()")
+    assert outcome.fix_code.index("loss.backward()") < outcome.fix_code.index("opt.step()")
+    assert f"lr={config.lr!r}" in outcome.wrong_code
 
 
 def test_broadcast_is_silently_wrong_and_the_fix_is_right(card: dict[str, PitfallOutcome]) -> None:

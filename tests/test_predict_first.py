@@ -71,6 +71,18 @@ def test_grad_outcomes_are_read_from_the_real_tensors():
     assert _outcomes(["forward", "backward", "backward"]) == ["None", "filled", "error"]  # graph freed
 
 
+def test_a_stale_backward_is_classified_by_what_it_did_to_grad_and_says_whose_gradient_it_is():
+    lab = GradLifecycle(CARD)
+    for action in ("forward", "backward", "forward", "step"):
+        lab.run(action)
+    before = lab.history[-1].w_grad
+    stale = lab.run("backward")
+    outcome = grad_outcome(before, stale.w_grad, ok=not stale.raised, stale=stale.stale)
+    assert outcome.key == "added" and "gradient at the old w and b" in outcome.why
+    assert "recorded at the same w and b" in outcome.why  # the same graph's weights: exactly double, and why
+    assert "old w and b" not in grad_outcome(before, stale.w_grad, ok=True).why
+
+
 def test_adding_into_zeros_also_accepts_filled_and_doubling_is_named():
     after_zero = grad_outcome((0.0, 0.0), (-37.5, -50.5), ok=True)
     assert after_zero.key == "added" and "filled" in after_zero.also

@@ -219,7 +219,7 @@ def test_a_none_prediction_for_the_silent_opt_step_is_judged_right():
     at.main.radio[0].set_value("None").run()
     next(b for b in at.main.button if b.label == "opt.step()").click().run()
     assert any("You predicted:** None · **PyTorch:** None" in s.value for s in at.success)
-    assert "silently skips" in at.error[0].value and not any("an error is raised" in s.value for s in at.success)
+    assert "silently skips" in at.warning[0].value and not any("an error is raised" in s.value for s in at.success)
 
 
 # --- training: observations, predictions, divergence, landscape, step-through -----------------------
@@ -299,3 +299,17 @@ def test_the_script_download_says_when_its_numbers_match():
     helps = [d.proto.help for d in at.get("download_button")]
     assert "with the same PyTorch on the same kind of device it prints the same numbers" in " ".join(helps)
     assert "Run with the same PyTorch build on the same kind of\ndevice" in to_script(CARD)
+
+
+def test_a_thinned_tables_caption_says_which_rows_it_keeps():
+    from ui.render import head_rows, thinned_caption, trace_frame
+
+    trace = train(RunConfig(epochs=1000, lr=0.04))
+    frame, thinned = trace_frame(trace, 40)
+    head = head_rows(40)
+    caption = thinned_caption(len(trace), len(frame), 40)
+    assert thinned and f"1,000 epochs: showing {len(frame)} rows: the first {head} epochs, the last" in caption
+    epochs = list(frame["epoch"])
+    assert epochs[:head] == list(trace.epoch[:head]) and epochs[-1] == trace.epoch[-1]
+    for series in (trace.loss, trace.grad_norm):  # the lowest and highest of each kept, as the caption says
+        assert trace.epoch[int(np.argmin(series))] in epochs and trace.epoch[int(np.argmax(series))] in epochs

@@ -55,7 +55,7 @@ def _run(lab: GradLifecycle, action: str) -> None:
     guess = st.session_state.get(_guess_key())
     before = _before(lab)
     event = lab.run(action)
-    outcome = grad_outcome(before, event.w_grad, ok=not event.raised, error=event.message)
+    outcome = grad_outcome(before, event.w_grad, ok=not event.raised, error=event.message, stale=event.stale)
     verdict = None
     if guess is not None:
         v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
@@ -138,8 +138,13 @@ def _result(lab: GradLifecycle, present: bool) -> None:
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.metric("w.grad", vec(event.w_grad))
         c2.metric("b.grad", num(event.b_grad))
-        c3.metric("loss", num(event.loss))
-        (st.success if event.ok else st.error)(event.message)  # the button just pressed names the operation
+        c3.metric(
+            "loss",
+            "—" if event.loss is None else num(event.loss),
+            help="The loss of the current w and b. — until “forward + loss” computes it (again, after an update).",
+        )
+        # the button just pressed names the operation; a silent mistake is a warning, an exception an error
+        (st.success if event.ok else st.error if event.raised else st.warning)(event.message)
         if verdict is not None:
             show_verdict(verdict)
         elif present:
@@ -158,8 +163,8 @@ def _history(lab: GradLifecycle) -> None:
             {
                 "#": range(last, last - len(rows), -1),
                 "operation": [action_labels(lab.config)[e.action] for e in rows],
-                "ok": ["✓ yes" if e.ok else "✗ no" for e in rows],
-                "loss": [num(e.loss) for e in rows],
+                "ok": ["✓ yes" if e.ok else "✗ error" if e.raised else "⚠ silent" for e in rows],
+                "loss": ["—" if e.loss is None else num(e.loss) for e in rows],
                 "w.grad": [vec(e.w_grad) for e in rows],
                 "b.grad": [num(e.b_grad) for e in rows],
             }

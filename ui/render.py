@@ -44,14 +44,28 @@ def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: b
     st.table(tensor_table(infos, compact=compact))
 
 
+def head_rows(max_rows: int) -> int:
+    """How many first epochs a thinned table keeps whole."""
+    return min(50, max_rows // 2)
+
+
+def thinned_caption(epochs: int, rows: int, max_rows: int) -> str:
+    """What a thinned table keeps, in the words of `gradlab.trace.downsample`, which chose its rows."""
+    return (
+        f"{epochs:,} epochs: showing {rows} rows: the first {head_rows(max_rows)} epochs, the last, and in between, "
+        "for each stretch of epochs, the rows where the loss and the gradient norm are lowest and highest. "
+        "The CSV download has every epoch."
+    )
+
+
 def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, compact: bool = False) -> tuple[pd.DataFrame, bool]:
-    """The trace table, thinned to at most `max_rows` rows (first, last, turning points kept).
+    """The trace table, thinned to at most `max_rows` rows (see `thinned_caption`).
 
     The observation, a sentence, comes last so the numbers stay side by side; `compact` (a projector) keeps the
     loss and the gradients, which the charts above do not show digit by digit.
     """
     df = epoch_table(trace)
-    idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=min(50, max_rows // 2))
+    idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=head_rows(max_rows))
     cols = [c for c in df.columns if c != "observation"]
     if compact:
         cols = ["epoch", "loss", *[c for c in cols if c.endswith(".grad")]]
