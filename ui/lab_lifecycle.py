@@ -85,8 +85,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
         st.markdown(
             "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
             "Watch `w.grad` and `b.grad`: "
-            "**None**, values, doubled values, zeros… Try *backward()* twice in a row, or a fresh forward and "
-            "backward() without zeroing."
+            "**None**, values, doubled values, zeros… Try *backward()* twice in a row, a fresh forward and "
+            "backward() without zeroing, or an update between *forward + loss* and *backward()*."
         )
     guess = None
     if predict and not present:
