@@ -23,6 +23,11 @@ GRAD_OUTCOMES: dict[str, str] = {
     "zeros": "all zeros",
     "error": "an error is raised",
 }
+# How PyTorch's outcome reads when the learner picked another choice that is equally true (GradOutcome.also).
+ALSO_SHOWN: dict[tuple[str, str], str] = {
+    ("None", "unchanged"): "unchanged: still None",
+    ("added", "filled"): "this loss's gradient: added to zeros, so equal to it",
+}
 SIGNS = ("negative", "zero", "positive")
 DIRECTIONS = ("down", "up")
 GRAD_BEFORE_BACKWARD = {"None": "None", "zeros": "a tensor of zeros", "values": "a tensor of gradient values"}
@@ -61,10 +66,10 @@ def sign_of(x: float) -> str:
 
 
 def check_sign(guess: str, actual: float, shown: str, why: str) -> Verdict:
-    """A sign guessed for a real value."""
+    """A sign guessed for a real value; `shown` (the value as text) may be "" when the value is asked next."""
     if guess not in SIGNS:
         raise ValueError(f"guess: {guess!r} is not one of {SIGNS}")
-    return Verdict(guess == sign_of(actual), guess, f"{sign_of(actual)} ({shown})", why)
+    return Verdict(guess == sign_of(actual), guess, f"{sign_of(actual)} ({shown})" if shown else sign_of(actual), why)
 
 
 def check_choice(guess: str, actual: str, why: str, *, also_right: Sequence[str] = ()) -> Verdict:
@@ -86,6 +91,12 @@ class GradOutcome:
     key: str
     also: tuple[str, ...]
     why: str
+
+    def shown(self, guess: str | None = None) -> str:
+        """PyTorch's outcome in words, worded as the learner's choice when that choice is equally true."""
+        if guess in self.also:
+            return ALSO_SHOWN.get((self.key, guess), GRAD_OUTCOMES[self.key])
+        return GRAD_OUTCOMES[self.key]
 
 
 def grad_outcome(

@@ -175,21 +175,19 @@ class GradLifecycle:
                     p -= self.config.lr * p.grad  # type: ignore[operator]
             except TypeError as err:
                 return False, f"TypeError: {err}. {name}.grad is None: call backward() first.", True
+        before = self._snapshot()
         update((self.w, self.b), self.config.lr)
-        self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
-        return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged", False
+        return self._moved_by_step(before)
 
     def _opt_step(self) -> _Did:
         """opt.step() for real; it silently skips every parameter whose .grad is None."""
         assert self.opt is not None
-        before = [p.detach().clone() for p in (self.w, self.b)]
+        before = self._snapshot()
         update((self.w, self.b), self.config.lr, self.opt)
-        moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
         skipped = [n for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
-        if moved:
-            self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
         if not skipped:
-            return True, f"w and b moved by −lr·.grad (lr = {self.config.lr:g}); .grad itself is unchanged", False
+            return self._moved_by_step(before)
+        self._moved_by_step(before)  # a parameter the optimizer did not skip may still have moved
         names = " and ".join(skipped)
         return (
             False,
@@ -200,6 +198,32 @@ class GradLifecycle:
             False,
         )
 
+    def _snapshot(self) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.w.detach().clone(), self.b.detach().clone()
+
+    def _moved_by_step(self, before: tuple[torch.Tensor, torch.Tensor]) -> _Did:
+        """After an update that ran: which of w and b moved, read from the tensors, in words."""
+        moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
+        if moved:
+            self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
+        lr = f"lr = {self.config.lr:g}"
+        if len(moved) == 2:
+            return True, f"w and b moved by −lr·.grad ({lr}); .grad itself is unchanged", False
+        still = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if n not in moved]
+        why = "; ".join(_why_still(n, p) for n, p in still)
+        if moved:
+            return True, f"{moved[0]} moved by −lr·.grad ({lr}); {still[0][0]} did not: {why}", False
+        return True, f"The update ran, but w and b did not move: {why}", False
+
     def _reset(self) -> _Did:
         self._fresh()
         return True, "fresh leaf tensors; .grad is None", False
+
+
+def _why_still(name: str, p: torch.Tensor) -> str:
+    """Why an update left a parameter where it was, read from its .grad."""
+    if p.grad is None:
+        return f"{name}.grad is None"
+    if not p.grad.any():
+        return f"{name}.grad is zero"
+    return f"−lr·{name}.grad is smaller than float32 can add to {name}"

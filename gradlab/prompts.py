@@ -143,16 +143,19 @@ def _share_why(s: SampleTrace, j: int) -> str:
 
 
 def share_sign(s: SampleTrace, j: int = 0) -> Prompt:
-    """Prediction Trace, before layer 4: the sign of this sample's share of w_j.grad."""
-    why = _share_why(s, j)
-    shown = num(s.contrib_w[j])
+    """Prediction Trace, before layer 4: the sign of this sample's share of w_j.grad (not its value: asked next)."""
+    sign = sign_of(s.contrib_w[j])
+    why = (
+        f"The share is 2/N·(ŷ−y)·x{j + 1}: 2/N is positive, ŷ−y is {sign_of(s.residual)} (layer 3) and "
+        f"x{j + 1} is {sign_of(s.x[j])}, so the share is {sign}."
+    )
     return Prompt(
         pid=f"pt_sign_{j}",
         page="Prediction Trace",
         question=f"This sample's share of w{j + 1}.grad: negative, zero or positive?",
         options={k: k for k in SIGNS},
-        judge=partial(_sign_judge, s.contrib_w[j], shown, why),
-        answer=f"{sign_of(s.contrib_w[j])} ({shown})",
+        judge=partial(_sign_judge, s.contrib_w[j], "", why),
+        answer=sign,
         why=why,
         signature=(s.epoch, s.row, s.contrib_w[j]),
     )

@@ -20,7 +20,7 @@ from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
 from ui.lab_pitfalls import pitfalls_panel
 from ui.lab_stepper import stepper_panel
-from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, grad_check_panel, landscape_panel
+from ui.panels import CHECK_EPOCH_DEFAULT, grad_check_panel, landscape_panel
 from ui.render import show_graph
 
 cfg, big = settings.config, settings.present
@@ -39,8 +39,7 @@ if lifecycle.open:
         st.fragment(lifecycle_panel)(cfg, predict=settings.predict, present=big)
 if stepping.open:
     with stepping:
-        divergence_box(trace)
-        stepper_panel(cfg, trace, big, predict=settings.predict)
+        stepper_panel(cfg, trace, big, predict=settings.predict)  # it names divergence when it is no spoiler
 if landscape.open:
     with landscape:
         e_land = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1

@@ -422,3 +422,14 @@ def test_backward_through_a_graph_recorded_before_the_update_runs_silently_with_
         w -= CARD.lr * torch.tensor(first.w_grad)
     loss.backward()
     assert tuple(w.grad.tolist()) == first.w_grad
+
+
+@pytest.mark.parametrize("update", ["manual", "sgd"])
+def test_an_update_with_zero_grad_says_nothing_moved_and_the_next_backward_is_not_stale(update):
+    lab = GradLifecycle(CARD.with_(update=update))
+    for action in ("forward", "backward", "zero", "forward"):
+        lab.run(action)
+    still = lab.run("step")
+    assert still.ok and "did not move: w.grad is zero; b.grad is zero" in still.message
+    after = lab.run("backward")  # the graph still describes w and b: an ordinary backward()
+    assert after.ok and not after.stale and after.w_grad == (-37.5, -50.5)

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from gradlab.config import RunConfig
+from gradlab.fmt import num
 from gradlab.guess import (
     VALUE_ABS_TOL,
     VALUE_REL_TOL,
@@ -86,6 +87,10 @@ def test_a_stale_backward_is_classified_by_what_it_did_to_grad_and_says_whose_gr
 def test_adding_into_zeros_also_accepts_filled_and_doubling_is_named():
     after_zero = grad_outcome((0.0, 0.0), (-37.5, -50.5), ok=True)
     assert after_zero.key == "added" and "filled" in after_zero.also
+    assert after_zero.shown("filled") == "this loss's gradient: added to zeros, so equal to it"
+    assert after_zero.shown("added") == after_zero.shown() == "the old .grad plus this loss's gradient"
+    assert grad_outcome(None, None, ok=True).shown("unchanged") == "unchanged: still None"
+    assert grad_outcome((-37.5, -50.5), (-75.0, -101.0), ok=True).shown("filled") == after_zero.shown()
     doubled = grad_outcome((-37.5, -50.5), (-75.0, -101.0), ok=True)
     assert doubled.key == "added" and "exactly double" in doubled.why
     assert "exactly double" not in grad_outcome((-37.5, -50.5), (-50.0, -70.0), ok=True).why
@@ -125,7 +130,10 @@ def test_sample_share_questions_match_autograd_of_that_sample():
     ((X[3] @ w + b - y[3]) ** 2 / 4).backward()  # this sample's share of the loss, by itself
     share = float(w.grad[0])
     assert share_value(s).judge(f"{share:g}").correct and share_sign(s).judge("negative").correct
-    assert share_sign(s).answer.startswith("negative")
+    assert share_sign(s).answer == "negative"
+    sign = share_sign(s).judge("positive")  # the value is the next question: the sign's reveal must not give it
+    assert f"{share:g}" not in f"{sign.actual} {sign.why}" and num(share) not in f"{sign.actual} {sign.why}"
+    assert "ŷ−y is negative" in sign.why and sign.actual == "negative"
 
 
 @pytest.mark.parametrize(
@@ -235,7 +243,7 @@ def test_lab_buttons_wait_for_a_prediction_and_judge_it():
     radio = at.main.radio[0]
     radio.set_value("unchanged").run()
     next(b for b in at.main.button if b.label == "forward + loss").click().run()
-    assert any("You predicted:** unchanged" in s.value for s in at.success)
+    assert any("You predicted:** unchanged · **PyTorch:** unchanged: still None" in s.value for s in at.success)
     at.main.radio[0].set_value("filled").run()
     next(b for b in at.main.button if b.label == "backward()").click().run()
     assert any("newly created" in s.value and "first backward()" in s.value for s in at.success)
@@ -261,3 +269,39 @@ def test_step_through_asks_up_or_down_before_each_epoch():
     home = at.switch_page("streamlit_app.py").run()
     metrics = {m.label: m.value for m in home.metric}
     assert metrics["predictions right"].endswith("/ 1") and metrics["pages visited"] == "1 / 5"
+
+
+def test_presentation_lab_hides_every_trace_of_the_answer_until_reveal():
+    at = open_page("grad_lab", {"present": "1"})
+    for label in ("forward + loss", "backward()"):
+        next(b for b in at.main.button if b.label == label).click().run()
+        if label == "forward + loss":
+            next(b for b in at.main.button if b.label == "Reveal").click().run()
+    assert any("Ask the room" in m.value for m in at.markdown)
+    history = [t.value for t in at.table if "operation" in t.value.columns]
+    assert list(history[0]["operation"]) == ["forward + loss"]  # the backward() row waits for the reveal
+    assert not any("-37.5" in str(t.value) for t in at.table) and not any(m.label == "w.grad" for m in at.metric)
+    assert not any(e.label == "w and b as PyTorch prints them" for e in at.expander)
+    next(b for b in at.main.button if b.label == "Reveal").click().run()
+    history = [t.value for t in at.table if "operation" in t.value.columns]
+    assert list(history[0]["operation"]) == ["backward()", "forward + loss"]
+    assert {m.label: m.value for m in at.metric}["w.grad"] == "[-37.5, -50.5]"
+
+
+@pytest.mark.parametrize("query", [{"lr": "0.05"}, {"zeroing": "never"}], ids=["lr-0.05", "never-zero"])
+def test_step_through_keeps_the_divergence_numbers_until_the_run_has_finished(query):
+    at = open_page("grad_lab", {**query, "epochs": "5"})
+    at.session_state["lab_tab"] = "② Step-through training"
+    at.run()
+    assert not at.warning and any("for you to find out as you step" in c.value for c in at.caption)
+    for _ in range(5):
+        radio = next((r for r in at.main.radio if "up" in r.options), None)
+        if radio is not None:
+            radio.set_value("up").run()
+        next(b for b in at.main.button if b.label == "Step one epoch").click().run()
+    assert any("The loss rose" in w.value or "diverges" in w.value for w in at.warning)  # named once it is done
+    assert not any("for you to find out" in c.value for c in at.caption)
+    unasked = open_page("grad_lab", {**query, "epochs": "5", "predict": "0"})  # nothing to spoil: named up front
+    unasked.session_state["lab_tab"] = "② Step-through training"
+    unasked.run()
+    assert any("The loss rose" in w.value or "diverges" in w.value for w in unasked.warning)

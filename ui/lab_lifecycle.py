@@ -59,7 +59,7 @@ def _run(lab: GradLifecycle, action: str) -> None:
     verdict = None
     if guess is not None:
         v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
-        verdict = Verdict(v.correct, GRAD_OUTCOMES[guess], GRAD_OUTCOMES[outcome.key], outcome.why)
+        verdict = Verdict(v.correct, GRAD_OUTCOMES[guess], outcome.shown(guess), outcome.why)
         count = st.session_state.get("lab_notes", 0) + 1
         st.session_state["lab_notes"] = count
         note("Grad Lab", f"lifecycle-{count}", verdict)
@@ -111,21 +111,23 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
             )
     if waiting:
         st.caption("Pick a prediction to enable the buttons (*Predict first* in the sidebar turns this off).")
-    _result(lab, present)
+    if _result(lab, present):  # the room is still voting: nothing below may show the answer
+        _history(lab, hide_latest=True)
+        return
     with st.expander("w and b as PyTorch prints them", expanded=not present):
         show_tensors(list(lab.tensors()), compact=present)
     _history(lab)
 
 
-def _result(lab: GradLifecycle, present: bool) -> None:
-    """The last operation's result, large, right under the buttons (hidden for a room until *Reveal*)."""
+def _result(lab: GradLifecycle, present: bool) -> bool:
+    """The last operation's result, large, right under the buttons; True while it waits for the room's *Reveal*."""
     last = st.session_state.get(LAST)
     if not _is_latest(last, lab):
         w, b = lab.tensors()
         c1, c2 = st.columns(2)
         c1.metric("w.grad", vec(w.grad_values) if w.grad is not None else "None")
         c2.metric("b.grad", num(b.grad_values[0]) if b.grad_values else "None")
-        return
+        return False
     event, verdict = last["event"], last["verdict"]
     with st.container(border=True, key="gl-lab-result"):
         if present and not last["revealed"]:
@@ -134,7 +136,7 @@ def _result(lab: GradLifecycle, present: bool) -> None:
                 st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
                 st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
             st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
-            return
+            return True
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.metric("w.grad", vec(event.w_grad))
         c2.metric("b.grad", num(event.b_grad))
@@ -150,13 +152,16 @@ def _result(lab: GradLifecycle, present: bool) -> None:
         elif present:
             st.info(f"PyTorch: w.grad is **{GRAD_OUTCOMES[last['outcome'].key]}**. {last['outcome'].why}")
         st.code(event.code, language="python", wrap_lines=True)
+    return False
 
 
-def _history(lab: GradLifecycle) -> None:
-    if not lab.history:
+def _history(lab: GradLifecycle, *, hide_latest: bool = False) -> None:
+    """The operations so far, newest first; `hide_latest` leaves out the one the room has not seen revealed."""
+    history = lab.history[:-1] if hide_latest else lab.history
+    if not history:
         return
-    rows = lab.history[-HISTORY_SHOWN:][::-1]  # newest first: the latest click is the first row
-    last = len(lab.history)
+    rows = history[-HISTORY_SHOWN:][::-1]  # newest first: the latest click is the first row
+    last = len(history)
     st.markdown("**History** (newest first)")
     st.table(
         pd.DataFrame(

@@ -12,6 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.config import RunConfig
+from gradlab.diverge import explain, warn
 from gradlab.fmt import num, vec
 from gradlab.landscape import max_stable_lr
 from gradlab.prompts import loss_direction
@@ -19,6 +20,7 @@ from gradlab.stepper import SUBSTEPS, Stepper
 from gradlab.tensors import describe
 from gradlab.trace import Trace
 from ui.cache import show_chart
+from ui.panels import divergence_box
 from ui.predict import note, show_verdict
 
 STEP_LOG_SHOWN = 12
@@ -84,6 +86,14 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
                 st.session_state["lab_playing"] = False
                 st.rerun(scope="app")  # stops the timer
             stepper.step_epoch()
+        if predict and not stepper.finished and (warn(trace) or explain(trace)):
+            # The divergence box quotes the losses to come: it would answer the up-or-down questions below.
+            st.caption(
+                "Whether this run diverges is for you to find out as you step: the Training Trace names it up "
+                "front, and this tab does once the run has finished."
+            )
+        else:
+            divergence_box(trace)
         ask = _asking(stepper, trace)
         waiting = False
         if ask is not None and predict:
