@@ -23,10 +23,12 @@ st.markdown(
     "*against* its `.grad`."
 )
 st.code(
-    "loss.backward()          # adds d(loss)/dw into w.grad (and d(loss)/db into b.grad)\n"
+    "loss.backward()          # adds d(loss)/dw into w.grad and d(loss)/db into b.grad\n"
     "with torch.no_grad():\n"
     "    w -= lr * w.grad     # a small step against the gradient\n"
-    "w.grad.zero_()           # .grad accumulates: clear it before the next backward()",
+    "    b -= lr * b.grad\n"
+    "w.grad.zero_()           # .grad accumulates: clear it before the next backward()\n"
+    "b.grad.zero_()",
     language="python",
     wrap_lines=True,
 )
@@ -36,9 +38,10 @@ st.code(
 live = st.container()
 
 st.info(
-    "**Key insight.** `.grad` stores the gradient of the loss with respect to each parameter. "
-    "It tells you which way to move the weights to reduce the error, and it *accumulates*: "
-    "read it after `backward()`, update under `torch.no_grad()`, then clear it before the next `backward()`.",
+    "**Key insight.** After `backward()`, `.grad` stores the gradient of the loss with respect to each "
+    "parameter. It points the way the loss rises fastest, so a small enough step *against* a nonzero "
+    "`.grad` lowers the loss; and it *accumulates*: read it after `backward()`, update under `torch.no_grad()`, "
+    "then clear it before the next `backward()`.",
     icon=":material/lightbulb:",
 )
 

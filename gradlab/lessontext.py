@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from gradlab.config import RunConfig
 from gradlab.links import format_lr
+
+if TYPE_CHECKING:
+    from gradlab.trace import Trace
+
+# The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
+LAST_LOSS = "loss at the last epoch"
 
 
 def loop_text(config: RunConfig) -> str:
@@ -44,4 +52,19 @@ def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
         f"**A slope, not a step:** moving w1 from {num(config.w0[0])} to {num(moved[0])} changes the loss from "
         f"{num(start)} to {num(after)}, by {num(real)}, while w1.grad × {num(step)} = {num(estimate)}. "
         "`.grad` is the slope at the current point, and the loss curves away from its tangent."
+    )
+
+
+def last_loss_help(trace: Trace) -> str:
+    """What the last epoch's loss is, and the loss after that epoch's update (the quiz's "after E updates")."""
+    from gradlab.fmt import num
+    from gradlab.model import loss_at
+
+    e = len(trace)
+    text = f"Epoch {e:,}'s loss, computed by its forward pass before its update."
+    if trace.final_w is None or trace.final_b is None:  # stopped: there was no last update to speak of
+        return text
+    after = loss_at(trace.config, trace.final_w, trace.final_b)
+    return (
+        f"{text} After that update, w and b give a loss of {num(after)}: the loss after {e:,} update{'s' * (e != 1)}."
     )

@@ -15,7 +15,7 @@ settings = page(
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.fmt import num
-from gradlab.lessontext import loop_text
+from gradlab.lessontext import LAST_LOSS, last_loss_help, loop_text
 from gradlab.observe import convergence_text, summary
 from gradlab.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart, trace_table
@@ -29,7 +29,7 @@ head = summary(trace)
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("start loss", num(head["start_loss"]))
-c2.metric("end loss", num(head["end_loss"]), help=f"loss at epoch {len(trace)}")
+c2.metric(LAST_LOSS, num(head["end_loss"]), help=last_loss_help(trace))
 reached, reached_help = convergence_text(trace)
 c3.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
 c4.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))

@@ -15,6 +15,7 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.graph import graph_at
 from ui.cache import get_trace
+from ui.guide import LAB_EXPERIMENTS
 from ui.lab_chain import chain_section
 from ui.lab_data import data_panel
 from ui.lab_lifecycle import lifecycle_panel
@@ -32,7 +33,8 @@ TABS = (
 )  # fmt: skip
 # A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.
 with st.container(key="gl-lab-tabs"):  # a stable hook: the tab bar wraps instead of scrolling
-    lifecycle, stepping, landscape, graph, check, pitfalls, data = st.tabs(TABS, key="lab_tab", on_change="rerun")
+    tabs = st.tabs(TABS, key="lab_tab", on_change="rerun")
+lifecycle, stepping, landscape, graph, check, pitfalls, data = tabs
 if lifecycle.open:
     with lifecycle:
         # A fragment: a click reruns this panel only, not the whole page (measured in bench/capacity).
@@ -71,4 +73,5 @@ if data.open:
     with data:
         data_panel()
 
-finish("Grad Lab")
+opened = next((name for name, tab in zip(LAB_EXPERIMENTS, tabs, strict=True) if tab.open), "lifecycle")
+finish("Grad Lab", LAB_EXPERIMENTS[opened])  # the thing to try on the open tab

@@ -8,6 +8,7 @@ import torch
 from gradlab.config import CARD_B, CARD_W, CARD_X, CARD_Y, RunConfig
 from gradlab.fmt import num
 from gradlab.landscape import max_stable_lr
+from gradlab.lessontext import LAST_LOSS
 from gradlab.train import train
 from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
 
@@ -59,12 +60,12 @@ def test_data_flow_shows_real_tensors_and_grad_none_before_backward():
 def test_training_trace_defaults_and_changes_with_epochs_and_lr():
     at = open_page("training_trace")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["start loss"] == "47.25" and metrics["end loss"] == END_LOSS
+    assert metrics["start loss"] == "47.25" and metrics[LAST_LOSS] == END_LOSS
     assert len(chart_specs(at)) >= 3
     at.select_slider(key="epochs").set_value(10).run()
     assert {m.label: m.value for m in at.metric}["epochs to loss < 0.01"] == "9"
     at.select_slider(key="lr").set_value(0.02).run()
-    after = {m.label: m.value for m in at.metric}["end loss"]
+    after = {m.label: m.value for m in at.metric}[LAST_LOSS]
     assert after == num(train(RunConfig(lr=0.02, epochs=10)).end_loss) and float(after) < 0.01
     assert dict(at.query_params) == {"lr": "0.02", "epochs": "10"}
 
@@ -144,7 +145,7 @@ def test_malformed_link_values_are_replaced_with_a_visible_note(query, fragment)
     at = open_page("training_trace", query)
     assert not at.exception
     assert any(fragment in w.value for w in at.warning), [w.value for w in at.warning]
-    assert {m.label: m.value for m in at.metric}["end loss"] == END_LOSS  # defaults in use
+    assert {m.label: m.value for m in at.metric}[LAST_LOSS] == END_LOSS  # defaults in use
 
 
 def test_settings_survive_page_switches():
@@ -160,7 +161,7 @@ def test_reset_settings_restores_the_card():
     at = open_page("training_trace", {"lr": "0.3", "epochs": "40", "zeroing": "never"})
     next(b for b in at.sidebar.button if b.label == "Reset settings").click().run()
     assert at.select_slider(key="epochs").value == 5 and at.select_slider(key="lr").value == 0.01
-    assert {m.label: m.value for m in at.metric}["end loss"] == END_LOSS
+    assert {m.label: m.value for m in at.metric}[LAST_LOSS] == END_LOSS
     assert dict(at.query_params) == {}
 
 
@@ -204,6 +205,6 @@ def test_out_of_range_setting_values_are_reset_with_a_message(key, bad):
     at.run()
     assert not at.exception
     assert any("had an invalid value" in w.value for w in at.warning)
-    assert {m.label: m.value for m in at.metric}["end loss"] == END_LOSS
+    assert {m.label: m.value for m in at.metric}[LAST_LOSS] == END_LOSS
     at.run()
     assert not any("had an invalid value" in w.value for w in at.warning)  # fixed, so said once

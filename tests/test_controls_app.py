@@ -11,6 +11,7 @@ import gradlab.userdata
 from gradlab.charts import NO_LOG_FOR_ZERO, loss_spec
 from gradlab.config import RunConfig
 from gradlab.fmt import num
+from gradlab.lessontext import LAST_LOSS
 from gradlab.lifecycle import ACTIONS
 from gradlab.links import EPOCH_STOPS
 from gradlab.train import train
@@ -40,7 +41,7 @@ def test_epochs_is_a_log_spaced_control_that_keeps_an_exact_count_from_a_link():
     assert list(epochs.options) == [f"{n:,}" for n in EPOCH_STOPS] and epochs.value == 5
     linked = open_page("training_trace", {"epochs": "37"})
     assert linked.select_slider(key="epochs").value == 37
-    assert {m.label: m.value for m in linked.metric}["end loss"] == num(train(RunConfig(epochs=37)).end_loss)
+    assert {m.label: m.value for m in linked.metric}[LAST_LOSS] == num(train(RunConfig(epochs=37)).end_loss)
 
 
 def test_predict_first_is_on_by_default_and_a_link_turns_it_off():

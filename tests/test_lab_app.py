@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from gradlab.config import CARD_W, RunConfig
+from gradlab.lessontext import LAST_LOSS
 from gradlab.train import train
 from gradlab.userdata import parse_dataset
 from tests.apptest import open_page, text_of
@@ -95,7 +96,7 @@ def test_two_sessions_with_different_inputs_compute_their_own_numbers():
     a = open_page("training_trace", {"lr": "0.02"})
     b = open_page("training_trace", {"lr": "0.05", "epochs": "300"})
     a.run()
-    assert {m.label: m.value for m in a.metric}["end loss"] != {m.label: m.value for m in b.metric}["end loss"]
+    assert {m.label: m.value for m in a.metric}[LAST_LOSS] != {m.label: m.value for m in b.metric}[LAST_LOSS]
     assert not a.error and "diverged" in b.error[0].value
 
 
@@ -218,3 +219,20 @@ def test_play_stops_by_itself_after_its_time_limit_and_says_so():
     assert at.session_state["lab_playing"] is False
     assert any("Play stopped by itself after 2 minutes" in i.value for i in at.info)
     assert any(b.label == "▶ Play" and not b.disabled for b in at.main.button)  # the learner can go on
+
+
+def test_each_lab_tab_ends_with_its_own_experiment_and_a_set_button_says_when_it_is_already_set():
+    from ui.guide import LAB_EXPERIMENTS
+
+    at = open_page("grad_lab")
+    tabs = ("① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
+            "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data")  # fmt: skip
+    for label, experiment in zip(tabs, LAB_EXPERIMENTS.values(), strict=True):
+        lab_tab(at, label)
+        tries = [m.value for m in at.main.markdown if "**Try this:**" in m.value]
+        assert tries == [f":material/science: **Try this:** {experiment.text}"], label
+    lab_tab(at, "③ Loss landscape")
+    click(at, "Set lr = 0.05")
+    assert at.query_params["lr"] == "0.05"
+    done = next(b for b in at.main.button if b.label == "lr = 0.05: already set")
+    assert done.disabled

@@ -313,3 +313,61 @@ def test_a_thinned_tables_caption_says_which_rows_it_keeps():
     assert epochs[:head] == list(trace.epoch[:head]) and epochs[-1] == trace.epoch[-1]
     for series in (trace.loss, trace.grad_norm):  # the lowest and highest of each kept, as the caption says
         assert trace.epoch[int(np.argmin(series))] in epochs and trace.epoch[int(np.argmax(series))] in epochs
+
+
+def test_the_last_epochs_loss_says_it_comes_before_that_epochs_update_and_gives_the_loss_after_it():
+    from gradlab.fmt import num
+    from gradlab.lessontext import last_loss_help
+    from gradlab.model import loss_at
+
+    trace = train(CARD)
+    after = loss_at(CARD, trace.final_w, trace.final_b)
+    said = last_loss_help(trace)
+    assert said.startswith("Epoch 5's loss, computed by its forward pass before its update.")
+    assert f"a loss of {num(after)}: the loss after 5 updates." in said and num(after) != num(trace.end_loss)
+    stopped = train(CARD.with_(lr=1.0, epochs=100))
+    assert stopped.final_w is None and "After that update" not in last_loss_help(stopped)
+
+
+def test_the_home_pages_update_code_updates_and_clears_both_parameters():
+    from tests.apptest import open_page
+
+    at = open_page("home")
+    code = next(c.value for c in at.code if "w -= lr * w.grad" in c.value)
+    assert "b -= lr * b.grad" in code and "b.grad.zero_()" in code
+    insight = next(i.value for i in at.info if "Key insight" in i.value)
+    assert "rises fastest" in insight and "*against*" in insight and "which way to move" not in insight
+
+
+def test_a_projected_tensor_table_keeps_requires_grad_the_fact_the_lesson_teaches():
+    from gradlab.stages import run_stages
+    from ui.render import tensor_table
+
+    infos = run_stages(CARD).stages[1].tensors
+    compact, full = tensor_table(infos, compact=True), tensor_table(infos)
+    assert "requires_grad" in compact.columns and "dtype / device" not in compact.columns
+    assert set(compact.columns) < set(full.columns)
+
+
+def test_each_grad_lab_tabs_experiment_says_only_what_is_true():
+    from gradlab.chain import walk_backward
+    from gradlab.pitfalls import run_all
+    from gradlab.predict import trace_sample
+    from gradlab.verify import check_epoch
+    from ui.guide import LAB_EXPERIMENTS
+
+    fast = train(CARD.with_(lr=0.05, epochs=8))  # stepping and landscape: above the stable limit
+    assert CARD.with_(lr=0.05).lr > max_stable_lr(CARD) and fast.loss[1] > fast.loss[0]
+    side = np.sign(np.diff(fast.w[:, 0]))  # w1 jumps from side to side, further out each time
+    assert all(side[i] == -side[i + 1] for i in range(len(side) - 1))
+    assert all(abs(b) > abs(a) for a, b in zip(np.diff(fast.w[:, 0]), np.diff(fast.w[:, 0])[1:], strict=False))
+    assert walk_backward(CARD).steps[-1].kind == "again"  # graph: the walk ends with backward() again
+    never = train(CARD.with_(zeroing="never", epochs=5))  # check: a fresh backward() agrees; the trace sums
+    checked = check_epoch(never, 3)
+    assert checked.agrees and tuple(never.w_grad[2]) != tuple(r.autograd for r in checked.rows[:2])
+    title = "Calling opt.step() before loss.backward()"
+    assert title in LAB_EXPERIMENTS["pitfalls"].text and title in {p.title for p in run_all(CARD)}
+    exact = train(RunConfig(X=(*CARD.X, (2.0, 2.0)), y=(*CARD.y, 0.0)))  # data: the row predicted exactly
+    s = trace_sample(exact, 1, len(CARD.X))
+    assert s.residual == 0 and all(v == 0 for v in (*s.contrib_w, s.contrib_b))
+    assert "2, 2, 0" in LAB_EXPERIMENTS["data"].text and (CARD.w0, CARD.b0) == ((0.5, -0.5), 0.0)

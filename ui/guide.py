@@ -68,6 +68,45 @@ PATH: tuple[Step, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class Experiment:
+    """One thing to try, and the settings it needs (a button sets them)."""
+
+    text: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+# Grad Lab's experiment follows its open tab: each tab has its own thing to try.
+LAB_EXPERIMENTS: dict[str, Experiment] = {
+    "lifecycle": Experiment(PATH[4].experiment),
+    "stepping": Experiment(
+        "Set lr = 0.05, above the stable limit, and step: predict each epoch's direction, and watch the red "
+        "arrow −lr·.grad overshoot the bottom of the valley.",
+        {"lr": 0.05},
+    ),
+    "landscape": Experiment(
+        "Set lr = 0.05: the path no longer runs down the valley; it jumps from side to side, further out each time.",
+        {"lr": 0.05},
+    ),
+    "graph": Experiment(
+        "Walk backward() node by node to the end: the last step runs backward() again, and each AccumulateGrad "
+        "adds into .grad a second time."
+    ),
+    "check": Experiment(
+        "Set zeroing to *never* and check epoch 3: autograd still agrees with the analytic gradient at epoch 3's "
+        "weights, while the Training Trace's .grad column holds the running sum of epochs 1 to 3.",
+        {"zeroing": "never"},
+    ),
+    "pitfalls": Experiment(
+        "Open *Calling opt.step() before loss.backward()*: three steps, and the loss never changes, without an error."
+    ),
+    "data": Experiment(
+        "Add a row that the starting weights already predict exactly (with the card's w = [0.5, -0.5] and b = 0, "
+        "the row 2, 2, 0), then pick it on Prediction Trace at epoch 1: its share of every .grad is 0."
+    ),
+}
+
+
 def visit(label: str) -> None:
     """Remember that this page was opened in this session."""
     seen: set[str] = st.session_state.setdefault(VISITED, set())
@@ -88,15 +127,25 @@ def _apply(values: dict[str, object]) -> None:
     set_settings(values)
 
 
-def next_step(label: str) -> None:
-    """One experiment to try on this page, and the link to the next page on the path."""
+def next_step(label: str, experiment: Experiment | None = None) -> None:
+    """One experiment to try on this page (the page's own, unless given), and the link to the next page."""
+    from ui.sidebar import settings_now
+
     i = step_for(label)
     here, following = PATH[i], PATH[(i + 1) % len(PATH)]
+    todo = experiment or Experiment(here.experiment, here.settings)
     with st.container(border=True, key="gl-next"):
-        st.markdown(f":material/science: **Try this:** {here.experiment}")
-        if here.settings:
-            shown = ", ".join(f"{k} = {v}" for k, v in here.settings.items())
-            st.button(f"Set {shown}", key=f"gl_try_{i}", on_click=_apply, args=(here.settings,))
+        st.markdown(f":material/science: **Try this:** {todo.text}")
+        if todo.settings:
+            shown = ", ".join(f"{k} = {v}" for k, v in todo.settings.items())
+            done = settings_now(list(todo.settings)) == todo.settings
+            st.button(
+                f"{shown}: already set" if done else f"Set {shown}",
+                key=f"gl_try_{i}",
+                on_click=_apply,
+                args=(todo.settings,),
+                disabled=done,
+            )
         st.page_link(
             following.path, label=f"Next: {following.label} — {following.blurb}", icon=":material/arrow_forward:"
         )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.guide import next_step, visit
+from ui.guide import Experiment, next_step, visit
 from ui.memory import restore, save
 from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
@@ -53,7 +53,7 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     return settings
 
 
-def finish(step: str) -> None:
+def finish(step: str, experiment: Experiment | None = None) -> None:
     """End a page the same way everywhere: the next step on the path, and progress kept for a reload."""
-    next_step(step)
+    next_step(step, experiment)
     save()

@@ -31,7 +31,7 @@ def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: b
         ".grad": [t.grad if t.grad is not None else "None" for t in infos],
     }
     if compact:
-        del columns["dtype / device"], columns["requires_grad"]
+        del columns["dtype / device"]  # requires_grad stays: it is what the lesson teaches
     return pd.DataFrame(columns).set_index("tensor")
 
 

@@ -19,6 +19,8 @@ KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present, predict:
 EXTRA_STOPS = {"lr": lr_options, "epochs": epoch_options}  # a valid value off these grids gets its own stop
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
+# Short enough for the sidebar's select box; the help and gradlab.config.ZERO_MODES say it in full.
+ZERO_LABELS = {"zero": "grad.zero_()", "none": "grad = None (set_to_none)", "never": "never (accumulate)"}
 # (file, label, icon, blurb): the app's own navigation in the order of the lesson, so the home page reads "Home".
 PAGES = tuple((step.path, step.label, step.icon, step.blurb) for step in PATH)
 
@@ -136,6 +138,12 @@ def set_settings(values: dict[str, object]) -> None:
     ss["gl_reseed"] = True
 
 
+def settings_now(keys: tuple[str, ...] | list[str]) -> dict[str, object]:
+    """The current value of some settings, as `set_settings` takes them."""
+    ss = st.session_state
+    return {key: ss.get(_canon(key)) for key in keys}
+
+
 def _stable_note(lr: float, data: Dataset | None) -> None:
     """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
     limit = stable_limit(data.apply(RunConfig()) if data is not None else RunConfig())
@@ -204,9 +212,10 @@ def sidebar() -> Settings:
         st.selectbox(
             "Zeroing each step",
             options=list(ZERO_MODES),
-            format_func=ZERO_MODES.__getitem__,
+            format_func=ZERO_LABELS.__getitem__,
             **_bound("zeroing", fresh),
-            help="What happens to .grad after each update. 'Never' shows accumulation.",
+            help="What happens to .grad after each update: filled with zeros (`zero_()`), set to None "
+            "(`set_to_none`), or left alone, so the next `backward()` adds to it: *never* shows accumulation.",
         )
         st.radio(
             "Update rule",

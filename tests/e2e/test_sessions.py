@@ -53,7 +53,7 @@ def test_two_contexts_are_isolated(new_context, app_url, expect):
     expect(a.get_by_test_id("stMain").locator("h1").first).to_have_text("Training Trace")
     settle(a)
     expect(slider(a, "Epochs")).to_have_attribute("aria-valuetext", "5")
-    expect(metric(a, "end loss")).to_have_text(num(train(RunConfig()).end_loss))
+    expect(metric(a, "loss at the last epoch")).to_have_text(num(train(RunConfig()).end_loss))
     assert "epochs" not in a.url
     sidebar(a).get_by_role("link", name="Grad Lab", exact=True).click()
     expect(a.get_by_test_id("stMain").locator("h1").first).to_have_text("Grad Lab")
