@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.common import SETTLED, SKELETON
+from gradlab.lessontext import LAST_LOSS
 from harness import launch
 
 SETTLE_TIMEOUT_MS = 90_000
@@ -28,7 +29,8 @@ class Probe:
         return {"container": self.container, "label": self.label, "value": self.value}
 
 
-END_LOSS = Probe("[data-testid=stMetric]", "end loss", "[data-testid=stMetricValue]")
+# The Training Trace metric the round trip waits on: its value changes with Epochs.
+END_LOSS = Probe("[data-testid=stMetric]", LAST_LOSS, "[data-testid=stMetricValue]")
 HOME_LIVE = Probe("[data-testid=stMetric]", "w.grad", "[data-testid=stMetricValue]")  # the live numbers
 BARE_VALUE = Probe("[data-testid=stMain] [data-testid=stMarkdownContainer]", "value:")
 

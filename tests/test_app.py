@@ -208,3 +208,11 @@ def test_out_of_range_setting_values_are_reset_with_a_message(key, bad):
     assert {m.label: m.value for m in at.metric}[LAST_LOSS] == END_LOSS
     at.run()
     assert not any("had an invalid value" in w.value for w in at.warning)  # fixed, so said once
+
+
+def test_the_benchmarks_probes_name_metrics_the_pages_show():
+    """bench/ waits on these labels; a renamed metric would leave every browser benchmark timing out."""
+    from bench.browser import END_LOSS, HOME_LIVE
+
+    assert END_LOSS.label in {m.label for m in open_page("training_trace").metric}
+    assert HOME_LIVE.label in {m.label for m in open_page("home").metric}
