@@ -111,7 +111,7 @@ class GradLifecycle:
             w_grad=None if self.w.grad is None else tuple(self.w.grad.cpu().tolist()),
             b_grad=None if self.b.grad is None else float(self.b.grad.item()),
             raised=raised,
-            stale=action == "backward" and ok is False and not raised,
+            stale=action == "backward" and not ok and not raised,  # the one silent way backward() goes wrong
         )
         self.history = [] if action == "reset" else [*self.history, event]
         return event

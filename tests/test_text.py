@@ -80,8 +80,9 @@ def test_home_says_which_settings_the_first_pass_ignores_and_which_pages_ask_fir
 
 def test_the_guide_experiments_say_only_what_is_true():
     home, _, prediction = PATH[0], PATH[1], PATH[2]
-    assert "before it reveals w.grad" in home.experiment and "before each stage" not in home.experiment
-    assert "with the card's data at epoch 1" in prediction.experiment and "largest in size" in prediction.experiment
+    assert "before it reveals w.grad" in home.experiment.text and "before each stage" not in home.experiment.text
+    said = prediction.experiment.text
+    assert "with the card's data at epoch 1" in said and "largest in size" in said
     s = trace_sample(train(CARD), 1, 3)
     shares = [abs(row[0]) for row in s.all_contrib_w]
     assert max(shares) == shares[3]  # row 4 (0-based 3) pulls hardest on w1.grad

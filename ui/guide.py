@@ -12,15 +12,22 @@ CARD_INTRO = "a learning card: a one-page summary of `.grad` whose printed numbe
 
 
 @dataclass(frozen=True)
+class Experiment:
+    """One thing to try, and the settings it needs (a button sets them)."""
+
+    text: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Step:
-    """One page on the path: where it is, what to try before moving on, and the settings that try needs."""
+    """One page on the path: where it is, and what to try before moving on."""
 
     path: str
     label: str
     icon: str
     blurb: str
-    experiment: str
-    settings: dict[str, object] = field(default_factory=dict)
+    experiment: Experiment
 
 
 # In the order of the idea: one pass, one sample, many epochs, hands on, check yourself.
@@ -30,55 +37,61 @@ PATH: tuple[Step, ...] = (
         "Home",
         ":material/home:",
         "what .grad is",
-        "Open Data Flow and commit to a prediction before it reveals w.grad.",
+        Experiment("Open Data Flow and commit to a prediction before it reveals w.grad."),
     ),
     Step(
         "pages/1_Data_Flow.py",
         "Data Flow",
         ":material/account_tree:",
         "one pass, five stages",
-        "Set the learning rate to 0.05: nothing on this page changes. One forward and backward pass does not "
-        "use the learning rate; only the update does.",
-        {"lr": 0.05},
+        Experiment(
+            "Set the learning rate to 0.05: nothing on this page changes. One forward and backward pass does not "
+            "use the learning rate; only the update does.",
+            {"lr": 0.05},
+        ),
     ),
     Step(
         "pages/2_Prediction_Trace.py",
         "Prediction Trace",
         ":material/search:",
         "one sample's share of .grad",
-        "Pick row 4: with the card's data at epoch 1, its share of w1.grad is the largest in size. Larger "
-        "features and larger errors pull harder.",
+        Experiment(
+            "Pick row 4: with the card's data at epoch 1, its share of w1.grad is the largest in size. Larger "
+            "features and larger errors pull harder."
+        ),
     ),
     Step(
         "pages/3_Training_Trace.py",
         "Training Trace",
         ":material/trending_down:",
         "many epochs",
-        "Set zeroing to *never*: .grad becomes a running sum and the loss swings instead of falling steadily.",
-        {"zeroing": "never"},
+        Experiment(
+            "Set zeroing to *never*: .grad becomes a running sum and the loss swings instead of falling steadily.",
+            {"zeroing": "never"},
+        ),
     ),
     Step(
         "pages/4_Grad_Lab.py",
         "Grad Lab",
         ":material/science:",
         "click through .grad",
-        "In ① click forward + loss, backward(), then forward + backward() again: .grad doubles. Then zero it.",
+        Experiment(
+            "In ① click forward + loss, backward(), then forward + backward() again: .grad doubles. Then zero it."
+        ),
     ),
-    Step("pages/5_Quiz.py", "Quiz", ":material/quiz:", "check yourself", "Back to the start to see your progress."),
+    Step(
+        "pages/5_Quiz.py",
+        "Quiz",
+        ":material/quiz:",
+        "check yourself",
+        Experiment("Back to the start to see your progress."),
+    ),
 )
-
-
-@dataclass(frozen=True)
-class Experiment:
-    """One thing to try, and the settings it needs (a button sets them)."""
-
-    text: str
-    settings: dict[str, object] = field(default_factory=dict)
 
 
 # Grad Lab's experiment follows its open tab: each tab has its own thing to try.
 LAB_EXPERIMENTS: dict[str, Experiment] = {
-    "lifecycle": Experiment(PATH[4].experiment),
+    "lifecycle": PATH[4].experiment,
     "stepping": Experiment(
         "Set lr = 0.05, above the stable limit, and step: predict each epoch's direction, and watch the red "
         "arrow −lr·.grad overshoot the bottom of the valley.",
@@ -133,7 +146,7 @@ def next_step(label: str, experiment: Experiment | None = None) -> None:
 
     i = step_for(label)
     here, following = PATH[i], PATH[(i + 1) % len(PATH)]
-    todo = experiment or Experiment(here.experiment, here.settings)
+    todo = experiment or here.experiment
     with st.container(border=True, key="gl-next"):
         st.markdown(f":material/science: **Try this:** {todo.text}")
         if todo.settings:
