@@ -8,11 +8,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from harness.server import DIRECT, free_port, stop_group
+from harness.server import free_port, stop_group, wait_health
 
 NGINX = Path("/usr/sbin/nginx")
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy" / "nginx" / "gradlab.conf.template"
@@ -66,15 +65,7 @@ class Proxy:
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         """Until the proxy answers /_stcore/health through to a replica."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited with {self.proc.returncode}:\n{self.errors()}")
-            with contextlib.suppress(OSError), DIRECT.open(f"{self.url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-            time.sleep(0.05)
-        raise TimeoutError(f"nginx not answering on port {self.port}:\n{self.errors()}")
+        wait_health(self.proc, self.url, timeout, 0.05, self.errors, f"nginx on port {self.port}")
 
     def access_log(self) -> list[tuple[str, str, str, str]]:
         """(affinity id, replica address, status, request line) for every request so far."""

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +21,21 @@ HEALTH_TIMEOUT_S = 60.0
 # The flags Streamlit's own e2e suite starts a server with; the address keeps it on loopback.
 BASE_FLAGS = ("--server.headless=true", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
               "--server.fileWatcherType=none")  # fmt: skip
+
+
+def wait_health(
+    proc: subprocess.Popen, url: str, timeout: float, interval: float, errors: Callable[[], str], what: str
+) -> None:
+    """Poll `url`/_stcore/health until it answers 200; fail at once if `proc` exits, or after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}:\n{errors()}")
+        with contextlib.suppress(OSError), DIRECT.open(f"{url}/_stcore/health", timeout=1) as r:
+            if r.status == 200:
+                return
+        time.sleep(interval)
+    raise TimeoutError(f"{what} not answering /_stcore/health after {timeout:.0f} s:\n{errors()}")
 
 
 def stop_group(proc: subprocess.Popen, first: signal.Signals, wait_s: float = 10) -> None:
@@ -81,15 +96,7 @@ class Server:
 
     def wait_healthy(self, timeout: float = HEALTH_TIMEOUT_S) -> None:
         """Poll /_stcore/health until it answers 200 (bounded by `timeout`)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.output()}")
-            with contextlib.suppress(OSError), DIRECT.open(f"{self.url}/_stcore/health", timeout=1) as r:
-                if r.status == 200:
-                    return
-            time.sleep(0.02)
-        raise TimeoutError(f"streamlit not healthy on port {self.port} after {timeout:.0f} s:\n{self.output()}")
+        wait_health(self.proc, self.url, timeout, 0.02, self.output, f"streamlit on port {self.port}")
 
     def rss_mb(self) -> float:
         """Resident memory of the server and any children, in MB (from /proc/<pid>/status VmRSS)."""
