@@ -35,14 +35,19 @@ QUIZ_ANSWERS = 3
 Step = tuple[str, object]
 
 
+def _settings(rng: random.Random, epochs: int) -> Iterator[Step]:
+    """Move the sidebar as the teacher asks: an Epochs stop, labelled as shown, and a learning rate."""
+    yield ("set", ("Epochs", f"{epochs:,}"))
+    yield ("set", ("Learning rate", rng.choice(LRS)))
+
+
 def script(rng: random.Random) -> Iterator[Step]:
     """One student's steps, endless (the caller's clock ends it): (kind, argument)."""
     yield ("open", LINK)
     epochs = 5
     while True:
         epochs = rng.choice(EPOCHS)
-        yield ("set", ("Epochs", f"{epochs:,}"))  # a stop of the Epochs slider, labelled as shown
-        yield ("set", ("Learning rate", rng.choice(LRS)))
+        yield from _settings(rng, epochs)
         yield ("goto", "Prediction Trace")
         yield ("predict", rng.random())
         yield ("goto", "Grad Lab")
@@ -57,8 +62,7 @@ def script(rng: random.Random) -> Iterator[Step]:
             yield ("answer", (rng.random(), rng.random()))
         yield ("goto", "Training Trace")
         epochs = rng.choice(EPOCHS)
-        yield ("set", ("Epochs", f"{epochs:,}"))  # a stop of the Epochs slider, labelled as shown
-        yield ("set", ("Learning rate", rng.choice(LRS)))
+        yield from _settings(rng, epochs)
         yield ("goto", "Data Flow")
         yield ("predict", rng.random())
         yield ("goto", "Home")
