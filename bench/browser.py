@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.common import SETTLED, SKELETON
-from gradlab.lessontext import LAST_LOSS
+from gradlab.lesson.sentences import LAST_LOSS
 from harness import launch
 
 SETTLE_TIMEOUT_MS = 90_000

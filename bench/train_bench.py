@@ -1,4 +1,4 @@
-"""`gradlab.train.train` (full per-epoch trace) vs a bare hand-written torch loop that records nothing."""
+"""`gradlab.runs.train.train` (full per-epoch trace) vs a bare hand-written torch loop that records nothing."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from collections.abc import Callable
 import torch
 
 from bench.common import Row, compared, log, median, ms, ratio
-from gradlab.config import RunConfig
-from gradlab.train import train
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 
 EPOCHS = 10_000
 

@@ -14,14 +14,14 @@ settings = page(
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from gradlab.graph import graph_for
-from gradlab.lessontext import run_it_note
-from gradlab.model import step_script
-from gradlab.prompts import b_grad_value, grad_before_backward, w_grad_signs
+from gradlab.lesson.prompts import b_grad_value, grad_before_backward, w_grad_signs
+from gradlab.lesson.sentences import run_it_note
+from gradlab.probes.graph import graph_for
+from gradlab.runs.model import step_script
 from ui.cache import get_card_comparison, get_stages
 from ui.guide import CARD_INTRO
 from ui.nudge_panel import nudge_section
-from ui.predict import gate
+from ui.predictions import gate
 from ui.render import card_table, show_graph, stage_box
 
 cfg, present = settings.config, settings.present

@@ -19,11 +19,11 @@ settings = page(
 import pandas as pd
 
 from gradlab.fmt import num, vec
-from gradlab.predict import contribution_table, linear_text, loss_text, sum_table, trace_sample
-from gradlab.prompts import share_sign, share_value
+from gradlab.lesson.prompts import share_sign, share_value
+from gradlab.probes.sample import contribution_table, linear_text, loss_text, sum_table, trace_sample
 from ui.cache import get_trace
 from ui.panels import divergence_box
-from ui.predict import gate
+from ui.predictions import gate
 
 cfg, present = settings.config, settings.present
 trace = get_trace(cfg)

@@ -15,9 +15,9 @@ settings = page(
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.fmt import num
-from gradlab.lessontext import LAST_LOSS, last_loss_help, loop_text
-from gradlab.observe import convergence_text, summary
-from gradlab.trace import CONVERGED_LOSS
+from gradlab.lesson.observations import convergence_text, summary
+from gradlab.lesson.sentences import LAST_LOSS, last_loss_help, loop_text
+from gradlab.runs.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
 from ui.render import number_columns, text_frame, thinned_caption

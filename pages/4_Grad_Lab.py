@@ -13,14 +13,14 @@ settings = page(
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from gradlab.graph import graph_at
+from gradlab.probes.graph import graph_at
 from ui.cache import get_trace
 from ui.guide import LAB_EXPERIMENTS
-from ui.lab_chain import chain_section
-from ui.lab_data import data_panel
-from ui.lab_lifecycle import lifecycle_panel
-from ui.lab_pitfalls import pitfalls_panel
-from ui.lab_stepper import stepper_panel
+from ui.lab.chain import chain_section
+from ui.lab.data import data_panel
+from ui.lab.lifecycle import lifecycle_panel
+from ui.lab.pitfalls import pitfalls_panel
+from ui.lab.stepping import stepper_panel
 from ui.panels import CHECK_EPOCH_DEFAULT, grad_check_panel, landscape_panel
 from ui.render import show_graph
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from gradlab.config import RunConfig
+from gradlab.settings.config import RunConfig
 
 values = st.floats(-5, 5, allow_nan=False, allow_infinity=False, width=32)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gradlab.config import CARD_B, CARD_W, CARD_X, CARD_Y, RunConfig
 from gradlab.fmt import num
-from gradlab.landscape import max_stable_lr
-from gradlab.lessontext import LAST_LOSS
-from gradlab.train import train
+from gradlab.lesson.sentences import LAST_LOSS
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.runs.train import train
+from gradlab.settings.config import CARD_B, CARD_W, CARD_X, CARD_Y, RunConfig
 from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

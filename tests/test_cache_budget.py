@@ -10,8 +10,8 @@ import tomllib
 import pytest
 from streamlit.runtime.caching import cache_data_api
 
-from gradlab.config import RunConfig
-from gradlab.trace import PREDICTIONS_KEPT
+from gradlab.runs.trace import PREDICTIONS_KEPT
+from gradlab.settings.config import RunConfig
 from tests.apptest import ROOT
 from ui import cache
 

@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-import gradlab.train
+import gradlab.runs.train
 import ui.cache
-from gradlab.config import RunConfig
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -33,13 +33,13 @@ def test_every_field_is_covered():
 @pytest.mark.parametrize("field", list(CHANGES))
 def test_changing_any_field_changes_the_key(field, monkeypatch):
     calls: list[RunConfig] = []
-    real = gradlab.train.train
+    real = gradlab.runs.train.train
 
     def counting_train(config, on_epoch=None):
         calls.append(config)
         return real(config, on_epoch)
 
-    monkeypatch.setattr(gradlab.train, "train", counting_train)  # ui.cache imports it at call time
+    monkeypatch.setattr(gradlab.runs.train, "train", counting_train)  # ui.cache imports it at call time
     changed = BASE.with_(**{field: CHANGES[field]})
     assert changed != BASE and hash(changed) != hash(BASE)
     ui.cache.get_trace(BASE)

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from gradlab.chain import ChainWalk, walk_at, walk_backward
-from gradlab.chain_dot import CURRENT, chain_dot, chain_text, leaf_grad
-from gradlab.config import RunConfig
 from gradlab.fmt import vec
-from gradlab.train import train
+from gradlab.probes.chain import ChainWalk, walk_at, walk_backward
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.views.chain_dot import CURRENT, chain_dot, chain_text, leaf_grad
 from tests.apptest import open_page
 from tests.strategies import points
 

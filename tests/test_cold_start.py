@@ -22,7 +22,11 @@ from tests.background import Background
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE_FILES = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").glob("*.py"))]
-GRADLAB_MODULES = sorted(f"gradlab.{p.stem}" for p in (ROOT / "gradlab").glob("*.py") if p.stem != "__init__")
+GRADLAB_MODULES = sorted(
+    ".".join(p.relative_to(ROOT).with_suffix("").parts)
+    for p in (ROOT / "gradlab").rglob("*.py")
+    if p.stem != "__init__"
+)
 HEAVY = ("torch", "pandas", "altair")
 
 # Each check is (name, code); the code runs in a fresh child and leaves its answer in `result` (a dict).
@@ -53,9 +57,10 @@ for name in {GRADLAB_MODULES!r}:
 result = {{"streamlit": "streamlit" in sys.modules, "modules": len({GRADLAB_MODULES!r})}}
 """
 _LIGHT = """
-import gradlab, gradlab.fmt, gradlab.links, gradlab.userdata, gradlab.config, ui.layout, ui.cache
-assert gradlab.config.device_note("cpu") is None
-cfg = gradlab.config.RunConfig(lr=0.1)
+import gradlab, gradlab.fmt, ui.layout, ui.cache
+import gradlab.settings.links, gradlab.settings.userdata, gradlab.settings.config
+assert gradlab.settings.config.device_note("cpu") is None
+cfg = gradlab.settings.config.RunConfig(lr=0.1)
 result = {"at_end": [m for m in HEAVY if m in sys.modules]}
 """
 
@@ -63,7 +68,7 @@ result = {"at_end": [m for m in HEAVY if m in sys.modules]}
 # What every page imports before its title (Streamlit, the sidebar, settings): the forked page checks share it.
 _WARM = """
 from streamlit.testing.v1 import AppTest
-import gradlab.config, gradlab.fmt, gradlab.links, gradlab.userdata, ui.layout, ui.sidebar
+import gradlab.settings.config, gradlab.fmt, gradlab.settings.links, gradlab.settings.userdata, ui.layout, ui.sidebar
 AppTest.from_string("import streamlit as st\\nst.sidebar.slider('x', 0, 9)\\nst.title('warm')").run()
 result = {}
 """

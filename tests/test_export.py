@@ -19,12 +19,12 @@ import pandas as pd
 import pytest
 import torch
 
-from gradlab.config import RunConfig
-from gradlab.diverge import explain
-from gradlab.export import parse_script_end, parse_script_output, to_csv, to_markdown, to_script
-from gradlab.table import epoch_table
-from gradlab.trace import Trace
-from gradlab.train import train
+from gradlab.lesson.divergence import explain
+from gradlab.runs.trace import Trace
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.views.export import parse_script_end, parse_script_output, to_csv, to_markdown, to_script
+from gradlab.views.table import epoch_table
 from tests.background import Background
 
 SIX_X = (

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gradlab.config import MAX_ABS_VALUE, MAX_ROWS, RunConfig
-from gradlab.train import train
+from gradlab.runs.train import train
+from gradlab.settings.config import MAX_ABS_VALUE, MAX_ROWS, RunConfig
 from tests.apptest import PAGES, assert_specs_finite, open_page
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -7,10 +7,10 @@ import weakref
 
 import torch
 
-from gradlab.config import RunConfig
-from gradlab.graph import build_graph, graph_for, walk
-from gradlab.live import live
-from gradlab.model import forward, mse
+from gradlab.probes.graph import build_graph, graph_for, walk
+from gradlab.runs.live import live
+from gradlab.runs.model import forward, mse
+from gradlab.settings.config import RunConfig
 
 CARD = RunConfig()
 

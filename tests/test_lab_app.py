@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gradlab.config import CARD_W, RunConfig
-from gradlab.lessontext import LAST_LOSS
-from gradlab.train import train
-from gradlab.userdata import parse_dataset
+from gradlab.lesson.sentences import LAST_LOSS
+from gradlab.runs.train import train
+from gradlab.settings.config import CARD_W, RunConfig
+from gradlab.settings.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import backward_twice, pytorch_says
-from ui.lab_stepper import PLAY_LIMIT_S
+from ui.lab.stepping import PLAY_LIMIT_S
 
 CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -115,8 +115,8 @@ def test_step_through_training_sub_steps_epochs_and_reset():
 
 
 def test_step_through_stops_where_the_trace_stops_with_the_same_words():
-    from gradlab.diverge import explain
-    from gradlab.train import train
+    from gradlab.lesson.divergence import explain
+    from gradlab.runs.train import train
 
     said = explain(train(CARD.with_(lr=1.0, epochs=100)))
     at = lab_tab(open_page("grad_lab", {"lr": "1", "epochs": "100", "predict": "0"}), "② Step-through training")
@@ -192,7 +192,7 @@ def test_own_data_drives_every_page_and_reset_restores_the_card():
     ],
 )
 def test_bad_own_data_keeps_the_last_good_data_with_a_message(text, fragment):
-    from ui.lab_data import apply_data
+    from ui.lab.data import apply_data
 
     state: dict = {}
     weights = {"w1": "0", "w2": "0", "b": "0"}

@@ -9,20 +9,20 @@ import pytest
 import torch
 from torch.testing import assert_close
 
-from gradlab.card import compare_with_card
-from gradlab.charts import grads_spec, landscape_spec, loss_spec, params_spec
-from gradlab.config import MAX_ROWS, RunConfig
-from gradlab.diverge import explain
 from gradlab.fmt import num, vec
-from gradlab.graph import graph_at, graph_for
-from gradlab.landscape import landscape_view, loss_grid, max_stable_lr
-from gradlab.lifecycle import ACTIONS, GradLifecycle, action_labels
-from gradlab.observe import convergence_text, observations, summary
-from gradlab.predict import trace_sample
-from gradlab.stepper import Stepper
-from gradlab.trace import downsample
-from gradlab.train import train
-from gradlab.userdata import parse_dataset
+from gradlab.lesson.card import compare_with_card
+from gradlab.lesson.divergence import explain, explain_stop
+from gradlab.lesson.observations import convergence_text, observations, summary
+from gradlab.probes.graph import graph_at, graph_for
+from gradlab.probes.landscape import landscape_view, loss_grid, max_stable_lr
+from gradlab.probes.sample import trace_sample
+from gradlab.runs.lifecycle import ACTIONS, GradLifecycle, action_labels
+from gradlab.runs.stepper import Stepper
+from gradlab.runs.trace import downsample
+from gradlab.runs.train import train
+from gradlab.settings.config import MAX_ROWS, RunConfig
+from gradlab.settings.userdata import parse_dataset
+from gradlab.views.charts import grads_spec, landscape_spec, loss_spec, params_spec
 from tests.pytorch_text import backward_twice, pytorch_says
 
 CARD = RunConfig()
@@ -139,9 +139,8 @@ def test_stepper_reproduces_train_and_stops_where_it_stops(config):
     assert stepper.losses[: len(trace)] == trace.loss.tolist()
     assert stepper.completed_epochs == len(trace) and stepper.advance() is None
     assert stepper.stop == trace.stop
-    if trace.stop is not None:  # the same epoch, the same words, and non-finite numbers labelled as the trace does
-        said = explain(trace).message
-        assert stepper.divergence.message == said and stepper.log[-1].result.endswith(said)
+    if trace.stop is not None:  # the same epoch, the same facts, and non-finite numbers labelled as the trace does
+        assert explain_stop(stepper.stop, config).message == explain(trace).message
         assert f"loss = {num(trace.stop.loss)}" in [s.result for s in stepper.log]
 
 
@@ -359,7 +358,7 @@ def test_bad_own_data_is_explained(rows, message):
 
 
 def test_stepper_log_stays_bounded_on_long_runs():
-    from gradlab.stepper import LOG_LIMIT
+    from gradlab.runs.stepper import LOG_LIMIT
 
     stepper = Stepper(CARD.with_(epochs=60))
     while not stepper.finished:
@@ -376,7 +375,7 @@ def test_an_overflowing_epoch_never_reaches_the_trace_or_its_observations():
 def test_pitfalls_are_safe_to_run_from_many_threads():
     from concurrent.futures import ThreadPoolExecutor
 
-    from gradlab.pitfalls import run_all
+    from gradlab.probes.pitfalls import run_all
 
     expected = run_all(CARD)
     with ThreadPoolExecutor(max_workers=6) as pool:

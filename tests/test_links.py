@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.links import DATA_KEYS, DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
-from gradlab.text import shown
+from gradlab.fmt import shown
+from gradlab.settings.links import DATA_KEYS, DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
 
 
 @pytest.mark.parametrize(

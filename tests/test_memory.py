@@ -7,10 +7,10 @@ from urllib.parse import quote
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab import quizbook
-from gradlab.config import RunConfig
-from gradlab.memory import MAX_CHARS, Prediction, Progress, decode, encode
-from gradlab.quiz import build_quiz
+from gradlab.lesson import quizbook
+from gradlab.lesson.progress import MAX_CHARS, Prediction, Progress, decode, encode
+from gradlab.lesson.quiz import build_quiz
+from gradlab.settings.config import RunConfig
 
 PAGES = ["Home", "Data Flow", "Prediction Trace", "Training Trace", "Grad Lab", "Quiz"]
 

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from gradlab.charts_slope import INK, LINES, POINTS, slope_spec
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.nudge import DELTAS, explain, nudge, param_names, prose, signed
+from gradlab.probes.nudge import DELTAS, explain, nudge, param_names, prose, signed
+from gradlab.settings.config import RunConfig
+from gradlab.views.slope_chart import INK, LINES, POINTS, slope_spec
 from tests.apptest import assert_specs_finite, chart_specs, open_page, text_of
 from tests.strategies import points
 
@@ -181,7 +181,7 @@ def test_data_flow_panel_shows_pytorchs_numbers_and_follows_the_controls():
 
 def _panel_at(w: tuple[float, ...], b: float) -> AppTest:
     def script(w: tuple[float, ...], b: float) -> None:
-        from gradlab.config import RunConfig
+        from gradlab.settings.config import RunConfig
         from ui.nudge_panel import nudge_panel
 
         nudge_panel(RunConfig(), w, b, key="other")

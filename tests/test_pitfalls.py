@@ -12,8 +12,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab.config import RunConfig
-from gradlab.pitfalls import PITFALLS, PitfallOutcome, run_all, run_pitfall
+from gradlab.probes.pitfalls import PITFALLS, PitfallOutcome, run_all, run_pitfall
+from gradlab.settings.config import RunConfig
 from tests.pytorch_text import backward_twice, inplace_on_a_leaf, leaf, nonleaf_grad, pytorch_says
 
 CARD = RunConfig()

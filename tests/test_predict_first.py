@@ -9,9 +9,8 @@ import sys
 import pytest
 import torch
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.guess import (
+from gradlab.lesson.guess import (
     VALUE_ABS_TOL,
     VALUE_REL_TOL,
     check_sign,
@@ -21,14 +20,22 @@ from gradlab.guess import (
     tolerance_text,
     value_ok,
 )
-from gradlab.landscape import max_stable_lr
-from gradlab.lessontext import loop_text, slope_example
-from gradlab.lifecycle import GradLifecycle
-from gradlab.model import step_script
-from gradlab.predict import trace_sample
-from gradlab.prompts import b_grad_value, grad_before_backward, loss_direction, share_sign, share_value, w_grad_signs
-from gradlab.stages import run_stages
-from gradlab.train import train
+from gradlab.lesson.prompts import (
+    b_grad_value,
+    grad_before_backward,
+    loss_direction,
+    share_sign,
+    share_value,
+    w_grad_signs,
+)
+from gradlab.lesson.sentences import loop_text, slope_example
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.probes.sample import trace_sample
+from gradlab.runs.lifecycle import GradLifecycle
+from gradlab.runs.model import step_script
+from gradlab.runs.stages import run_stages
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 from tests.apptest import open_page, text_of
 
 CARD = RunConfig()

@@ -8,10 +8,10 @@ import warnings
 import pytest
 import torch
 
-from gradlab import quizbook
-from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
-from gradlab.quiz import CONCEPTS, build_quiz, grade
+from gradlab.lesson import quizbook
+from gradlab.lesson.quiz import CONCEPTS, build_quiz, grade
+from gradlab.settings.config import RunConfig
 from tests.apptest import open_page
 
 CARD = RunConfig()
@@ -141,7 +141,7 @@ def test_live_answer_keys_agree_with_an_independent_loop():
 
 @pytest.mark.parametrize("lr", [0.01, 0.04, 0.05, 0.3])
 def test_the_divergence_answer_is_what_training_does(lr: float):
-    from gradlab.train import train
+    from gradlab.runs.train import train
 
     q = by_id(CARD.with_(lr=lr))["live_diverges"]
     trace = train(CARD.with_(lr=lr, epochs=1_000))  # enough to converge below the limit, or to overflow above it

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab.config import RunConfig
-from gradlab.landscape import max_stable_lr
-from gradlab.stability import stable_limit
-from gradlab.train import train
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from tests.apptest import open_page
 
 values = st.floats(-1e3, 1e3, allow_nan=False).filter(lambda v: abs(v) > 1e-3 or v == 0)

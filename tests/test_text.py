@@ -13,26 +13,26 @@ import numpy as np
 import pytest
 import torch
 
-from gradlab.config import RunConfig
-from gradlab.diverge import warn
-from gradlab.export import to_script
 from gradlab.fmt import factor, signed_sum
-from gradlab.grads import zero_grads
-from gradlab.graph import graph_for
-from gradlab.guess import grad_outcome
-from gradlab.landscape import max_stable_lr
-from gradlab.lessontext import loop_text, run_it_note
-from gradlab.lifecycle import GradLifecycle
-from gradlab.live import live
-from gradlab.model import forward, make_data, mse
-from gradlab.observe import observations
-from gradlab.pitfalls import run_pitfall
-from gradlab.predict import trace_sample
-from gradlab.prompts import loss_direction
-from gradlab.quiz import CONCEPTS
-from gradlab.stages import run_stages
-from gradlab.train import train
-from gradlab.verify import autograd_grad
+from gradlab.lesson.divergence import warn
+from gradlab.lesson.guess import grad_outcome
+from gradlab.lesson.observations import observations
+from gradlab.lesson.prompts import loss_direction
+from gradlab.lesson.quiz import CONCEPTS
+from gradlab.lesson.sentences import loop_text, run_it_note
+from gradlab.probes.graph import graph_for
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.probes.pitfalls import run_pitfall
+from gradlab.probes.sample import trace_sample
+from gradlab.probes.verify import autograd_grad
+from gradlab.runs.grads import zero_grads
+from gradlab.runs.lifecycle import GradLifecycle
+from gradlab.runs.live import live
+from gradlab.runs.model import forward, make_data, mse
+from gradlab.runs.stages import run_stages
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.views.export import to_script
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import leaf, nonleaf_grad, pytorch_says
 from ui.guide import PATH
@@ -318,8 +318,8 @@ def test_a_thinned_tables_caption_says_which_rows_it_keeps():
 
 def test_the_last_epochs_loss_says_it_comes_before_that_epochs_update_and_gives_the_loss_after_it():
     from gradlab.fmt import num
-    from gradlab.lessontext import last_loss_help
-    from gradlab.model import loss_at
+    from gradlab.lesson.sentences import last_loss_help
+    from gradlab.runs.model import loss_at
 
     trace = train(CARD)
     after = loss_at(CARD, trace.final_w, trace.final_b)
@@ -341,7 +341,7 @@ def test_the_home_pages_update_code_updates_and_clears_both_parameters():
 
 
 def test_a_projected_tensor_table_keeps_requires_grad_the_fact_the_lesson_teaches():
-    from gradlab.stages import run_stages
+    from gradlab.runs.stages import run_stages
     from ui.render import tensor_table
 
     infos = run_stages(CARD).stages[1].tensors
@@ -351,10 +351,10 @@ def test_a_projected_tensor_table_keeps_requires_grad_the_fact_the_lesson_teache
 
 
 def test_each_grad_lab_tabs_experiment_says_only_what_is_true():
-    from gradlab.chain import walk_backward
-    from gradlab.pitfalls import run_all
-    from gradlab.predict import trace_sample
-    from gradlab.verify import check_epoch
+    from gradlab.probes.chain import walk_backward
+    from gradlab.probes.pitfalls import run_all
+    from gradlab.probes.sample import trace_sample
+    from gradlab.probes.verify import check_epoch
     from ui.guide import LAB_EXPERIMENTS
 
     fast = train(CARD.with_(lr=0.05, epochs=8))  # stepping and landscape: above the stable limit

@@ -6,10 +6,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.config import MAX_ABS_VALUE, MAX_ROWS
-from gradlab.links import EPOCH_STOPS, MAX_LINK_ROWS, epoch_options, format_lr, lr_options, parse_query, to_query
-from gradlab.text import shown, visible
-from gradlab.userdata import (
+from gradlab.fmt import shown, visible
+from gradlab.settings.config import MAX_ABS_VALUE, MAX_ROWS
+from gradlab.settings.links import (
+    EPOCH_STOPS,
+    MAX_LINK_ROWS,
+    epoch_options,
+    format_lr,
+    lr_options,
+    parse_query,
+    to_query,
+)
+from gradlab.settings.userdata import (
     CARD_DATA,
     MAX_TEXT_CHARS,
     Dataset,

@@ -8,11 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from torch.testing import assert_close
 
-import gradlab.verify
-from gradlab.config import RunConfig
-from gradlab.landscape import max_stable_lr
-from gradlab.train import train
-from gradlab.verify import (
+import gradlab.probes.verify
+from gradlab.probes.landscape import max_stable_lr
+from gradlab.probes.verify import (
     analytic_grad,
     autograd_grad,
     check_epoch,
@@ -21,6 +19,8 @@ from gradlab.verify import (
     gradient_check,
     rounding_bounds,
 )
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 
 values = st.floats(-10, 10, allow_nan=False, allow_infinity=False, width=32)
 
@@ -129,13 +129,13 @@ def test_gradient_check_agrees_near_the_optimum_of_large_features():
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_a_planted_wrong_gradient_is_caught_at_every_scale(scale, monkeypatch):
-    real = gradlab.verify.autograd_grad
+    real = gradlab.probes.verify.autograd_grad
 
     def off_by_a_thousandth(*args, **kwargs):
         w_grad, b_grad = real(*args, **kwargs)
         return w_grad * torch.tensor([1.001, 1.0], dtype=w_grad.dtype), b_grad
 
-    monkeypatch.setattr(gradlab.verify, "autograd_grad", off_by_a_thousandth)
+    monkeypatch.setattr(gradlab.probes.verify, "autograd_grad", off_by_a_thousandth)
     check = check_epoch(train(_scaled(scale)), 1)
     assert not check.autograd_agrees and not check.agrees
     assert [r.analytic_diff > r.rounding_bound for r in check.rows] == [True, False, False]
@@ -171,8 +171,10 @@ def test_check_sentences_follow_the_numbers(monkeypatch):
     near = explain_check(check_epoch(train(THOUSANDS), 2000))
     assert any("of the largest gradient" in s for s in near)
 
-    real = gradlab.verify.autograd_grad
-    monkeypatch.setattr(gradlab.verify, "autograd_grad", lambda *a, **k: (real(*a, **k)[0] * 1.01, real(*a, **k)[1]))
+    real = gradlab.probes.verify.autograd_grad
+    monkeypatch.setattr(
+        gradlab.probes.verify, "autograd_grad", lambda *a, **k: (real(*a, **k)[0] * 1.01, real(*a, **k)[1])
+    )
     wrong = explain_check(check_epoch(train(RunConfig()), 1))
     assert "For w1 and w2 the difference is larger than float32 rounding can produce" in wrong[1]
     assert "is more than the" in wrong[0] and "is float32 rounding" not in wrong[0]  # no claim the next line denies

@@ -21,18 +21,18 @@ from ui.perf import freeze_loaded_libraries
 if TYPE_CHECKING:
     import pandas as pd
 
-    from gradlab.card import CardRow
-    from gradlab.config import RunConfig
-    from gradlab.quiz import Question
-    from gradlab.stages import StageRun
-    from gradlab.trace import Trace
+    from gradlab.lesson.card import CardRow
+    from gradlab.lesson.quiz import Question
+    from gradlab.runs.stages import StageRun
+    from gradlab.runs.trace import Trace
+    from gradlab.settings.config import RunConfig
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
 CACHE_BUDGET_MB = 128  # all caches together; also server.maxCacheDataSize
 TTL = 2 * 3600.0  # s, a lesson. A number: Streamlit parses a text ttl such as "2h" on every call (~4 ms)
 # Streamlit hashes a dataclass argument field by field: 1.3 ms for the card's RunConfig, 15 ms with 200 rows of
 # data, on every cached call. Its repr names every field and value exactly (floats repr round-trip): 0.1–1.5 ms.
-_KEY = {"hash_funcs": {"gradlab.config.RunConfig": repr}}
+_KEY = {"hash_funcs": {"gradlab.settings.config.RunConfig": repr}}
 # Long runs take turns: a class asking for different 10,000-epoch runs at once would otherwise share the
 # CPU among all of them, and every short rerun on the server would wait behind them. One long run at a
 # time keeps the interpreter free for everyone else's reruns in between.
@@ -40,10 +40,10 @@ LONG_RUNS_AT_ONCE = 1
 _long_runs = threading.BoundedSemaphore(LONG_RUNS_AT_ONCE)
 
 
-# 10,000 epochs on 200 rows pickle to ~0.8 MB (gradlab.trace keeps no per-epoch predictions that large).
+# 10,000 epochs on 200 rows pickle to ~0.8 MB (gradlab.runs.trace keeps no per-epoch predictions that large).
 @st.cache_data(max_entries=64, max_size="56MB", ttl=TTL, show_spinner=False, **_KEY)
 def _train(config: RunConfig) -> Trace:
-    from gradlab.train import train
+    from gradlab.runs.train import train
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     if config.epochs < PROGRESS_FROM_EPOCHS:
@@ -77,7 +77,7 @@ def get_trace(config: RunConfig) -> Trace:
 @st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_stages(config: RunConfig) -> StageRun:
     """The five data-flow stages for this config."""
-    from gradlab.stages import run_stages
+    from gradlab.runs.stages import run_stages
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return run_stages(config)
@@ -86,7 +86,7 @@ def get_stages(config: RunConfig) -> StageRun:
 @st.cache_data(max_entries=64, max_size="4MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
     """The quiz, with live questions for this config."""
-    from gradlab.quiz import build_quiz
+    from gradlab.lesson.quiz import build_quiz
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return build_quiz(config)
@@ -95,7 +95,7 @@ def get_quiz(config: RunConfig) -> tuple[Question, ...]:
 @st.cache_data(max_entries=64, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_slope_example(config: RunConfig) -> str | None:
     """The home page's slope example for this data."""
-    from gradlab.lessontext import slope_example
+    from gradlab.lesson.sentences import slope_example
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return slope_example(config)
@@ -104,7 +104,7 @@ def get_slope_example(config: RunConfig) -> str | None:
 @st.cache_data(max_entries=16, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
     """Card vs PyTorch for the card's setup."""
-    from gradlab.card import compare_with_card
+    from gradlab.lesson.card import compare_with_card
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     return compare_with_card(config)
@@ -118,8 +118,8 @@ def chart_spec(
 
     Altair loads on first use, so a page without charts (the home page) starts without it.
     """
-    from gradlab.charts import grads_spec, landscape_spec, loss_spec, loss_upto_spec, params_spec
-    from gradlab.landscape import landscape_view
+    from gradlab.probes.landscape import landscape_view
+    from gradlab.views.charts import grads_spec, landscape_spec, loss_spec, loss_upto_spec, params_spec
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     if kind == "loss":

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import streamlit as st
 
+from ui.settings_state import set_settings, settings_now
+
 VISITED = "gl_visited"  # the page titles seen this session
 # The one sentence that introduces the card, wherever a page first mentions it (a visitor may never have seen it).
 CARD_INTRO = "a learning card: a one-page summary of `.grad` whose printed numbers were written by hand"
@@ -134,16 +136,8 @@ def step_for(label: str) -> int:
     return next(i for i, s in enumerate(PATH) if s.label == label)
 
 
-def _apply(values: dict[str, object]) -> None:
-    from ui.sidebar import set_settings
-
-    set_settings(values)
-
-
 def next_step(label: str, experiment: Experiment | None = None) -> None:
     """One experiment to try on this page (the page's own, unless given), and the link to the next page."""
-    from ui.sidebar import settings_now
-
     i = step_for(label)
     here, following = PATH[i], PATH[(i + 1) % len(PATH)]
     todo = experiment or here.experiment
@@ -155,7 +149,7 @@ def next_step(label: str, experiment: Experiment | None = None) -> None:
             st.button(
                 f"{shown}: already set" if done else f"Set {shown}",
                 key=f"gl_try_{i}",
-                on_click=_apply,
+                on_click=set_settings,
                 args=(todo.settings,),
                 disabled=done,
             )

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.cookie import restore, save
 from ui.guide import Experiment, next_step, visit
-from ui.memory import restore, save
 from ui.perf import freeze_loaded_libraries
 from ui.sidebar import Settings, sidebar
 

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-from gradlab.charts_slope import slope_spec
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.nudge import DEFAULT_DELTA, DELTAS, Nudge, explain, nudge, param_names, prose, signed
+from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, Nudge, explain, nudge, param_names, prose, signed
+from gradlab.settings.config import RunConfig
+from gradlab.views.slope_chart import slope_spec
 from ui.perf import freeze_loaded_libraries
 
 LEAD_IN = (

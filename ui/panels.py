@@ -6,10 +6,10 @@ from functools import partial
 
 import streamlit as st
 
-from gradlab.diverge import explain, warn
-from gradlab.export import to_csv, to_markdown, to_script
-from gradlab.trace import Trace
-from gradlab.verify import check_epoch, explain_check
+from gradlab.lesson.divergence import explain, warn
+from gradlab.probes.verify import check_epoch, explain_check
+from gradlab.runs.trace import Trace
+from gradlab.views.export import to_csv, to_markdown, to_script
 from ui.cache import show_chart
 from ui.render import grad_check_frame
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab import quizbook
-from gradlab.config import RunConfig
+from gradlab.lesson import quizbook
+from gradlab.settings.config import RunConfig
 from ui.cache import get_quiz
 from ui.guide import PATH, visited
-from ui.predict import tally
+from ui.predictions import tally
 from ui.quiz_panel import book
 
 

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from gradlab import quizbook
+from gradlab.lesson import quizbook
 from ui.keys import stable_key
 
-if TYPE_CHECKING:  # gradlab.quiz loads torch; the answer book must not
-    from gradlab.quiz import Question
+if TYPE_CHECKING:  # gradlab.lesson.quiz loads torch; the answer book must not
+    from gradlab.lesson.quiz import Question
 
 BOOK = "quiz_book"  # {slot: Attempt}: plain session state, kept across page switches and reruns
 GENERATION = "quiz_gen"  # bumped by Reset, so every radio starts empty for real

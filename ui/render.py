@@ -7,14 +7,14 @@ import html
 import pandas as pd
 import streamlit as st
 
-from gradlab.card import CardRow
 from gradlab.fmt import num
-from gradlab.graph import AutogradGraph
-from gradlab.stages import Stage
-from gradlab.table import epoch_table
-from gradlab.tensors import TensorInfo
-from gradlab.trace import Trace, downsample
-from gradlab.verify import GradCheck
+from gradlab.lesson.card import CardRow
+from gradlab.probes.graph import AutogradGraph
+from gradlab.probes.verify import GradCheck
+from gradlab.runs.stages import Stage
+from gradlab.runs.tensors import TensorInfo
+from gradlab.runs.trace import Trace, downsample
+from gradlab.views.table import epoch_table
 
 TABLE_ROWS = 500
 
@@ -50,7 +50,7 @@ def head_rows(max_rows: int) -> int:
 
 
 def thinned_caption(epochs: int, rows: int, max_rows: int) -> str:
-    """What a thinned table keeps, in the words of `gradlab.trace.downsample`, which chose its rows."""
+    """What a thinned table keeps, in the words of `gradlab.runs.trace.downsample`, which chose its rows."""
     return (
         f"{epochs:,} epochs: showing {rows} rows: the first {head_rows(max_rows)} epochs, the last, and in between, "
         "for each stretch of epochs, the rows where the loss and the gradient norm are lowest and highest. "

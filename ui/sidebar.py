@@ -9,17 +9,27 @@ from typing import Any
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gradlab.config import UPDATE_RULES, ZERO_MODES, RunConfig, device_note
-from gradlab.links import DEFAULTS, epoch_options, format_lr, lr_options, parse_query, sanitize, to_query, travels
-from gradlab.stability import stable_limit
-from gradlab.userdata import CARD_DATA, Dataset
+from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig, device_note
+from gradlab.settings.links import (
+    DEFAULTS,
+    epoch_options,
+    format_lr,
+    lr_options,
+    parse_query,
+    sanitize,
+    to_query,
+    travels,
+)
+from gradlab.settings.stability import stable_limit
+from gradlab.settings.userdata import CARD_DATA, Dataset
 from ui.guide import PATH
+from ui.settings_state import canon
 
 KEYS = tuple(DEFAULTS)  # lr, epochs, device, zeroing, update, present, predict: also the URL names
 EXTRA_STOPS = {"lr": lr_options, "epochs": epoch_options}  # a valid value off these grids gets its own stop
 DEVICE_LABELS = {"cpu": "CPU", "cuda": "CUDA (GPU)"}
 UPDATE_LABELS = {"manual": "manual (no_grad)", "sgd": "torch.optim.SGD"}
-# Short enough for the sidebar's select box; the help and gradlab.config.ZERO_MODES say it in full.
+# Short enough for the sidebar's select box; the help and gradlab.settings.config.ZERO_MODES say it in full.
 ZERO_LABELS = {"zero": "grad.zero_()", "none": "grad = None (set_to_none)", "never": "never (accumulate)"}
 # (file, label, icon, blurb): the app's own navigation in the order of the lesson, so the home page reads "Home".
 PAGES = tuple((step.path, step.label, step.icon, step.blurb) for step in PATH)
@@ -55,7 +65,7 @@ def _read_link(history: bool) -> None:
         return
     parsed = parse_query({k: st.query_params.get_all(k) for k in st.query_params.keys()})  # noqa: SIM118
     for key, default in DEFAULTS.items():
-        ss[_canon(key)] = parsed.values.get(key, default)
+        ss[canon(key)] = parsed.values.get(key, default)
     for key in EXTRA_STOPS:
         ss[f"gl_{key}_extra"] = parsed.values.get(key)
     current: Dataset | None = ss.get("gl_data")
@@ -78,14 +88,9 @@ def _link_says() -> dict[str, str]:
     return to_query({**DEFAULTS, **parsed.values}, parsed.data)
 
 
-def _canon(key: str) -> str:
-    """The session key that holds a setting; widgets are seeded from it."""
-    return f"gl_{key}"
-
-
 def _keep(key: str) -> None:
     """Widget callback: copy the widget's new value to the setting; the link's notes have done their job."""
-    st.session_state[_canon(key)] = st.session_state[key]
+    st.session_state[canon(key)] = st.session_state[key]
     st.session_state["gl_notes"] = []
 
 
@@ -99,8 +104,8 @@ def _bound(key: str, fresh: bool) -> dict[str, object]:
     presses made in the meantime were lost.
     """
     ss = st.session_state
-    if fresh or key not in ss or ss[key] != ss[_canon(key)]:
-        ss[key] = ss[_canon(key)]
+    if fresh or key not in ss or ss[key] != ss[canon(key)]:
+        ss[key] = ss[canon(key)]
     return {"key": key, "on_change": _keep, "args": (key,)}
 
 
@@ -123,25 +128,10 @@ def reset_settings() -> None:
     """Back to the card's defaults and data (a button callback)."""
     ss = st.session_state
     for key, value in DEFAULTS.items():
-        ss[_canon(key)] = value
+        ss[canon(key)] = value
     ss["gl_notes"] = []
     ss["gl_reseed"] = True
     reset_data(ss)
-
-
-def set_settings(values: dict[str, object]) -> None:
-    """Change some settings from a button callback, as if the learner had moved their widgets."""
-    ss = st.session_state
-    for key, value in values.items():
-        ss[_canon(key)] = value
-    ss["gl_notes"] = []
-    ss["gl_reseed"] = True
-
-
-def settings_now(keys: tuple[str, ...] | list[str]) -> dict[str, object]:
-    """The current value of some settings, as `set_settings` takes them."""
-    ss = st.session_state
-    return {key: ss.get(_canon(key)) for key in keys}
 
 
 def _stable_note(lr: float, data: Dataset | None) -> None:
@@ -161,17 +151,17 @@ def sidebar() -> Settings:
     page_id, history = _run_context()
     _read_link(history)
     # Whatever put a value into session state, only valid settings reach the widgets and the config.
-    clean, problems = sanitize({k: ss.get(_canon(k), v) for k, v in DEFAULTS.items()})
+    clean, problems = sanitize({k: ss.get(canon(k), v) for k, v in DEFAULTS.items()})
     for key, value in clean.items():
-        ss[_canon(key)] = value
+        ss[canon(key)] = value
     for key, options in EXTRA_STOPS.items():
-        if ss[_canon(key)] not in options(ss.get(f"gl_{key}_extra")):
-            ss[f"gl_{key}_extra"] = ss[_canon(key)]
+        if ss[canon(key)] not in options(ss.get(f"gl_{key}_extra")):
+            ss[f"gl_{key}_extra"] = ss[canon(key)]
     ss["gl_flash"] = problems  # shown once, under the page title
     fresh = bool(problems) or ss.pop("gl_reseed", False) or ss.get("gl_page") != page_id
     ss["gl_page"] = page_id
 
-    values = {k: ss[_canon(k)] for k in KEYS}  # final for this run: widget callbacks ran before the script
+    values = {k: ss[canon(k)] for k in KEYS}  # final for this run: widget callbacks ran before the script
     data: Dataset | None = ss.get("gl_data")
     wanted = to_query(values, data)
     if _link_says() != wanted:
@@ -190,7 +180,7 @@ def sidebar() -> Settings:
             **_bound("lr", fresh),
             help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
         )
-        _stable_note(float(ss[_canon("lr")]), data)
+        _stable_note(float(ss[canon("lr")]), data)
         st.select_slider(
             "Epochs",
             options=epoch_options(ss.get("gl_epochs_extra")),
@@ -206,7 +196,7 @@ def sidebar() -> Settings:
             horizontal=True,
             **_bound("device", fresh),
         )
-        cpu_note = device_note(ss[_canon("device")])
+        cpu_note = device_note(ss[canon("device")])
         if cpu_note:
             st.caption(":material/warning: " + cpu_note)
         st.selectbox(

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from browser_helpers import open_page, settle
 
-from gradlab.chain import walk_backward
-from gradlab.config import RunConfig
+from gradlab.probes.chain import walk_backward
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from browser_helpers import metric, open_page, query, settle, sidebar, slider, wait_query
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.links import EPOCH_STOPS, format_lr, lr_options
-from gradlab.train import train
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
+from gradlab.settings.links import EPOCH_STOPS, format_lr, lr_options
 
 pytestmark = pytest.mark.e2e
 

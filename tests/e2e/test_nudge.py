@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from browser_helpers import open_page, settle, wait_charts_drawn
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.nudge import DEFAULT_DELTA, DELTAS, nudge, signed
+from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, nudge, signed
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e
 

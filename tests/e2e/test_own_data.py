@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from browser_helpers import metric, open_page, query, settle, sidebar, wait_query
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.train import train
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e
 

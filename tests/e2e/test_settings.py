@@ -19,9 +19,9 @@ from browser_helpers import (
     wait_query,
 )
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num
-from gradlab.train import train
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 import pytest
 from browser_helpers import metric, open_page, settle
 
-from gradlab.config import RunConfig
 from gradlab.fmt import num, vec
-from gradlab.predict import trace_sample
-from gradlab.quiz import build_quiz
-from gradlab.stages import run_stages
-from gradlab.train import train
+from gradlab.lesson.quiz import build_quiz
+from gradlab.probes.sample import trace_sample
+from gradlab.runs.stages import run_stages
+from gradlab.runs.train import train
+from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e
 

@@ -1,0 +1,70 @@
+"""Sentences of the lesson that describe a configuration, written from that configuration."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gradlab.settings.config import RunConfig
+from gradlab.settings.links import format_lr
+
+if TYPE_CHECKING:
+    from gradlab.runs.trace import Trace
+
+# The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
+LAST_LOSS = "loss at the last epoch"
+
+
+def loop_text(config: RunConfig) -> str:
+    """What one epoch does with these settings, as a Markdown line."""
+    sgd = config.update == "sgd"
+    update = "`opt.step()` (torch.optim.SGD)" if sgd else "`w -= lr * w.grad` under `no_grad`"
+    zero = {  # the very calls the run makes (gradlab.runs.grads.zero_grads)
+        "zero": "zero `.grad` with " + ("`opt.zero_grad(set_to_none=False)`" if sgd else "`grad.zero_()`"),
+        "none": "set `.grad` to None with " + ("`opt.zero_grad(set_to_none=True)`" if sgd else "`grad = None`"),
+        "never": "**no zeroing**: the next `backward()` adds to `.grad`",
+    }[config.zeroing]
+    return (
+        f"Each epoch: forward → loss → `backward()` → read `.grad` → update {update} at lr = "
+        f"{format_lr(config.lr)} → {zero}."
+    )
+
+
+def run_it_note(device: str) -> str:
+    """How to run the five stages' script (`gradlab.runs.model.step_script`) as the page shows it."""
+    where = "" if device == "cpu" else f', on a machine with CUDA (it sets device = "{device}")'
+    return f"It runs as it is: paste it into a Python file with PyTorch installed{where}."
+
+
+def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
+    """`.grad` as a local slope: the real loss change for w1 + step beside the estimate w1.grad·step."""
+    from gradlab.fmt import num
+    from gradlab.runs.model import loss_at
+    from gradlab.runs.stages import run_stages
+
+    run = run_stages(config)
+    start = loss_at(config, config.w0, config.b0)
+    moved = (config.w0[0] + step, *config.w0[1:])
+    after = loss_at(config, moved, config.b0)
+    real, estimate = after - start, run.w_grad[0] * step
+    if real == estimate:
+        return None  # a flat direction: nothing to show
+    return (
+        f"**A slope, not a step:** moving w1 from {num(config.w0[0])} to {num(moved[0])} changes the loss from "
+        f"{num(start)} to {num(after)}, by {num(real)}, while w1.grad × {num(step)} = {num(estimate)}. "
+        "`.grad` is the slope at the current point, and the loss curves away from its tangent."
+    )
+
+
+def last_loss_help(trace: Trace) -> str:
+    """What the last epoch's loss is, and the loss after that epoch's update (the quiz's "after E updates")."""
+    from gradlab.fmt import num
+    from gradlab.runs.model import loss_at
+
+    e = len(trace)
+    text = f"Epoch {e:,}'s loss, computed by its forward pass before its update."
+    if trace.final_w is None or trace.final_b is None:  # stopped: there was no last update to speak of
+        return text
+    after = loss_at(trace.config, trace.final_w, trace.final_b)
+    return (
+        f"{text} After that update, w and b give a loss of {num(after)}: the loss after {e:,} update{'s' * (e != 1)}."
+    )

@@ -1,0 +1,90 @@
+"""The picture of a backward() walk: the graph as DOT, the nodes done so far filled, the current one marked."""
+
+from __future__ import annotations
+
+from gradlab.fmt import num, vec
+from gradlab.probes.chain import ChainStep, ChainWalk
+
+INK = "#111827"
+DONE, CURRENT, PENDING, LEAF = "#dbeafe", "#fdba74", "#ffffff", "#d9f2e3"
+LEAVES = ("w", "b")
+
+
+def font_size(big: bool) -> int:
+    """The graph's text size in its own units (drawn at about 1 px each when the picture is not scaled)."""
+    return 26 if big else 17
+
+
+def current_step(walk: ChainWalk, position: int) -> ChainStep | None:
+    """The step shown at `position` (0: backward() has not started; k: the k-th node has just run)."""
+    return walk.steps[position - 1] if 1 <= position <= len(walk.steps) else None
+
+
+def leaf_grad(walk: ChainWalk, leaf: str, position: int) -> tuple[float, ...] | None:
+    """The leaf's .grad after the first `position` steps: None until its AccumulateGrad has run."""
+    grad = None
+    for step in walk.steps[:position]:
+        for flow in step.flows:
+            if step.kind != "grad_fn" and flow.target == leaf:
+                grad = flow.autograd
+    return grad
+
+
+def _grad_text(values: tuple[float, ...] | None) -> str:
+    if values is None:
+        return "None"
+    return num(values[0]) if len(values) == 1 else vec(values)
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _box(box_id: str, label: str, fill: str, *, current: bool, pending: bool = False) -> str:
+    style = '"filled,bold"' if current else ('"filled,dashed"' if pending else '"filled"')
+    pen = 4 if current else 1.5
+    colour = "#c2410c" if current else INK
+    return (
+        f'  {box_id} [label="{_escape(label)}", style={style}, fillcolor="{fill}", color="{colour}", penwidth={pen}];'
+    )
+
+
+def chain_dot(walk: ChainWalk, position: int, *, big: bool = False) -> str:
+    """DOT of the walk at `position`: done nodes filled, the current one orange and bold, leaves with their .grad."""
+    now = current_step(walk, position)
+    done = {s.node_id for s in walk.steps[:position]}
+    again = now is not None and now.kind == "again"
+    nodes = [s for s in walk.steps if s.kind != "again"]
+    lines = [
+        "digraph backward {",
+        '  rankdir=TB; nodesep=0.35; ranksep=0.3; bgcolor="transparent";',
+        f'  node [shape=box, fontname="Helvetica", fontsize={font_size(big)}, fontcolor="{INK}", margin="0.2,0.08"];',
+        '  edge [color="#374151", penwidth=1.5];',
+        _box(
+            "loss",
+            f"loss = {num(walk.loss)}\nd loss/d loss = 1",
+            LEAF if position == 0 else DONE,
+            current=position == 0,
+        ),
+    ]
+    for s in nodes:
+        is_now = (now is not None and s.node_id == now.node_id) or (again and s.kind == "accumulate")
+        detail = s.forward if s.kind == "grad_fn" else f"adds into {s.flows[0].target}.grad"
+        fill = CURRENT if is_now else DONE if s.node_id in done else PENDING
+        lines.append(_box(s.node_id, f"{s.short_name}\n{detail}", fill, current=is_now, pending=s.node_id not in done))
+    for leaf in LEAVES:
+        is_now = again or (now is not None and now.kind == "accumulate" and now.flows[0].target == leaf)
+        label = f"{leaf} (leaf)\n{leaf}.grad = {_grad_text(leaf_grad(walk, leaf, position))}"
+        lines.append(_box(leaf, label, LEAF, current=is_now))
+    lines += [f"  {a} -> {b};" for a, b in walk.edges]
+    lines.append("}")
+    return "\n".join(lines)
+
+
+def chain_text(walk: ChainWalk, position: int) -> str:
+    """The picture in words, for screen readers: which nodes have run, which is current, each leaf's .grad."""
+    now = current_step(walk, position)
+    ran = ", ".join(s.short_name for s in walk.steps[:position] if s.kind != "again") or "none yet"
+    grads = "; ".join(f"{leaf}.grad = {_grad_text(leaf_grad(walk, leaf, position))}" for leaf in LEAVES)
+    where = "backward() has not started" if now is None else f"current: step {now.number}, {now.short_name}"
+    return f"Backward walk, {where}. Nodes run so far: {ran}. {grads}."

@@ -1,0 +1,295 @@
+"""Take a run home: a standalone PyTorch script, the trace as CSV, a Markdown summary."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from string import Template
+
+import numpy as np
+
+from gradlab.lesson.divergence import explain, warn
+from gradlab.lesson.observations import convergence_text
+from gradlab.runs.model import fmt_list
+from gradlab.runs.trace import CONVERGED_LOSS, Trace
+from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig
+from gradlab.views.table import epoch_table
+
+MAX_TABLE_ROWS = 50  # epoch rows in the Markdown table
+MAX_DATA_ROWS = 20  # data rows in the Markdown table
+SCRIPT_WIDTH = 88  # ruff's default line length, for the generated script
+_UPDATE_DOCS = {k: v.removeprefix(f"{k}: ") for k, v in UPDATE_RULES.items()}  # no "manual: manual: ..."
+
+_SCRIPT = Template('''\
+"""Gradient descent on a tiny linear model, exported by GradLab.
+
+This script needs only PyTorch and reproduces one GradLab run: the same float32 data
+and initial weights, the same operations in the same order each epoch, the same update
+rule and the same gradient zeroing. Run with the same PyTorch build on the same kind of
+device, every number it prints matches the app exactly.
+
+GradLab config (the data and initial weights are written out in the code below):
+  lr=$lr, epochs=$epochs, device=$device
+  zeroing=$zeroing: $zero_doc
+  update=$update: $update_doc
+
+Output, one line per epoch, where w and b are the values that epoch's forward pass used
+and every number is a Python float repr (float32 values, so they parse back exactly):
+  epoch <n> loss <loss> w [<w1>, ...] b <b> w.grad [<g1>, ...] b.grad <g>
+then "final w [<w1>, ...] b <b>" and, only if a number overflowed float32 (inf or NaN)
+and the run was stopped there, as GradLab stops it, "diverged at epoch <n>: <reason>".
+"""
+
+import math
+
+import torch
+
+LR = $lr
+EPOCHS = $epochs
+
+# The device set in GradLab; fall back to the CPU rather than crash.
+device = $device
+if device == "cuda" and not torch.cuda.is_available():
+    print("note: CUDA is not available on this machine; running on CPU.")
+    device = "cpu"
+
+# The data, float32 like GradLab: N samples of F features. It needs no gradient.
+X = torch.tensor(
+    $X,
+    dtype=torch.float32,
+    device=device,
+)  # (N, F)
+y = torch.tensor(
+    $y,
+    dtype=torch.float32,
+    device=device,
+)  # (N,)
+
+# The parameters are leaf tensors created *on* the device with requires_grad=True, so
+# backward() fills their .grad. Created on the CPU and then moved to a GPU with
+# .to(device), they would be non-leaf copies whose .grad stays None.
+w = torch.tensor(
+    $w0,
+    dtype=torch.float32,
+    requires_grad=True,
+    device=device,
+)  # (F,)
+b = torch.tensor(
+    $b0,
+    dtype=torch.float32,
+    requires_grad=True,
+    device=device,
+)  # ()
+$optimizer
+for epoch in range(1, EPOCHS + 1):
+    y_hat = X @ w + b  # (N,)
+    loss = ((y_hat - y) ** 2).mean()  # 0-d
+    # backward() *adds* d(loss)/dw into w.grad and d(loss)/db into b.grad.
+    loss.backward()
+
+    # Record before the update changes w and b. str() of a Python float round-trips.
+    w_now, b_now = w.tolist(), b.item()
+    w_grad, b_grad = w.grad.tolist(), b.grad.item()
+    print(
+        f"epoch {epoch} loss {loss.item()} w {w_now} b {b_now} "
+        f"w.grad {w_grad} b.grad {b_grad}"
+    )
+    # GradLab's one stop rule: an epoch that records an inf or NaN (float32 overflowed).
+    recorded = [loss.item(), *w_now, b_now, *w_grad, b_grad, *y_hat.tolist()]
+    finite = all(math.isfinite(v) for v in recorded)
+
+$update_code
+
+$zeroing_code
+
+    # GradLab checks after the step, and its trace leaves this epoch out.
+    if not finite:
+        break
+
+print(f"final w {w.tolist()} b {b.item()}")
+if not finite:
+    print(f"diverged at epoch {epoch}: a value became inf/NaN (overflowed float32)")
+''')
+
+_OPTIMIZER = """
+# The optimizer updates these very leaf tensors in place.
+opt = torch.optim.SGD([w, b], lr=LR)
+"""
+
+_UPDATES = {
+    "manual": """\
+    # no_grad(): the update must not join the graph; in-place keeps w and b leaves.
+    with torch.no_grad():
+        w -= LR * w.grad
+        b -= LR * b.grad""",
+    "sgd": """\
+    # Plain SGD (no momentum): for each parameter p, p -= LR * p.grad.
+    opt.step()""",
+}
+
+_ZEROING = {
+    ("manual", "zero"): """\
+    # zero_() keeps the .grad tensors but fills them with zeros for the next backward().
+    w.grad.zero_()
+    b.grad.zero_()""",
+    ("manual", "none"): """\
+    # Dropping .grad (set to None) makes the next backward() allocate fresh gradients.
+    w.grad = None
+    b.grad = None""",
+    ("sgd", "zero"): """\
+    # set_to_none=False: zero_() each .grad in place, keeping the tensors.
+    opt.zero_grad(set_to_none=False)""",
+    ("sgd", "none"): """\
+    # set_to_none=True: drop each .grad; the next backward() allocates a fresh one.
+    opt.zero_grad(set_to_none=True)""",
+}
+
+_NEVER = "    # No zeroing on purpose: the next backward() adds onto these gradients."
+
+_EPOCH_LINE = re.compile(
+    r"epoch (?P<epoch>\d+) loss (?P<loss>\S+) w \[(?P<w>[^\]]*)\] b (?P<b>\S+) "
+    r"w\.grad \[(?P<w_grad>[^\]]*)\] b\.grad (?P<b_grad>\S+)"
+)
+_FINAL_LINE = re.compile(r"final w \[(?P<w>[^\]]*)\] b (?P<b>\S+)")
+_DIVERGED_LINE = re.compile(r"diverged at epoch (?P<epoch>\d+): .*")
+
+
+def to_script(config: RunConfig) -> str:
+    """A standalone PyTorch script that reproduces `train(config)` number for number."""
+    zeroing = _NEVER if config.zeroing == "never" else _ZEROING[(config.update, config.zeroing)]
+    return _SCRIPT.substitute(
+        lr=repr(config.lr),
+        epochs=repr(config.epochs),
+        device=f'"{config.device}"',  # double quotes, as ruff format writes them
+        zeroing=f'"{config.zeroing}"',
+        zero_doc=ZERO_MODES[config.zeroing],
+        update=f'"{config.update}"',
+        update_doc=_UPDATE_DOCS[config.update],
+        X="[\n" + "".join(f"        {_literal(row, 8)},\n" for row in config.X) + "    ]",
+        y=_literal(config.y, 4),
+        w0=_literal(config.w0, 4),
+        b0=repr(config.b0),
+        optimizer=_OPTIMIZER if config.update == "sgd" else "",
+        update_code=_UPDATES[config.update],
+        zeroing_code=zeroing,
+    )
+
+
+def _literal(values: tuple[float, ...], indent: int) -> str:
+    """A list literal laid out as ruff format would: on one line if it fits, else one item per line."""
+    flat = fmt_list(values)
+    if indent + len(flat) + 1 <= SCRIPT_WIDTH:  # + 1 for the comma after it
+        return flat
+    return "[\n" + "".join(f"{' ' * (indent + 4)}{v!r},\n" for v in values) + " " * indent + "]"
+
+
+def _floats(text: str) -> list[float]:
+    return [float(v) for v in text.split(",") if v.strip()]
+
+
+def parse_script_output(text: str) -> list[dict]:
+    """The script's per-epoch lines as dicts: epoch, loss, w, b, w_grad, b_grad."""
+    rows = []
+    for line in text.splitlines():
+        if m := _EPOCH_LINE.fullmatch(line.strip()):
+            row = {k: _floats(v) if k in ("w", "w_grad") else float(v) for k, v in m.groupdict().items()}
+            rows.append(row | {"epoch": int(m["epoch"])})
+    return rows
+
+
+def parse_script_end(text: str) -> dict:
+    """The script's closing lines: final_w, final_b, and diverged_at (None when it ran to the end)."""
+    end: dict = {"final_w": None, "final_b": None, "diverged_at": None}
+    for line in text.splitlines():
+        if m := _FINAL_LINE.fullmatch(line.strip()):
+            end["final_w"], end["final_b"] = _floats(m["w"]), float(m["b"])
+        elif m := _DIVERGED_LINE.fullmatch(line.strip()):
+            end["diverged_at"] = int(m["epoch"])
+    return end
+
+
+def to_csv(trace: Trace) -> bytes:
+    """The trace's DataFrame as UTF-8 CSV; a non-finite number would be written as an empty cell."""
+    df = epoch_table(trace)
+    numeric = df.select_dtypes("number").columns
+    df[numeric] = df[numeric].where(np.isfinite(df[numeric].to_numpy(dtype=float)))
+    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def table_rows(n: int, max_rows: int = MAX_TABLE_ROWS) -> np.ndarray:
+    """At most `max_rows` evenly spaced indices into n rows, always with the first and last."""
+    evenly = np.linspace(0, n - 1, min(n, max_rows)).round().astype(int)
+    return np.unique(evenly)
+
+
+def _num(x: float) -> str:
+    """Six significant digits; a non-finite value reads "n/a", never nan or inf."""
+    return f"{x:.6g}" if math.isfinite(x) else "n/a"
+
+
+def _nums(values: Iterable[float]) -> str:
+    return "[" + ", ".join(_num(float(v)) for v in values) + "]"
+
+
+def _table(header: list[str], rows: Iterable[Iterable[object]]) -> list[str]:
+    def line(cells: Iterable[object]) -> str:
+        text = (_num(c) if isinstance(c, float) else str(c) for c in cells)  # np.float64 is a float
+        return "| " + " | ".join(t.replace("|", "\\|") for t in text) + " |"
+
+    return [line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]
+
+
+def to_markdown(trace: Trace) -> str:
+    """A notebook-friendly Markdown summary: config, data, headline, epoch table, final w and b."""
+    c, e = trace.config, len(trace)
+    device = trace.device + (f" ({trace.device_note})" if trace.device_note else "")
+    out = [f"# GradLab run: lr = {c.lr!r}, {c.epochs} epochs\n", "## Config\n"]
+    out += _table(
+        ["setting", "value"],
+        [
+            ["lr", repr(c.lr)],
+            ["epochs", str(c.epochs)],
+            ["device", f"requested {c.device}, ran on {device}"],
+            ["zeroing", f"`{c.zeroing}`: {ZERO_MODES[c.zeroing]}"],
+            ["update", f"`{c.update}`: {_UPDATE_DOCS[c.update]}"],
+            ["initial w", _nums(c.w0)],
+            ["initial b", c.b0],
+        ],
+    )
+    shown = table_rows(c.n_samples, MAX_DATA_ROWS)
+    note = f"Data: {c.n_samples} sample(s), {c.n_features} feature(s), float32."
+    if len(shown) < c.n_samples:
+        note += f" Showing {len(shown)} rows, evenly spaced, first and last included."
+    out += ["", note, ""]
+    out += _table(
+        ["row", *(f"x{j + 1}" for j in range(c.n_features)), "y"],
+        [[i + 1, *c.X[i], c.y[i]] for i in shown],
+    )
+
+    reached, reached_said = convergence_text(trace)
+    divergence = explain(trace)
+    out += [
+        "\n## Headline\n",
+        f"- Start loss: {_num(trace.start_loss)}",
+        f"- End loss: {_num(trace.end_loss)} (epoch {e})",
+        f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
+        f"- Divergence: {divergence.message if divergence else 'none'}",
+        *([f"- Warning: {warning.message}"] if (warning := warn(trace)) else []),
+        "\n## Epochs\n",
+    ]
+    shown = table_rows(e)
+    if len(shown) < e:
+        out.append(f"Showing {len(shown)} of {e} epochs, evenly spaced; first and last always included.\n")
+    df = epoch_table(trace)
+    out += _table([str(col) for col in df.columns], df.iloc[shown].itertuples(index=False))
+
+    out.append("\n## Final parameters\n")
+    if trace.final_w is not None and trace.final_b is not None:
+        out += [f"- w = {_nums(trace.final_w)}", f"- b = {_num(trace.final_b)}"]
+    else:
+        out.append(
+            "The run diverged, so it has no final parameters; the last recorded epoch "
+            f"used w = {_nums(trace.w[-1])} and b = {_num(trace.b[-1])}."
+        )
+    return "\n".join(out) + "\n"

@@ -1,0 +1,60 @@
+"""Progress that survives a reload: kept in a cookie of this browser, read back once per session.
+
+A reload starts a new Streamlit session with empty session state; the cookie brings back the pages visited,
+the quiz answers and the predictions. A cookie belongs to the browser, not to a link, so sharing a link never
+shares answers. It holds nothing but that progress.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from gradlab.lesson.progress import Prediction, Progress, decode, encode
+from ui.guide import PATH, VISITED
+from ui.predictions import Entry, records
+from ui.quiz_panel import book
+
+COOKIE = "gradlab_progress"
+MAX_AGE_S = 30 * 24 * 60 * 60
+_READ = "gl_memory_read"
+_WRITTEN = "gl_memory_written"
+
+
+def restore() -> None:
+    """Once per session: bring back what this browser kept (never overriding anything done in this session)."""
+    ss = st.session_state
+    if ss.get(_READ):
+        return
+    ss[_READ] = True
+    try:
+        text = st.context.cookies.get(COOKIE)
+    except Exception:  # no browser behind this session (a test harness): nothing to restore
+        return
+    kept = decode(text, [s.label for s in PATH])
+    ss.setdefault(VISITED, set()).update(kept.pages)
+    answers = book()
+    for slot, attempt in kept.quiz.items():
+        answers.setdefault(slot, attempt)
+    made = records()
+    for key, p in kept.predictions.items():
+        made.setdefault(key, Entry(p.page, p.guess, p.correct))
+    ss[_WRITTEN] = text
+
+
+def save() -> None:
+    """Write this session's progress to the cookie when it changed (a hidden script; no element is shown)."""
+    ss = st.session_state
+    progress = Progress(
+        pages=set(ss.get(VISITED, set())),
+        quiz=dict(book()),
+        predictions={k: Prediction(e.page, e.guess, e.correct) for k, e in records().items()},
+    )
+    text = encode(progress)
+    if text == ss.get(_WRITTEN):
+        return
+    ss[_WRITTEN] = text
+    cookie = f"{COOKIE}={text}; path=/; max-age={MAX_AGE_S}; SameSite=Lax"
+    with st.container(key="gl-memory"):
+        st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)

@@ -1,0 +1,1 @@
+"""Grad Lab: one module per tab."""

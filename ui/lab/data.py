@@ -1,0 +1,130 @@
+"""Grad Lab ⑦: your own data as rows of text, previewed as GradLab reads them, validated before any page uses it.
+
+Rows are plain text rather than a number grid: a grid's number cells rewrote input (`1e6` became 16, `1,5`
+became 15) and took a pasted block into one cell. Text keeps every character the learner typed, and one strict
+parser either reads a value exactly or names the cell it refuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gradlab.settings.config import MAX_ROWS
+from gradlab.settings.links import MAX_LINK_ROWS, travels
+from gradlab.settings.userdata import (
+    CARD_DATA,
+    COLUMNS,
+    MAX_TEXT_CHARS,
+    Dataset,
+    number_text,
+    oversized,
+    parse_text,
+    rows_text,
+)
+from ui.sidebar import reset_data, use_data
+
+WEIGHTS = {"w1": "initial w1", "w2": "initial w2", "b": "initial b"}
+TABLE_UP_TO = 20  # a longer preview scrolls
+
+
+def too_big_for_a_link(rows: int) -> str:
+    """What a learner is told when data cannot travel in the page's link."""
+    return f"This data is too big for a link: {rows} rows > {MAX_LINK_ROWS}. A copied link carries the settings only."
+
+
+def apply_data(state: MutableMapping[str, Any], text: str, weights: Mapping[str, str]) -> None:
+    """Use the entered data if it is valid; otherwise keep the last good data and record why."""
+    try:
+        data = parse_text(text, weights)
+    except ValueError as err:
+        state["lab_data_error"] = str(err)
+        return
+    use_data(state, data)
+
+
+def refuse_oversized(state: MutableMapping[str, Any]) -> int:
+    """Drop a pending entry over MAX_TEXT_CHARS before anything reads it; return the entry's version to draw.
+
+    The check is a length, so an oversized paste costs nothing per rerun: its text is never split or parsed,
+    and the entry restarts with the last good data, which also drops the text from the session.
+    """
+    version = int(state.get("lab_data_version", 0))
+    for name in ("rows", *WEIGHTS):
+        pending = state.get(f"lab_{name}_{version}")
+        if isinstance(pending, str) and len(pending) > MAX_TEXT_CHARS:
+            state["lab_data_error"] = oversized(len(pending))
+            state["lab_data_version"] = version + 1
+            return version + 1
+    return version
+
+
+def _preview(text: str, weights: Mapping[str, str]) -> None:
+    """The rows and weights exactly as Apply would use them, or the first problem, named by row and column."""
+    st.markdown("**Preview:** what *Apply* would use")
+    try:
+        data = parse_text(text, weights)
+    except ValueError as err:
+        st.warning(f"Not usable yet: {err}.", icon=":material/edit_note:")
+        return
+    frame = pd.DataFrame(
+        [[str(i), *(number_text(v) for v in row)] for i, row in enumerate(data.rows(), start=1)],
+        columns=["row", *COLUMNS],
+    ).set_index("row")
+    if len(frame) <= TABLE_UP_TO:
+        st.table(frame)
+    else:
+        st.dataframe(frame, height=320)
+    w1, w2, b = (number_text(v) for v in (*data.w0, data.b0))
+    st.caption(f"{len(data.y)} rows; initial w = [{w1}, {w2}], b = {b}.")
+    if not travels(data):
+        st.caption(":material/link_off: " + too_big_for_a_link(len(data.y)))
+
+
+def data_panel() -> None:
+    """Type or paste rows (x1, x2, y) and the initial weights; valid data drives every page."""
+    ss = st.session_state
+    current: Dataset = ss.get("gl_data") or CARD_DATA
+    version = refuse_oversized(ss)
+    st.markdown(
+        "Type or paste rows **x1, x2, y**, one per line: commas, tabs (as a spreadsheet copies them), "
+        "semicolons or spaces between the values, a point for decimals. Set the starting weights, check the "
+        "preview, then **Apply**. Every page then uses your data in this browser session; up to "
+        f"{MAX_LINK_ROWS} rows also travel in the page's link. *Reset to the card's data* brings back the 4 "
+        "samples of the learning card this lesson grew from."
+    )
+    entry, preview = st.columns(2)
+    with entry:
+        text = st.text_area(
+            "Rows: x1, x2, y",
+            value=rows_text(current),
+            key=f"lab_rows_{version}",
+            height=240,
+            help=f"Up to {MAX_ROWS} rows and {MAX_TEXT_CHARS:,} characters. The preview updates when you leave "
+            "the box or press Ctrl+Enter.",
+        )
+        starts = dict(zip(WEIGHTS, (*current.w0, current.b0), strict=True))
+        weights = {
+            name: col.text_input(label, value=number_text(starts[name]), key=f"lab_{name}_{version}")
+            for (name, label), col in zip(WEIGHTS.items(), st.columns(3), strict=True)
+        }
+        b1, b2 = st.columns(2)
+        # Act on this run's values (a callback would get the values of the run before the last edit).
+        if b1.button("Apply my data", type="primary", width="stretch"):
+            apply_data(ss, text, weights)
+            st.rerun()
+        if b2.button("Reset to the card's data", width="stretch"):
+            reset_data(ss)
+            st.rerun()
+    with preview:
+        _preview(text, weights)
+    error = ss.get("lab_data_error")
+    if error:
+        st.error(f"That data can't be used: {error}. The last good data is still in use.", icon=":material/block:")
+    elif "gl_data" in ss:
+        st.success(f"Your data ({len(current.y)} rows) is in use on every page.", icon=":material/check_circle:")
+        if not travels(current):
+            st.caption(":material/link_off: " + too_big_for_a_link(len(current.y)))

@@ -1,0 +1,27 @@
+"""Grad Lab ⑥: common `.grad` mistakes, each run for real."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gradlab.probes.pitfalls import PitfallOutcome, run_all
+from gradlab.settings.config import RunConfig
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pitfalls(cfg: RunConfig) -> list[PitfallOutcome]:
+    return run_all(cfg)
+
+
+def pitfalls_panel(cfg: RunConfig, big: bool) -> None:
+    """Each common mistake, run safely, with PyTorch's real answer, why, and the fix."""
+    for p in _pitfalls(cfg):
+        with st.expander(p.title, expanded=False):
+            st.markdown("**The mistake**")
+            st.code(p.wrong_code, language="python", wrap_lines=True)
+            st.markdown(f"**What PyTorch does** ({p.outcome_kind.replace('_', ' ')})")
+            st.code(p.outcome, language="text", wrap_lines=True)
+            st.markdown(f"**Why.** {p.why}")
+            st.markdown("**The fix**")
+            st.code(p.fix_code, language="python", wrap_lines=True)
+            st.code(p.fixed_outcome, language="text", wrap_lines=True)
