@@ -1,12 +1,17 @@
-"""requirements.txt is the file Community Cloud installs: the CPU build of torch on Linux, everything else pinned."""
+"""requirements.txt is the file Community Cloud installs: the CPU build of torch on Linux, everything else pinned.
+
+What each platform gets is stated at the top of requirements.txt and in the README's Deploy section; these
+tests evaluate the file's markers for each platform, as pip and uv do.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
 import itertools
 import os
+import re
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import unquote, urldefrag
 
 import pytest
 from packaging.requirements import Requirement
@@ -50,16 +55,26 @@ def torch_for(env: dict[str, str]) -> Requirement:
 def test_linux_on_python_312_and_313_gets_the_cpu_wheel_for_its_python(python, machine):
     torch = torch_for(environment(python, "linux", machine))
     assert torch.url is not None and torch.url.startswith(CPU_WHEELS)
-    name, version, _, tags = parse_wheel_filename(unquote(torch.url.rsplit("/", 1)[1]))
+    name, version, _, tags = parse_wheel_filename(unquote(urldefrag(torch.url).url.rsplit("/", 1)[1]))
     assert name == "torch" and version.local == "cpu" and Version(version.public) == TORCH
     cp = "cp" + python.replace(".", "")
     assert any(t.interpreter == cp and t.abi == cp and t.platform.endswith(f"_{machine}") for t in tags), tags
     assert all(t.platform.startswith("manylinux") for t in tags)
 
 
-def test_this_machines_python_keeps_the_plain_pin_and_never_contacts_another_host():
-    # Python 3.11 here (and in CI): torch==2.13.0 resolves to the CPU wheel from the configured registries.
-    torch = torch_for(environment("3.11"))
+def test_every_direct_url_carries_the_sha256_of_its_wheel():
+    urls = [r.url for r in requirements() if r.url is not None]
+    assert len(urls) == 4
+    digests = [re.fullmatch(r"[^#]+\.whl#sha256=([0-9a-f]{64})", url) for url in urls]
+    assert all(digests), urls  # pip and uv refuse a download whose SHA-256 differs
+    assert len({d.group(1) for d in digests}) == len(urls)  # one wheel, one digest
+
+
+@pytest.mark.parametrize("python", ["3.10", "3.11", "3.14"])
+def test_linux_on_other_pythons_gets_the_plain_pin(python):
+    # From PyPI alone that is the CUDA build (requirements.txt and the README say so). This project's machines
+    # run 3.11 with a local wheel folder in pip's configuration, which holds the CPU wheel.
+    torch = torch_for(environment(python))
     assert torch.url is None and str(torch.specifier) == f"=={TORCH}"
 
 
@@ -69,7 +84,7 @@ def test_this_machines_python_keeps_the_plain_pin_and_never_contacts_another_hos
         itertools.product(
             ["3.10", "3.11", "3.12", "3.13", "3.14"],
             ["linux", "darwin", "win32"],
-            ["x86_64", "aarch64", "arm64", "AMD64"],
+            ["x86_64", "aarch64", "arm64", "AMD64", "ARM64"],
         )
     ),
 )
