@@ -44,7 +44,11 @@ def missing_nginx() -> str | None:
 
 
 def render(port: int, upstreams: Sequence[str]) -> str:
-    """The committed template with its two placeholders filled, as the nginx image's envsubst would."""
+    """The committed template with its two placeholders filled, as the nginx image's envsubst would.
+
+    Plain `server 127.0.0.1:port;` lines: Debian's nginx (1.22) has no `resolve`, which deploy/compose.yaml's
+    lines add (nginx 1.27.3 or later); the template is the same for both.
+    """
     servers = " ".join(f"server {u};" for u in upstreams)
     return TEMPLATE.read_text().replace("${GRADLAB_PORT}", f"127.0.0.1:{port}").replace("${GRADLAB_SERVERS}", servers)
 
