@@ -56,3 +56,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     for job in _STARTED:
         job.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """One Debian redis-server for the session's class-vote tests (each test uses its own key prefix).
+
+    Skipped with the reason when redis-server is missing; under CI=true that fails instead.
+    """
+    from harness.redis import RedisServer, missing_redis
+    from tests.prereq import require
+
+    require(missing_redis())
+    server = RedisServer()
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()

@@ -2,9 +2,10 @@
 
 gradlab/ is grouped by role, each a layer that may import only from the layers below it:
 
-    fmt  <  settings  <  runs  <  probes  <  lesson  <  views
+    fmt  <  settings  <  rooms  <  runs  <  probes  <  lesson  <  views
 
-`settings` never loads torch (the sidebar draws before PyTorch's import), `runs` records facts and never
+`settings` never loads torch (the sidebar draws before PyTorch's import), `rooms` (class votes) needs only
+the standard library and redis, `runs` records facts and never
 writes words (`lesson`) or pictures (`views`), and no module of gradlab imports streamlit. Imports inside
 functions count too: they hide a dependency, they do not remove it.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LAYERS = ("fmt", "settings", "runs", "probes", "lesson", "views")
+LAYERS = ("fmt", "settings", "rooms", "runs", "probes", "lesson", "views")
 PROJECT = ("gradlab", "ui", "pages", "streamlit_app", "harness", "bench")
 
 

@@ -6,7 +6,6 @@ playwright package, the tests skip locally and fail under CI=true.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from harness import Server, launch, missing_browser
+from tests.prereq import require  # the e2e tests import it from here
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -21,15 +21,6 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1400, "height": 900}
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
-
-
-def require(missing: str | None) -> None:
-    """Skip when something a browser test needs is missing; under CI=true, fail instead."""
-    if missing is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"e2e tests cannot run under CI: {missing}", pytrace=False)
-    pytest.skip(f"e2e: {missing}")
 
 
 @pytest.fixture(scope="session", autouse=True)
