@@ -11,7 +11,7 @@ from gradlab.settings.config import CARD_W, RunConfig
 from gradlab.settings.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import backward_twice, pytorch_says
-from ui.lab.stepping import PLAY_LIMIT_S
+from ui.lab.stepping import PLAY_LIMIT_S, STATE
 
 CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -212,11 +212,11 @@ def test_play_stops_by_itself_after_its_time_limit_and_says_so():
     at = lab_tab(open_page("grad_lab", {"epochs": "50", "predict": "0"}), "② Step-through training")
     click(at, "▶ Play")
     at.run()  # one more playing rerun: still playing, well within the limit
-    assert at.session_state["lab_playing"] is True
+    assert at.session_state[STATE].playing is True
     assert not any("stopped by itself" in i.value for i in at.info)
-    at.session_state["lab_play_started"] -= PLAY_LIMIT_S  # as if the tab had been left playing that long
+    at.session_state[STATE].play_started -= PLAY_LIMIT_S  # as if the tab had been left playing that long
     at.run()
-    assert at.session_state["lab_playing"] is False
+    assert at.session_state[STATE].playing is False
     assert any("Play stopped by itself after 2 minutes" in i.value for i in at.info)
     assert any(b.label == "▶ Play" and not b.disabled for b in at.main.button)  # the learner can go on
 

@@ -13,6 +13,7 @@ from gradlab.fmt import num, vec
 from gradlab.lesson.card import compare_with_card
 from gradlab.lesson.divergence import explain, explain_stop
 from gradlab.lesson.observations import convergence_text, observations, summary
+from gradlab.lesson.stepping import substep_result
 from gradlab.probes.graph import graph_at, graph_for
 from gradlab.probes.landscape import landscape_view, loss_grid, max_stable_lr
 from gradlab.probes.sample import trace_sample
@@ -141,7 +142,7 @@ def test_stepper_reproduces_train_and_stops_where_it_stops(config):
     assert stepper.stop == trace.stop
     if trace.stop is not None:  # the same epoch, the same facts, and non-finite numbers labelled as the trace does
         assert explain_stop(stepper.stop, config).message == explain(trace).message
-        assert f"loss = {num(trace.stop.loss)}" in [s.result for s in stepper.log]
+        assert f"loss = {num(trace.stop.loss)}" in [substep_result(s, config, stepper.stop) for s in stepper.log]
 
 
 @pytest.mark.cuda
@@ -159,7 +160,7 @@ def test_stepper_sub_steps_in_order():
     stepper = Stepper(CARD)
     names = [stepper.advance().name for _ in range(6)]
     assert names == ["forward", "loss", "backward", "read .grad", "update", "zero"]
-    assert stepper.log[3].result == "w.grad = [-37.5, -50.5], b.grad = -13"
+    assert substep_result(stepper.log[3], CARD) == "w.grad = [-37.5, -50.5], b.grad = -13"
     assert stepper.completed_epochs == 1
 
 
