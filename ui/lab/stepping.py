@@ -242,8 +242,7 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
         elif shown.completed >= 1 and cfg.n_features == 2:
             show_chart(cfg, trace, "step", epoch=min(shown.completed, len(trace)), big=present)
             st.caption(
-                "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that "
-                "epoch's b."
+                "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that epoch's b."
             )
         else:
             st.caption("After the first epoch's update, the loss landscape shows the step −lr·.grad here.")
