@@ -4,8 +4,8 @@ What has run is revealed as it runs: the loss chart grows epoch by epoch, the la
 −lr·.grad that was taken, and before each epoch the learner predicts whether its loss goes up or down.
 
 The tab keeps one `StepThrough` under one session key. The engine (`gradlab.runs.stepper.Stepper`) advances
-only in event handlers: the buttons' callbacks, and `_on_tick` while Play runs, before anything is drawn. The
-drawing reads one `Shown`, made once per run.
+only in event handlers: the buttons' callbacks, and `_on_tick` while Play runs, before anything is drawn.
+Where training stands is read once per run into a `Shown`, which the metrics and charts draw from.
 """
 
 from __future__ import annotations
@@ -79,13 +79,11 @@ def _state(cfg: RunConfig) -> StepThrough:
 
 
 # --- event handlers: the only code that advances the engine ------------------------------------------------
-def _substep(state: StepThrough) -> None:
-    state.stepper.advance()
-    state.clicked = True
-
-
-def _epoch(state: StepThrough) -> None:
-    state.stepper.step_epoch()
+def _step(state: StepThrough, whole_epoch: bool) -> None:
+    if whole_epoch:
+        state.stepper.step_epoch()
+    else:
+        state.stepper.advance()
     state.clicked = True
 
 
@@ -128,9 +126,13 @@ def _on_tick(state: StepThrough) -> None:
 # --- what is shown ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Shown:
-    """What the panel shows on this run. The engine gives the position and the live `.grad`; every number of
-    an epoch (the loss metric, the loss chart, the step on the landscape, the verdicts) is read from the
-    trace at that position, so the metrics and the charts show the same numbers."""
+    """Where training stands on this run, for the metrics and the charts alike.
+
+    The engine gives the position and the live `.grad` (its latest sub-step's record). Each epoch's numbers
+    (the last-loss metric, the loss chart, the step on the landscape, the verdicts) come from the cached trace
+    at that position, so a metric and a chart never show two sources; the engine reproduces the trace exactly
+    (tests/test_lesson_parts.py), and its sub-step log shows its own records.
+    """
 
     epoch: int  # the epoch the next sub-step belongs to
     ran: int  # epochs whose loss has been computed: the loss chart's last point
@@ -211,10 +213,9 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
             waiting = shown.asking not in state.guesses
     c1, c2, c3, c4 = st.columns(4)
     stop = shown.finished or waiting
-    # Callbacks run before the next run draws anything, so the prediction asked next is already for the
-    # epoch these buttons lead to.
-    c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stop, on_click=_substep, args=(state,))
-    c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stop, on_click=_epoch, args=(state,))
+    # Callbacks run before the next draw, so the prediction asked next is already for the epoch they lead to.
+    c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stop, on_click=_step, args=(state, False))
+    c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stop, on_click=_step, args=(state, True))
     c3.button(
         "⏸ Pause" if state.playing else "▶ Play",
         key="lab_play",
