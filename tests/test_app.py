@@ -11,6 +11,7 @@ from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.train import train
 from gradlab.settings.config import CARD_B, CARD_W, CARD_X, CARD_Y, RunConfig
 from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
+from ui.settings_state import SETTING
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 END_LOSS = num(train(RunConfig()).end_loss)  # the card's end loss as the pages print it, computed here
@@ -189,14 +190,14 @@ def test_presentation_mode_from_the_link_and_the_toggle():
 @pytest.mark.parametrize(
     ("key", "bad"),
     [
-        pytest.param("gl_epochs", 999_999, id="epochs-too-many"),
-        pytest.param("gl_epochs", -5, id="epochs-negative"),
-        pytest.param("gl_epochs", 2.5, id="epochs-float"),
-        pytest.param("gl_lr", float("nan"), id="lr-nan"),
-        pytest.param("gl_lr", 5.0, id="lr-too-big"),
-        pytest.param("gl_device", "tpu", id="device"),
-        pytest.param("gl_zeroing", None, id="zeroing-none"),
-        pytest.param("gl_present", "yes", id="present-text"),
+        pytest.param(SETTING["epochs"], 999_999, id="epochs-too-many"),
+        pytest.param(SETTING["epochs"], -5, id="epochs-negative"),
+        pytest.param(SETTING["epochs"], 2.5, id="epochs-float"),
+        pytest.param(SETTING["lr"], float("nan"), id="lr-nan"),
+        pytest.param(SETTING["lr"], 5.0, id="lr-too-big"),
+        pytest.param(SETTING["device"], "tpu", id="device"),
+        pytest.param(SETTING["zeroing"], None, id="zeroing-none"),
+        pytest.param(SETTING["present"], "yes", id="present-text"),
     ],
 )
 def test_out_of_range_setting_values_are_reset_with_a_message(key, bad):

@@ -13,6 +13,7 @@ from gradlab.settings.config import RunConfig
 from gradlab.views.chain_dot import CURRENT, chain_dot, chain_text, leaf_grad
 from tests.apptest import open_page
 from tests.strategies import points
+from ui.lab import TAB
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -139,7 +140,7 @@ def test_the_picture_marks_the_current_node_and_shows_each_leafs_grad():
 
 def graph_tab(query: dict[str, str] | None = None):
     at = open_page("grad_lab", query, run=False)
-    at.session_state["lab_tab"] = "④ Autograd graph"
+    at.session_state[TAB] = "④ Autograd graph"
     return at.run()
 
 
@@ -181,3 +182,11 @@ def test_another_epoch_restarts_the_walk_at_its_weights():
     w_after = flows(walk)["w"]
     assert now(at)["w.grad now"] == vec(w_after)
     assert w_after != (-37.5, -50.5)
+
+
+def test_a_walks_steps_are_built_by_field_name():
+    """ChainStep, ChainWalk and Flow take keywords only: eleven positional arguments cannot be swapped silently."""
+    step = walk_backward(CARD).steps[0]
+    with pytest.raises(TypeError):
+        type(step)(*(getattr(step, f) for f in step.__dataclass_fields__))
+    assert type(step)(**{f: getattr(step, f) for f in step.__dataclass_fields__}) == step

@@ -17,12 +17,14 @@ from gradlab.settings.links import EPOCH_STOPS
 from gradlab.settings.userdata import MAX_TEXT_CHARS
 from gradlab.views.charts import NO_LOG_FOR_ZERO, loss_spec
 from tests.apptest import open_page
+from ui.lab import TAB
+from ui.settings_state import DATA
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 def lab_tab(at, label: str):
-    at.session_state["lab_tab"] = label
+    at.session_state[TAB] = label
     return at.run()
 
 
@@ -65,8 +67,12 @@ def test_the_lab_keeps_its_history_when_a_setting_it_does_not_use_changes():
     at.selectbox(key="zeroing").set_value("never").run()
     at.select_slider(key="epochs").set_value(50).run()
     assert len(lab_history(at)) == 2 and not at.toast
+    assert "loss" in {m.label for m in at.metric}  # the last click's result box
     at.select_slider(key="lr").set_value(0.02).run()
     assert lab_history(at) == [] and "lab restarted" in at.toast[0].value
+    # The last click belonged to the old lab: the fresh one shows its own (None) .grad, not that result.
+    assert "loss" not in {m.label for m in at.metric}
+    assert {m.label: m.value for m in at.metric} == {"w.grad": "None", "b.grad": "None"}
 
 
 def test_gradient_check_opens_at_the_same_epoch_on_both_pages():
@@ -95,13 +101,13 @@ def test_an_oversized_paste_is_refused_unread_and_never_trained_on(monkeypatch):
     at.run()
     assert all(config.is_card_setup for config in trained), [c.n_samples for c in trained]
     assert parsed and max(parsed) <= MAX_TEXT_CHARS  # the paste itself was never handed to the parser
-    assert "gl_data" not in at.session_state and not at.exception
+    assert DATA not in at.session_state and not at.exception
 
 
 def test_applying_the_cards_own_data_is_not_your_own_data():
     at = lab_tab(open_page("grad_lab", {"predict": "0"}), "⑦ Your data")
     next(b for b in at.main.button if b.label == "Apply my data").click().run()
-    assert "gl_data" not in at.session_state
+    assert DATA not in at.session_state
     assert not any("your own data" in c.value for c in at.caption)
     assert not at.success
 

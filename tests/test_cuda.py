@@ -12,6 +12,7 @@ from gradlab.probes.nudge import nudge
 from gradlab.runs.lifecycle import GradLifecycle
 from gradlab.settings.config import RunConfig
 from tests.apptest import PAGES, assert_specs_finite, open_page, text_of
+from ui.lab import TAB
 
 pytestmark = [
     pytest.mark.cuda,
@@ -36,7 +37,7 @@ def test_every_page_runs_on_cuda_without_a_fallback_note(name: str):
 def test_every_grad_lab_tab_runs_on_cuda():
     at = open_page("grad_lab", {"device": "cuda", "predict": "0"})
     for tab in TABS:
-        at.session_state["lab_tab"] = tab
+        at.session_state[TAB] = tab
         at.run()
         assert not at.exception, tab
         assert_specs_finite(at)

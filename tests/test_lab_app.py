@@ -5,13 +5,17 @@ from __future__ import annotations
 import pytest
 import torch
 
+from gradlab.fmt import num
 from gradlab.lesson.sentences import LAST_LOSS
 from gradlab.runs.train import train
 from gradlab.settings.config import CARD_W, RunConfig
 from gradlab.settings.userdata import parse_dataset
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import backward_twice, pytorch_says
-from ui.lab.stepping import PLAY_LIMIT_S
+from ui.lab import TAB
+from ui.lab.data import ERROR
+from ui.lab.stepping import PLAY_LIMIT_S, STATE
+from ui.settings_state import DATA
 
 CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -19,7 +23,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 def lab_tab(at, label: str):
     """Open one Grad Lab tab (the tab bar is keyed, and only the open tab is drawn)."""
-    at.session_state["lab_tab"] = label
+    at.session_state[TAB] = label
     return at.run()
 
 
@@ -169,7 +173,7 @@ def test_landscape_graph_check_and_pitfalls_render():
 
 def test_own_data_drives_every_page_and_reset_restores_the_card():
     at = open_page("training_trace", {"predict": "0"})
-    at.session_state["gl_data"] = parse_dataset([(1.0, 0.0, 2.0), (0.0, 1.0, 3.0)], [0.0, 0.0], 0.0)
+    at.session_state[DATA] = parse_dataset([(1.0, 0.0, 2.0), (0.0, 1.0, 3.0)], [0.0, 0.0], 0.0)
     at.run()
     assert {m.label: m.value for m in at.metric}["start loss"] == "6.5"
     assert any("your own data" in c.value for c in at.caption)
@@ -197,12 +201,12 @@ def test_bad_own_data_keeps_the_last_good_data_with_a_message(text, fragment):
     state: dict = {}
     weights = {"w1": "0", "w2": "0", "b": "0"}
     apply_data(state, "1, 0, 2", weights)  # one row is fine
-    good = state["gl_data"]
+    good = state[DATA]
     apply_data(state, text, weights)
-    assert state["gl_data"] is good and fragment in state["lab_data_error"]
+    assert state[DATA] is good and fragment in state[ERROR]
     at = open_page("grad_lab", {"predict": "0"})
-    at.session_state["gl_data"] = good
-    at.session_state["lab_data_error"] = state["lab_data_error"]
+    at.session_state[DATA] = good
+    at.session_state[ERROR] = state[ERROR]
     at = lab_tab(at, "⑦ Your data")
     assert any(fragment in e.value and "last good data is still in use" in e.value for e in at.error)
     assert not at.exception
@@ -212,11 +216,11 @@ def test_play_stops_by_itself_after_its_time_limit_and_says_so():
     at = lab_tab(open_page("grad_lab", {"epochs": "50", "predict": "0"}), "② Step-through training")
     click(at, "▶ Play")
     at.run()  # one more playing rerun: still playing, well within the limit
-    assert at.session_state["lab_playing"] is True
+    assert at.session_state[STATE].playing is True
     assert not any("stopped by itself" in i.value for i in at.info)
-    at.session_state["lab_play_started"] -= PLAY_LIMIT_S  # as if the tab had been left playing that long
+    at.session_state[STATE].play_started -= PLAY_LIMIT_S  # as if the tab had been left playing that long
     at.run()
-    assert at.session_state["lab_playing"] is False
+    assert at.session_state[STATE].playing is False
     assert any("Play stopped by itself after 2 minutes" in i.value for i in at.info)
     assert any(b.label == "▶ Play" and not b.disabled for b in at.main.button)  # the learner can go on
 
@@ -236,3 +240,69 @@ def test_each_lab_tab_ends_with_its_own_experiment_and_a_set_button_says_when_it
     assert at.query_params["lr"] == "0.05"
     done = next(b for b in at.main.button if b.label == "lr = 0.05: already set")
     assert done.disabled
+
+
+def _loss_chart_points(at) -> list[dict]:
+    """The step-through loss chart's points, as the browser gets them (its dataset "trace", sent as Arrow)."""
+    import pyarrow as pa
+
+    chart = next(c for c in at.get("vega_lite_chart") if [d.name for d in c.proto.datasets] == ["trace"])
+    return pa.ipc.open_stream(chart.proto.datasets[0].data.data).read_all().to_pylist()
+
+
+@pytest.mark.parametrize(
+    ("query", "steps"),
+    [
+        pytest.param({"lr": "0.05"}, 3, id="rising-loss"),
+        pytest.param({"lr": "1", "epochs": "100"}, 40, id="until-it-overflows"),
+    ],
+)
+def test_step_through_metrics_and_charts_show_the_same_numbers(query, steps):
+    """The last-loss metric is the loss chart's last point, epoch by epoch, and the stop's loss at the stop."""
+    at = lab_tab(open_page("grad_lab", {**query, "predict": "0"}), "② Step-through training")
+    trace = train(CARD.with_(lr=float(query["lr"]), epochs=int(query.get("epochs", 5))))
+    for _ in range(steps):
+        button = next(b for b in at.main.button if b.label == "Step one epoch")
+        if button.disabled:
+            break
+        button.click().run()
+        shown = {m.label: m.value for m in at.metric}["last loss"]
+        ran, points = len(at.session_state[STATE].stepper.losses), _loss_chart_points(at)
+        if ran <= len(trace):
+            assert len(points) == ran and shown == num(points[-1]["loss"]) == num(float(trace.loss[ran - 1]))
+        else:  # the epoch that overflowed: the trace leaves it out, and its loss is the stop's
+            assert trace.stop is not None and ran == trace.stop.epoch and len(points) == len(trace)
+            assert shown == num(trace.stop.loss)
+    assert trace.stop is None or len(at.session_state[STATE].stepper.losses) == trace.stop.epoch
+
+
+def test_the_step_through_engine_advances_only_when_something_asks_it_to():
+    """Reruns that no control of the tab caused (a sidebar toggle, a plain rerun) leave the run where it was;
+    while Play runs, a run caused by a click is that click's, not an extra tick."""
+    at = lab_tab(open_page("grad_lab", {"epochs": "50", "predict": "0"}), "② Step-through training")
+    click(at, "Next sub-step")
+    for _ in range(3):
+        at.run()
+    at.toggle(key="present").set_value(True).run()
+    state = at.session_state[STATE]
+    assert (state.stepper.epoch, state.stepper.next_index, len(state.stepper.log)) == (1, 1, 1)
+    click(at, "▶ Play")  # the click's own run: Play starts, no epoch yet
+    assert at.session_state[STATE].playing and at.session_state[STATE].stepper.next_index == 1
+    at.run()  # a tick: the rest of epoch 1
+    assert at.session_state[STATE].stepper.epoch == 2
+    click(at, "Next sub-step")  # a click while playing: exactly one sub-step, no tick on top
+    assert (at.session_state[STATE].stepper.epoch, at.session_state[STATE].stepper.next_index) == (2, 1)
+    click(at, "Reset")  # the one reset: a fresh engine, Play stopped, predictions cleared
+    state = at.session_state[STATE]
+    assert not state.playing and not state.stepper.log and state.guesses == {} and state.run == 1
+
+
+def test_each_lab_tab_has_its_own_module_and_experiment():
+    import importlib
+
+    from ui.guide import LAB_EXPERIMENTS
+    from ui.lab import TABS
+
+    assert list(TABS) == list(LAB_EXPERIMENTS)
+    for name in ("lifecycle", "stepping", "landscape", "graph", "check", "pitfalls", "data"):
+        importlib.import_module(f"ui.lab.{name}")

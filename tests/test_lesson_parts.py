@@ -13,10 +13,11 @@ from gradlab.fmt import num, vec
 from gradlab.lesson.card import compare_with_card
 from gradlab.lesson.divergence import explain, explain_stop
 from gradlab.lesson.observations import convergence_text, observations, summary
+from gradlab.lesson.stepping import substep_result
 from gradlab.probes.graph import graph_at, graph_for
 from gradlab.probes.landscape import landscape_view, loss_grid, max_stable_lr
 from gradlab.probes.sample import trace_sample
-from gradlab.runs.lifecycle import ACTIONS, GradLifecycle, action_labels
+from gradlab.runs.lifecycle import ACTIONS, OPERATIONS, Did, GradLifecycle, action_labels
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import downsample
 from gradlab.runs.train import train
@@ -117,6 +118,16 @@ def test_lifecycle_labels_say_what_runs():
 def test_lifecycle_rejects_unknown_actions():
     with pytest.raises(ValueError, match="action: 'explode'"):
         GradLifecycle(CARD).run("explode")
+    with pytest.raises(ValueError, match="action: '__init__'"):  # no method is reachable by its name
+        GradLifecycle(CARD).run("__init__")
+
+
+def test_every_action_has_exactly_one_operation():
+    assert list(OPERATIONS) == list(ACTIONS)
+    assert Did.done("x") == Did(ok=True, message="x", raised=False)
+    assert (Did.silent("x").ok, Did.silent("x").raised, Did.error("x").ok, Did.error("x").raised) == (
+        False, False, False, True,
+    )  # fmt: skip
 
 
 # --- stepper ------------------------------------------------------------------------------------
@@ -141,7 +152,7 @@ def test_stepper_reproduces_train_and_stops_where_it_stops(config):
     assert stepper.stop == trace.stop
     if trace.stop is not None:  # the same epoch, the same facts, and non-finite numbers labelled as the trace does
         assert explain_stop(stepper.stop, config).message == explain(trace).message
-        assert f"loss = {num(trace.stop.loss)}" in [s.result for s in stepper.log]
+        assert f"loss = {num(trace.stop.loss)}" in [substep_result(s, config, stepper.stop) for s in stepper.log]
 
 
 @pytest.mark.cuda
@@ -159,8 +170,35 @@ def test_stepper_sub_steps_in_order():
     stepper = Stepper(CARD)
     names = [stepper.advance().name for _ in range(6)]
     assert names == ["forward", "loss", "backward", "read .grad", "update", "zero"]
-    assert stepper.log[3].result == "w.grad = [-37.5, -50.5], b.grad = -13"
+    assert substep_result(stepper.log[3], CARD) == "w.grad = [-37.5, -50.5], b.grad = -13"
     assert stepper.completed_epochs == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "zeroed"),
+    [
+        pytest.param(CARD, ".grad is zeros", id="zero_"),
+        pytest.param(CARD.with_(zeroing="none"), ".grad is None", id="set_to_none"),
+        pytest.param(CARD.with_(zeroing="never"), ".grad kept: the next backward() will add to it", id="never"),
+        pytest.param(CARD.with_(update="sgd", zeroing="none"), ".grad is None", id="sgd-set_to_none"),
+    ],
+)
+def test_stepper_records_facts_and_the_lesson_says_them(config, zeroed):
+    """The engine records numbers only; the words are the lesson's, made from those numbers and PyTorch's."""
+    stepper, trace = Stepper(config), train(config.with_(epochs=1))
+    stepper.step_epoch()
+    forward, loss, backward, read, update, zero = stepper.log
+    assert forward.y_hat == tuple(trace.predictions[0].tolist()) and forward.w_grad is None
+    assert loss.loss == float(trace.loss[0]) and backward.w_grad == tuple(trace.w_grad[0])
+    assert (update.w, update.b) == (trace.final_w, trace.final_b) and update.w_grad == read.w_grad
+    said = [substep_result(s, config) for s in stepper.log]
+    assert said[:3] == [
+        f"y_hat = {vec(forward.y_hat)}", f"loss = {num(trace.loss[0])}", "gradients flowed back to the leaves w and b",
+    ]  # fmt: skip
+    assert said[4:] == [f"w = {vec(trace.final_w)}, b = {num(trace.final_b)}", zeroed]
+    kept = {"none": None, "zero": (0.0, 0.0), "never": read.w_grad}[config.zeroing]
+    assert zero.w_grad == kept
+    assert not any(hasattr(s, "result") for s in stepper.log)
 
 
 # --- graph, landscape, charts ----------------------------------------------------------------------

@@ -37,6 +37,7 @@ from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page, text_of
+from ui.lab import TAB
 
 CARD = RunConfig()
 
@@ -264,7 +265,7 @@ def test_lab_buttons_wait_for_a_prediction_and_judge_it():
 
 def test_step_through_asks_up_or_down_before_each_epoch():
     at = open_page("grad_lab", {"lr": "0.05"})
-    at.session_state["lab_tab"] = "② Step-through training"
+    at.session_state[TAB] = "② Step-through training"
     at.run()
     next(b for b in at.main.button if b.label == "Step one epoch").click().run()  # epoch 1: nothing to compare
     step = next(b for b in at.main.button if b.label == "Step one epoch")
@@ -298,7 +299,7 @@ def test_presentation_lab_hides_every_trace_of_the_answer_until_reveal():
 @pytest.mark.parametrize("query", [{"lr": "0.05"}, {"zeroing": "never"}], ids=["lr-0.05", "never-zero"])
 def test_step_through_keeps_the_divergence_numbers_until_the_run_has_finished(query):
     at = open_page("grad_lab", {**query, "epochs": "5"})
-    at.session_state["lab_tab"] = "② Step-through training"
+    at.session_state[TAB] = "② Step-through training"
     at.run()
     assert not at.warning and any("for you to find out as you step" in c.value for c in at.caption)
     for _ in range(5):
@@ -309,6 +310,6 @@ def test_step_through_keeps_the_divergence_numbers_until_the_run_has_finished(qu
     assert any("The loss rose" in w.value or "diverges" in w.value for w in at.warning)  # named once it is done
     assert not any("for you to find out" in c.value for c in at.caption)
     unasked = open_page("grad_lab", {**query, "epochs": "5", "predict": "0"})  # nothing to spoil: named up front
-    unasked.session_state["lab_tab"] = "② Step-through training"
+    unasked.session_state[TAB] = "② Step-through training"
     unasked.run()
     assert any("The loss rose" in w.value or "diverges" in w.value for w in unasked.warning)

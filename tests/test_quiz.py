@@ -13,6 +13,7 @@ from gradlab.lesson import quizbook
 from gradlab.lesson.quiz import CONCEPTS, build_quiz, grade
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page
+from ui.settings_state import SETTING
 
 CARD = RunConfig()
 LIVE_IDS = {"live_update", "live_loss_after", "live_diverges", "live_accumulated"}
@@ -267,7 +268,7 @@ def test_a_live_answer_is_marked_stale_when_its_setting_changes():
     at = open_page("quiz")
     q = by_id(CARD)["live_update"]
     _radio(at, "what is w after one update").set_value(q.right).run()
-    at.session_state["gl_lr"] = 0.02
+    at.session_state[SETTING["lr"]] = 0.02
     at.run()
     assert any("Settings changed: answer again" in w.value for w in at.warning)
     assert _radio(at, "what is w after one update").value is None

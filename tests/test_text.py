@@ -36,6 +36,7 @@ from gradlab.views.export import to_script
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import leaf, nonleaf_grad, pytorch_says
 from ui.guide import PATH
+from ui.lab import TAB
 
 CARD = RunConfig()
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -252,7 +253,7 @@ def test_never_zeroing_sentences_say_grad_grew_and_the_update_used_the_sum():
 
 def test_the_landscape_arrow_under_never_zeroing_is_not_called_downhill():
     at = open_page("grad_lab", {"zeroing": "never", "epochs": "5"})
-    at.session_state["lab_tab"] = "③ Loss landscape"
+    at.session_state[TAB] = "③ Loss landscape"
     text = text_of(at.run())
     assert "which need not point downhill" in text and "the direction of the update w ← w − lr·.grad" in text
     assert "steepest way down" not in text and "walks down" not in text
@@ -266,14 +267,14 @@ def test_the_landscape_arrow_under_never_zeroing_is_not_called_downhill():
 
 def test_the_landscape_arrow_with_zeroing_is_the_steepest_way_down():
     at = open_page("grad_lab", {"epochs": "5"})
-    at.session_state["lab_tab"] = "③ Loss landscape"
+    at.session_state[TAB] = "③ Loss landscape"
     text = text_of(at.run())
     assert "the steepest way down from this point" in text and "need not point downhill" not in text
 
 
 def test_the_step_through_stop_names_the_page_where_the_trace_stops():
     at = open_page("grad_lab", {"lr": "1", "epochs": "20", "predict": "0"})
-    at.session_state["lab_tab"] = "② Step-through training"
+    at.session_state[TAB] = "② Step-through training"
     at.run()
     stop = train(CARD.with_(lr=1.0, epochs=20)).stop
     assert stop is not None

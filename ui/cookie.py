@@ -18,16 +18,17 @@ from ui.quiz_panel import book
 
 COOKIE = "gradlab_progress"
 MAX_AGE_S = 30 * 24 * 60 * 60
-_READ = "gl_memory_read"
-_WRITTEN = "gl_memory_written"
+# Session keys, owned here.
+READ = "gl_memory_read"  # the cookie was read back (once per session)
+WRITTEN = "gl_memory_written"  # the progress text last written to the cookie
 
 
 def restore() -> None:
     """Once per session: bring back what this browser kept (never overriding anything done in this session)."""
     ss = st.session_state
-    if ss.get(_READ):
+    if ss.get(READ):
         return
-    ss[_READ] = True
+    ss[READ] = True
     try:
         text = st.context.cookies.get(COOKIE)
     except Exception:  # no browser behind this session (a test harness): nothing to restore
@@ -40,7 +41,7 @@ def restore() -> None:
     made = records()
     for key, p in kept.predictions.items():
         made.setdefault(key, Entry(p.page, p.guess, p.correct))
-    ss[_WRITTEN] = text
+    ss[WRITTEN] = text
 
 
 def save() -> None:
@@ -52,9 +53,9 @@ def save() -> None:
         predictions={k: Prediction(e.page, e.guess, e.correct) for k, e in records().items()},
     )
     text = encode(progress)
-    if text == ss.get(_WRITTEN):
+    if text == ss.get(WRITTEN):
         return
-    ss[_WRITTEN] = text
+    ss[WRITTEN] = text
     cookie = f"{COOKIE}={text}; path=/; max-age={MAX_AGE_S}; SameSite=Lax"
     with st.container(key="gl-memory"):
         st.html(f"<script>document.cookie = {json.dumps(cookie)};</script>", unsafe_allow_javascript=True)

@@ -9,6 +9,7 @@ import streamlit as st
 from ui.cookie import restore, save
 from ui.guide import Experiment, next_step, visit
 from ui.perf import freeze_loaded_libraries
+from ui.settings_state import link_notes, take_repairs
 from ui.sidebar import Settings, sidebar
 
 _HERE = Path(__file__).parent
@@ -18,6 +19,7 @@ _BASE_CSS = (_HERE / "base.css").read_text(encoding="utf-8")
 # A local file: a Material-icon favicon is fetched from Google's font service, an emoji one costs ~0.1 s to
 # validate on a cold server. This one (∇ on the theme colour) is served by the app itself.
 _FAVICON = str(_HERE / "favicon.png")
+SIDEBAR_FOLDED = "gl_sidebar_folded"  # session key: the sidebar's first state was chosen (once per session)
 
 
 def page(title: str, intro: str, *, step: str) -> Settings:
@@ -27,11 +29,11 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     """
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=_FAVICON, layout="wide")
     settings = sidebar()
-    if settings.present and not st.session_state.get("gl_sidebar_folded"):
+    if settings.present and not st.session_state.get(SIDEBAR_FOLDED):
         # A projector shows the lesson, not the settings (still one click away). Only when a session opens in
         # presentation mode: a teacher who turns it on in the sidebar keeps the sidebar open.
         st.set_page_config(initial_sidebar_state="collapsed")
-    st.session_state["gl_sidebar_folded"] = True
+    st.session_state[SIDEBAR_FOLDED] = True
     restore()  # once per session: what this browser kept from before a reload
     visit(step)
     freeze_loaded_libraries()
@@ -42,9 +44,9 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     )
     st.title(title)
     st.markdown(intro)
-    for note in st.session_state.get("gl_notes", []):
+    for note in link_notes():
         st.warning(note, icon=":material/link:")
-    for problem in st.session_state.pop("gl_flash", []):
+    for problem in take_repairs():
         st.warning(problem, icon=":material/warning:")
     if settings.device_note:
         st.info(settings.device_note, icon=":material/info:")

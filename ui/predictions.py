@@ -20,7 +20,9 @@ from ui.keys import stable_key
 if TYPE_CHECKING:  # the questions are built by gradlab.lesson.prompts, which loads torch
     from gradlab.lesson.prompts import Prompt
 
+# Session keys, owned here.
 RECORDS = "gl_predictions"  # {key: Entry}
+SESSION_TOKEN = "gl_session_token"  # a random token per session: keeps this session's notes apart from restored ones
 
 
 @dataclass(frozen=True)
@@ -139,5 +141,5 @@ def note(page: str, key: str, verdict: Verdict) -> None:
     `key` makes a note unique within the session (the same key again replaces it); a token per session keeps it
     apart from the notes of an earlier session that the progress cookie brought back.
     """
-    session = st.session_state.setdefault("gl_session_token", secrets.token_hex(4))
+    session = st.session_state.setdefault(SESSION_TOKEN, secrets.token_hex(4))
     records()[stable_key("note", session, page, key)] = Entry(page, verdict.guess[:60], verdict.correct, verdict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -49,8 +50,27 @@ def action_labels(config: RunConfig) -> dict[str, str]:
     return ACTIONS | ({"step": SGD_STEP_LABEL} if config.update == "sgd" else {})
 
 
-# What one operation did: (ok, message, raised).
-_Did = tuple[bool, str, bool]
+@dataclass(frozen=True)
+class Did:
+    """What one operation did: whether it did its job, PyTorch's (or the lab's) answer, and whether it raised."""
+
+    ok: bool
+    message: str
+    raised: bool
+
+    @classmethod
+    def done(cls, message: str) -> Did:
+        return cls(ok=True, message=message, raised=False)
+
+    @classmethod
+    def silent(cls, message: str) -> Did:
+        """It ran without an error but did not do its job (a silent mistake)."""
+        return cls(ok=False, message=message, raised=False)
+
+    @classmethod
+    def error(cls, message: str) -> Did:
+        """It raised, or the lab refused a step it cannot take."""
+        return cls(ok=False, message=message, raised=True)
 
 
 @dataclass(frozen=True)
@@ -96,75 +116,68 @@ class GradLifecycle:
 
     def run(self, action: str) -> LabEvent:
         """Perform one action by name (see ACTIONS) and log it."""
-        if action not in ACTIONS:
+        operation = OPERATIONS.get(action)
+        if operation is None:
             raise ValueError(f"action: {action!r} is unknown; choose one of {tuple(ACTIONS)}")
-        ok, message, raised = getattr(self, f"_{action}")()
+        did = operation(self)
         sgd_step = action == "step" and self.opt is not None
         code = SGD_STEP_CODE if sgd_step else CODE[action]
         event = LabEvent(
             action=action,
             code=code,
-            ok=ok,
-            message=message,
+            ok=did.ok,
+            message=did.message,
             # after an update the last loss no longer describes w and b, even while its graph is still alive
             loss=None if self.loss is None or self.moved else float(self.loss.detach().item()),
             w_grad=None if self.w.grad is None else tuple(self.w.grad.cpu().tolist()),
             b_grad=None if self.b.grad is None else float(self.b.grad.item()),
-            raised=raised,
-            stale=action == "backward" and not ok and not raised,  # the one silent way backward() goes wrong
+            raised=did.raised,
+            stale=action == "backward" and not did.ok and not did.raised,  # the one silent way backward() goes wrong
         )
         self.history = [] if action == "reset" else [*self.history, event]
         return event
 
-    def _forward(self) -> _Did:
+    def _forward(self) -> Did:
         self.loss = mse(forward(self.X, self.w, self.b), self.y)
         self.moved = False
-        return True, f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()", False
+        return Did.done(f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()")
 
-    def _backward(self) -> _Did:
+    def _backward(self) -> Did:
         if self.loss is None:
-            return False, "There is no loss yet: click “forward + loss” first.", True
+            return Did.error("There is no loss yet: click “forward + loss” first.")
         had = self.w.grad is not None
         old_loss = self.loss.detach().item()
         try:
             self.loss.backward()
         except RuntimeError as err:  # the real PyTorch error: the graph was freed by the last backward()
             hint = " The weights moved since that forward pass, so its loss is stale anyway." if self.moved else ""
-            return False, f"RuntimeError: {err}{hint}", True
+            return Did.error(f"RuntimeError: {err}{hint}")
         if self.moved:  # PyTorch runs it: the graph saved X and ŷ − y from before the update, never w itself
-            return (
-                False,
-                (
-                    "It ran without an error, but through the graph recorded before the update: "
-                    f"{'it added' if had else 'w.grad and b.grad now hold'} the gradient at the old w and b "
-                    f"(whose loss was {old_loss:.6g}), not at the current ones. "
-                    "Run “forward + loss” after every update."
-                ),
-                False,
+            return Did.silent(
+                "It ran without an error, but through the graph recorded before the update: "
+                f"{'it added' if had else 'w.grad and b.grad now hold'} the gradient at the old w and b "
+                f"(whose loss was {old_loss:.6g}), not at the current ones. "
+                "Run “forward + loss” after every update."
             )
         if had:
-            return True, "backward() ADDED this loss's gradient to the existing w.grad and b.grad", False
-        return True, "backward() created w.grad and b.grad (they were None)", False
+            return Did.done("backward() ADDED this loss's gradient to the existing w.grad and b.grad")
+        return Did.done("backward() created w.grad and b.grad (they were None)")
 
-    def _backward_again(self) -> _Did:
+    def _backward_again(self) -> Did:
         self._forward()
         return self._backward()
 
-    def _zero(self) -> _Did:
+    def _zero(self) -> Did:
         if self.w.grad is None:
-            return (
-                False,
-                "w.grad is None, so there is nothing to zero (w.grad.zero_() would raise AttributeError).",
-                True,
-            )
+            return Did.error("w.grad is None, so there is nothing to zero (w.grad.zero_() would raise AttributeError).")
         zero_((self.w, self.b))
-        return True, ".grad tensors kept, filled with zeros", False
+        return Did.done(".grad tensors kept, filled with zeros")
 
-    def _none(self) -> _Did:
+    def _none(self) -> Did:
         set_to_none((self.w, self.b))
-        return True, ".grad is None again; the next backward() allocates a new tensor", False
+        return Did.done(".grad is None again; the next backward() allocates a new tensor")
 
-    def _step(self) -> _Did:
+    def _step(self) -> Did:
         if self.opt is not None:
             return self._opt_step()
         missing = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if p.grad is None]
@@ -174,12 +187,12 @@ class GradLifecycle:
                 with torch.no_grad():
                     p -= self.config.lr * p.grad  # type: ignore[operator]
             except TypeError as err:
-                return False, f"TypeError: {err}. {name}.grad is None: call backward() first.", True
+                return Did.error(f"TypeError: {err}. {name}.grad is None: call backward() first.")
         before = self._snapshot()
         update((self.w, self.b), self.config.lr)
         return self._moved_by_step(before)
 
-    def _opt_step(self) -> _Did:
+    def _opt_step(self) -> Did:
         """opt.step() for real; it silently skips every parameter whose .grad is None."""
         assert self.opt is not None
         before = self._snapshot()
@@ -189,35 +202,43 @@ class GradLifecycle:
             return self._moved_by_step(before)
         self._moved_by_step(before)  # a parameter the optimizer did not skip may still have moved
         names = " and ".join(skipped)
-        return (
-            False,
-            (
-                f"It ran without an error, but {names} did not move: the optimizer silently skips every "
-                "parameter whose .grad is None. Call backward() first."
-            ),
-            False,
+        return Did.silent(
+            f"It ran without an error, but {names} did not move: the optimizer silently skips every "
+            "parameter whose .grad is None. Call backward() first."
         )
 
     def _snapshot(self) -> tuple[torch.Tensor, torch.Tensor]:
         return self.w.detach().clone(), self.b.detach().clone()
 
-    def _moved_by_step(self, before: tuple[torch.Tensor, torch.Tensor]) -> _Did:
+    def _moved_by_step(self, before: tuple[torch.Tensor, torch.Tensor]) -> Did:
         """After an update that ran: which of w and b moved, read from the tensors, in words."""
         moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
         if moved:
             self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
         lr = f"lr = {self.config.lr:g}"
         if len(moved) == 2:
-            return True, f"w and b moved by −lr·.grad ({lr}); .grad itself is unchanged", False
+            return Did.done(f"w and b moved by −lr·.grad ({lr}); .grad itself is unchanged")
         still = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if n not in moved]
         why = "; ".join(_why_still(n, p) for n, p in still)
         if moved:
-            return True, f"{moved[0]} moved by −lr·.grad ({lr}); {still[0][0]} did not: {why}", False
-        return True, f"The update ran, but w and b did not move: {why}", False
+            return Did.done(f"{moved[0]} moved by −lr·.grad ({lr}); {still[0][0]} did not: {why}")
+        return Did.done(f"The update ran, but w and b did not move: {why}")
 
-    def _reset(self) -> _Did:
+    def _reset(self) -> Did:
         self._fresh()
-        return True, "fresh leaf tensors; .grad is None", False
+        return Did.done("fresh leaf tensors; .grad is None")
+
+
+# The one dispatch from an action's name (ACTIONS' keys) to its operation.
+OPERATIONS: dict[str, Callable[[GradLifecycle], Did]] = {
+    "forward": GradLifecycle._forward,
+    "backward": GradLifecycle._backward,
+    "backward_again": GradLifecycle._backward_again,
+    "zero": GradLifecycle._zero,
+    "none": GradLifecycle._none,
+    "step": GradLifecycle._step,
+    "reset": GradLifecycle._reset,
+}
 
 
 def _why_still(name: str, p: torch.Tensor) -> str:

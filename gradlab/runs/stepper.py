@@ -1,12 +1,16 @@
-"""Step-through training: one epoch as six visible sub-steps on live tensors."""
+"""Step-through training: one epoch as six visible sub-steps on live tensors.
+
+The engine records facts only: each sub-step's numbers and where a run stops. `gradlab.lesson.stepping` says
+what a sub-step did in words.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
 
-from gradlab.fmt import num, vec
 from gradlab.runs.grads import update, zero_grads
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
@@ -26,14 +30,23 @@ SUBSTEPS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class SubStep:
-    """One sub-step that ran: its epoch, name, code and what it produced."""
+    """One sub-step that ran: its epoch, name and code, and the numbers it left (float32 values as Python floats).
+
+    Every sub-step records w, b and their `.grad` as they are right after it ran (`None`: `.grad` is None); the
+    forward pass also records ŷ (N,), and the loss sub-step the loss.
+    """
 
     epoch: int
     name: str
     code: str
-    result: str
+    w: tuple[float, ...]  # (F,)
+    b: float
+    w_grad: tuple[float, ...] | None  # (F,)
+    b_grad: float | None
+    y_hat: tuple[float, ...] | None = None  # (N,), set by "forward"
+    loss: float | None = None  # set by "loss"
 
 
 @dataclass
@@ -62,24 +75,32 @@ class Stepper:
     def completed_epochs(self) -> int:
         return self.epoch - 1
 
+    @property
+    def backward_epoch(self) -> int:
+        """The latest epoch whose backward() has run (0: none yet)."""
+        return self.epoch if self.next_index > _BACKWARD else self.completed_epochs
+
     def advance(self) -> SubStep | None:
         """Run the next sub-step; None once all epochs ran (or the run was stopped)."""
         if self.finished:
             return None
         name, code = SUBSTEPS[self.next_index]
-        result = {
-            "forward": self._forward,
-            "loss": self._loss,
-            "backward": self._backward,
-            "read .grad": self._read_grad,
-            "update": self._update,
-            "zero": self._zero,
-        }[name]()
+        made = _RUN[name](self)
         if name == "zero":
             code = _zero_code(self.config)
         elif name == "update" and self.opt is not None:
             code = "opt.step()  # torch.optim.SGD"
-        step = SubStep(self.epoch, name, code, result)
+        step = SubStep(
+            epoch=self.epoch,
+            name=name,
+            code=code,
+            w=_values(self.w),
+            b=float(self.b.detach().item()),
+            w_grad=None if self.w.grad is None else _values(self.w.grad),
+            b_grad=None if self.b.grad is None else float(self.b.grad.item()),
+            y_hat=_values(made) if name == "forward" and made is not None else None,
+            loss=self.losses[-1] if name == "loss" else None,
+        )
         self.log.append(step)
         del self.log[:-LOG_LIMIT]  # a long play-through keeps only the recent sub-steps
         self.next_index = (self.next_index + 1) % len(SUBSTEPS)
@@ -98,41 +119,46 @@ class Stepper:
             done.append(step)
         return done
 
-    def _forward(self) -> str:
+    # Each sub-step returns the tensor it made, if any (the forward pass's ŷ).
+    def _forward(self) -> torch.Tensor:
         self._y_hat = forward(self.X, self.w, self.b)
-        return f"y_hat = {_vec(self._y_hat)}"
+        return self._y_hat
 
-    def _loss(self) -> str:
+    def _loss(self) -> None:
         assert self._y_hat is not None
         self._loss_t = mse(self._y_hat, self.y)
         self.losses.append(float(self._loss_t.detach().item()))
-        return f"loss = {num(self.losses[-1])}"
 
-    def _backward(self) -> str:
+    def _backward(self) -> None:
         assert self._loss_t is not None
         self._loss_t.backward()
-        return "gradients flowed back to the leaves w and b"
 
-    def _read_grad(self) -> str:
+    def _read_grad(self) -> None:
         assert self.w.grad is not None and self.b.grad is not None
         assert self._loss_t is not None and self._y_hat is not None
-        said = f"w.grad = {_vec(self.w.grad)}, b.grad = {num(self.b.grad.item())}"
         # The epoch's record, checked by train()'s own rule: a run stops at the first inf or NaN.
         row = record(self._loss_t, self.w, self.b, self._y_hat)
         if first_nonfinite(row.view(1, -1)) is not None:
             values = row.cpu().double().numpy()
             self.stop = Stop(self.epoch, nonfinite_names(values, self.config.n_features), float(values[0]))
-        return said
 
-    def _update(self) -> str:
+    def _update(self) -> None:
         update((self.w, self.b), self.config.lr, self.opt)
-        return f"w = {_vec(self.w)}, b = {num(self.b.detach().item())}"
 
-    def _zero(self) -> str:
+    def _zero(self) -> None:
         zero_grads((self.w, self.b), self.config.zeroing, self.opt)
-        if self.config.zeroing == "never":
-            return ".grad kept: the next backward() will add to it"
-        return ".grad is None" if self.w.grad is None else ".grad is zeros"
+
+
+# The one dispatch from a sub-step's name (SUBSTEPS) to the operation that runs it.
+_RUN: dict[str, Callable[[Stepper], torch.Tensor | None]] = {
+    "forward": Stepper._forward,
+    "loss": Stepper._loss,
+    "backward": Stepper._backward,
+    "read .grad": Stepper._read_grad,
+    "update": Stepper._update,
+    "zero": Stepper._zero,
+}
+_BACKWARD = next(i for i, (name, _) in enumerate(SUBSTEPS) if name == "backward")
 
 
 def _zero_code(config: RunConfig) -> str:
@@ -143,5 +169,5 @@ def _zero_code(config: RunConfig) -> str:
     return "w.grad = None; b.grad = None" if config.zeroing == "none" else "w.grad.zero_(); b.grad.zero_()"
 
 
-def _vec(t: torch.Tensor) -> str:
-    return vec(t.detach().cpu().reshape(-1).tolist())
+def _values(t: torch.Tensor) -> tuple[float, ...]:
+    return tuple(t.detach().cpu().reshape(-1).tolist())

@@ -10,9 +10,9 @@ DONE, CURRENT, PENDING, LEAF = "#dbeafe", "#fdba74", "#ffffff", "#d9f2e3"
 LEAVES = ("w", "b")
 
 
-def font_size(big: bool) -> int:
+def font_size(present: bool) -> int:
     """The graph's text size in its own units (drawn at about 1 px each when the picture is not scaled)."""
-    return 26 if big else 17
+    return 26 if present else 17
 
 
 def current_step(walk: ChainWalk, position: int) -> ChainStep | None:
@@ -49,16 +49,17 @@ def _box(box_id: str, label: str, fill: str, *, current: bool, pending: bool = F
     )
 
 
-def chain_dot(walk: ChainWalk, position: int, *, big: bool = False) -> str:
+def chain_dot(walk: ChainWalk, position: int, *, present: bool = False) -> str:
     """DOT of the walk at `position`: done nodes filled, the current one orange and bold, leaves with their .grad."""
     now = current_step(walk, position)
     done = {s.node_id for s in walk.steps[:position]}
     again = now is not None and now.kind == "again"
     nodes = [s for s in walk.steps if s.kind != "again"]
+    size = font_size(present)
     lines = [
         "digraph backward {",
         '  rankdir=TB; nodesep=0.35; ranksep=0.3; bgcolor="transparent";',
-        f'  node [shape=box, fontname="Helvetica", fontsize={font_size(big)}, fontcolor="{INK}", margin="0.2,0.08"];',
+        f'  node [shape=box, fontname="Helvetica", fontsize={size}, fontcolor="{INK}", margin="0.2,0.08"];',
         '  edge [color="#374151", penwidth=1.5];',
         _box(
             "loss",

@@ -10,13 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.probes.chain import ChainStep, ChainWalk, Flow, walk_at, walk_backward
+from gradlab.probes.chain import ChainStep, ChainWalk, Flow, walk_at
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from gradlab.views.chain_dot import chain_dot, chain_text, current_step, font_size, leaf_grad
-from ui.perf import freeze_loaded_libraries
 
-POS, FOR = "lab_chain_pos", "lab_chain_for"
+# Session keys, owned here.
+POS = "lab_chain_pos"  # how many nodes of the walk have run (0: backward() has not started)
+FOR = "lab_chain_for"  # the point (settings and epoch) the position belongs to: another one starts at 0
 INTRO = (
     "The same graph, one node at a time, at epoch {epoch}'s weights with fresh leaves (`.grad` starts as None). "
     "Each `grad_fn` node multiplies the gradient arriving from above (*upstream*) by its own local derivative and "
@@ -28,17 +29,11 @@ _GRAPH_TEXT = "<style>.st-key-lab_chain_graph svg text {{font-size: {size}px !im
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _walk(config: RunConfig, w: tuple[float, ...] | None, b: float | None) -> ChainWalk:
-    freeze_loaded_libraries()  # torch may have just loaded
-    return walk_backward(config, w, b)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
 def _walk_at(config: RunConfig, epoch: int, _trace: Trace) -> ChainWalk:
     return walk_at(_trace, epoch)
 
 
-def chain_section(trace: Trace, epoch: int, *, big: bool = False) -> None:
+def chain_section(trace: Trace, epoch: int, *, present: bool = False) -> None:
     """The Grad Lab section: an expander holding the walk at the epoch's weights."""
     box = st.expander("Walk backward() node by node", expanded=True, key="lab_chain_open", on_change="rerun")
     if box.open:
@@ -49,21 +44,7 @@ def chain_section(trace: Trace, epoch: int, *, big: bool = False) -> None:
             except ValueError as err:  # weights outside what the lesson accepts, e.g. far into a divergence
                 st.info(f"No walk at this epoch: {err}", icon=":material/info:")
                 return
-            _panel(walk, f"{trace.config!r}@{epoch}", big)
-
-
-def chain_panel(
-    config: RunConfig, w: Sequence[float] | None = None, b: float | None = None, *, big: bool = False
-) -> None:
-    """The walk at (w, b) (the config's start by default): buttons, the current node, the graph and the steps."""
-    point_w = None if w is None else tuple(float(v) for v in w)
-    point_b = None if b is None else float(b)
-    try:
-        walk = _walk(config, point_w, point_b)
-    except ValueError as err:
-        st.info(f"No walk at this point: {err}", icon=":material/info:")
-        return
-    _panel(walk, f"{config!r}@{point_w}@{point_b}", big)
+            _panel(walk, f"{trace.config!r}@{epoch}", present)
 
 
 def _move(by: int, last: int) -> None:
@@ -75,7 +56,7 @@ def _restart() -> None:
     st.session_state[POS] = 0
 
 
-def _panel(walk: ChainWalk, point: str, big: bool) -> None:
+def _panel(walk: ChainWalk, point: str, present: bool) -> None:
     if not math.isfinite(walk.loss):
         st.info(f"At these weights the loss is {num(walk.loss)} in float32: there is no gradient to walk.")
         return
@@ -94,7 +75,7 @@ def _panel(walk: ChainWalk, point: str, big: bool) -> None:
     step = current_step(walk, pos)
     st.markdown(_headline(step, pos, last))
     # Side by side on a screen; stacked when projected, where the graph needs the full width to keep its text large.
-    now, picture = (st.container(), st.container()) if big else st.columns([3, 2], gap="medium")
+    now, picture = (st.container(), st.container()) if present else st.columns([3, 2], gap="medium")
     with now:
         with st.container(horizontal=True, key="lab_chain_grads", gap="medium"):
             for leaf in ("w", "b"):
@@ -109,8 +90,8 @@ def _panel(walk: ChainWalk, point: str, big: bool) -> None:
             st.caption(step.why)
     with picture, st.container(key="lab_chain_graph"):
         # Streamlit draws every graphviz text at a fixed ~10 px, whatever the DOT says; give it the DOT's size back.
-        st.markdown(_GRAPH_TEXT.format(size=font_size(big)), unsafe_allow_html=True)
-        st.graphviz_chart(chain_dot(walk, pos, big=big))
+        st.markdown(_GRAPH_TEXT.format(size=font_size(present)), unsafe_allow_html=True)
+        st.graphviz_chart(chain_dot(walk, pos, present=present))
         st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
     if pos:
         st.markdown("**Steps so far, newest first**")

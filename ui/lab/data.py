@@ -25,10 +25,19 @@ from gradlab.settings.userdata import (
     parse_text,
     rows_text,
 )
-from ui.sidebar import reset_data, use_data
+from ui.settings_state import data_set_count, own_data, reset_data, use_data
 
 WEIGHTS = {"w1": "initial w1", "w2": "initial w2", "b": "initial b"}
 TABLE_UP_TO = 20  # a longer preview scrolls
+# Session keys, all this tab's own (the data itself is the settings' own: ui.settings_state).
+VERSION = "lab_data_version"  # the entry's version: a new one starts the boxes afresh from the data in use
+ERROR = "lab_data_error"  # why the last Apply was refused (the last good data stays in use)
+DRAWN_FOR = "lab_data_drawn_for"  # the settings' data-set count when the entry was last drawn
+
+
+def entry_key(name: str, version: int) -> str:
+    """The widget key of one entry box ("rows", "w1", "w2" or "b") in entry version `version`."""
+    return f"lab_{name}_{version}"
 
 
 def too_big_for_a_link(rows: int) -> str:
@@ -36,28 +45,41 @@ def too_big_for_a_link(rows: int) -> str:
     return f"This data is too big for a link: {rows} rows > {MAX_LINK_ROWS}. A copied link carries the settings only."
 
 
-def apply_data(state: MutableMapping[str, Any], text: str, weights: Mapping[str, str]) -> None:
+def apply_data(state: MutableMapping[Any, Any], text: str, weights: Mapping[str, str]) -> None:
     """Use the entered data if it is valid; otherwise keep the last good data and record why."""
     try:
-        data = parse_text(text, weights)
+        entered = parse_text(text, weights)
     except ValueError as err:
-        state["lab_data_error"] = str(err)
+        state[ERROR] = str(err)
         return
-    use_data(state, data)
+    use_data(state, entered)
 
 
-def refuse_oversized(state: MutableMapping[str, Any]) -> int:
+def follow_data(state: MutableMapping[Any, Any], data_set: int) -> None:
+    """Start the entry afresh, without an old refusal, when the data was set since it was last drawn.
+
+    The data is set by Apply, by *Reset to the card's data*, by *Reset settings* and by a link; `data_set` is
+    how many times that happened in this session (`ui.settings_state.data_set_count`).
+    """
+    drawn = state.get(DRAWN_FOR)
+    if drawn is not None and drawn != data_set:
+        state[ERROR] = None
+        state[VERSION] = int(state.get(VERSION, 0)) + 1
+    state[DRAWN_FOR] = data_set
+
+
+def refuse_oversized(state: MutableMapping[Any, Any]) -> int:
     """Drop a pending entry over MAX_TEXT_CHARS before anything reads it; return the entry's version to draw.
 
     The check is a length, so an oversized paste costs nothing per rerun: its text is never split or parsed,
     and the entry restarts with the last good data, which also drops the text from the session.
     """
-    version = int(state.get("lab_data_version", 0))
+    version = int(state.get(VERSION, 0))
     for name in ("rows", *WEIGHTS):
-        pending = state.get(f"lab_{name}_{version}")
+        pending = state.get(entry_key(name, version))
         if isinstance(pending, str) and len(pending) > MAX_TEXT_CHARS:
-            state["lab_data_error"] = oversized(len(pending))
-            state["lab_data_version"] = version + 1
+            state[ERROR] = oversized(len(pending))
+            state[VERSION] = version + 1
             return version + 1
     return version
 
@@ -87,7 +109,9 @@ def _preview(text: str, weights: Mapping[str, str]) -> None:
 def data_panel() -> None:
     """Type or paste rows (x1, x2, y) and the initial weights; valid data drives every page."""
     ss = st.session_state
-    current: Dataset = ss.get("gl_data") or CARD_DATA
+    own = own_data()
+    current: Dataset = own or CARD_DATA
+    follow_data(ss, data_set_count())
     version = refuse_oversized(ss)
     st.markdown(
         "Type or paste rows **x1, x2, y**, one per line: commas, tabs (as a spreadsheet copies them), "
@@ -101,14 +125,14 @@ def data_panel() -> None:
         text = st.text_area(
             "Rows: x1, x2, y",
             value=rows_text(current),
-            key=f"lab_rows_{version}",
+            key=entry_key("rows", version),
             height=240,
             help=f"Up to {MAX_ROWS} rows and {MAX_TEXT_CHARS:,} characters. The preview updates when you leave "
             "the box or press Ctrl+Enter.",
         )
         starts = dict(zip(WEIGHTS, (*current.w0, current.b0), strict=True))
         weights = {
-            name: col.text_input(label, value=number_text(starts[name]), key=f"lab_{name}_{version}")
+            name: col.text_input(label, value=number_text(starts[name]), key=entry_key(name, version))
             for (name, label), col in zip(WEIGHTS.items(), st.columns(3), strict=True)
         }
         b1, b2 = st.columns(2)
@@ -121,10 +145,10 @@ def data_panel() -> None:
             st.rerun()
     with preview:
         _preview(text, weights)
-    error = ss.get("lab_data_error")
+    error = ss.get(ERROR)
     if error:
         st.error(f"That data can't be used: {error}. The last good data is still in use.", icon=":material/block:")
-    elif "gl_data" in ss:
+    elif own is not None:
         st.success(f"Your data ({len(current.y)} rows) is in use on every page.", icon=":material/check_circle:")
         if not travels(current):
             st.caption(":material/link_off: " + too_big_for_a_link(len(current.y)))

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from typing import Any, Literal
+
 import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.lesson.guess import GRAD_OUTCOMES, Verdict, check_choice, grad_outcome
-from gradlab.runs.lifecycle import GradLifecycle, action_labels
+from gradlab.lesson.guess import GRAD_OUTCOMES, GradOutcome, Verdict, check_choice, grad_outcome
+from gradlab.runs.lifecycle import GradLifecycle, LabEvent, action_labels
 from gradlab.settings.config import RunConfig
 from ui.predictions import note, show_verdict
 from ui.render import show_tensors
 
 HISTORY_SHOWN = 12
-LAST = "lab_last"  # the last operation, its outcome and the verdict on the prediction made for it
-GUESS_GEN = "lab_guess_gen"
+STATE = "lab_lifecycle"  # session key: this session's LabState, the tab's only one
 
 
 # What the lab's tensors and buttons are built from: the data, the initial weights, the device, the update
@@ -28,14 +30,45 @@ def _same_setup(a: RunConfig, b: RunConfig) -> bool:
     return all(getattr(a, name) == getattr(b, name) for name in LAB_FIELDS)
 
 
-def _lab(cfg: RunConfig) -> GradLifecycle:
-    lab: GradLifecycle | None = st.session_state.get("lab_lifecycle")
-    if lab is None or not _same_setup(lab.config, cfg):
-        if lab is not None:
-            st.toast("Settings changed: the lab restarted with fresh tensors.")
-        lab = GradLifecycle(cfg)
-        st.session_state["lab_lifecycle"] = lab
-    return lab
+@dataclass(frozen=True)
+class LastClick:
+    """The latest operation clicked on the lab: what it did, what it did to w.grad, the verdict on the prediction
+    made for it (None: none was made), and whether the room has seen it revealed."""
+
+    event: LabEvent
+    outcome: GradOutcome
+    verdict: Verdict | None
+    revealed: bool = False
+
+
+@dataclass
+class LabState:
+    """Everything tab ① keeps for a session. `last` belongs to `lab`: a new lab starts without one."""
+
+    lab: GradLifecycle
+    last: LastClick | None = None
+    guess_round: int = 0  # one per click: the next operation gets a fresh, empty prediction widget
+    notes: int = 0  # verdicts counted towards this session's progress
+
+    def restart(self, cfg: RunConfig) -> None:
+        """Fresh tensors for these settings; the counters go on, so no widget key or note is used twice."""
+        self.lab, self.last = GradLifecycle(cfg), None
+
+    @property
+    def guess_key(self) -> str:
+        return f"lab_guess_{self.guess_round}"
+
+
+def _state(cfg: RunConfig) -> LabState:
+    """This session's lab for these settings (restarted, with a note, when a setting the lab uses changed)."""
+    state: LabState | None = st.session_state.get(STATE)
+    if state is None:
+        state = LabState(GradLifecycle(cfg))
+        st.session_state[STATE] = state
+    elif not _same_setup(state.lab.config, cfg):
+        st.toast("Settings changed: the lab restarted with fresh tensors.")
+        state.restart(cfg)
+    return state
 
 
 def _before(lab: GradLifecycle) -> tuple[float, ...] | None:
@@ -43,44 +76,34 @@ def _before(lab: GradLifecycle) -> tuple[float, ...] | None:
     return lab.history[-1].w_grad if lab.history else None
 
 
-def _guess_key() -> str:
-    return f"lab_guess_{st.session_state.get(GUESS_GEN, 0)}"
-
-
-def _run(lab: GradLifecycle, action: str) -> None:
+def _run(state: LabState, action: str) -> None:
     """Button callback: run one operation; classify what it did to w.grad and judge the prediction against it.
 
     A callback runs before the script draws anything, so the next run already shows a fresh, empty prediction.
     """
-    guess = st.session_state.get(_guess_key())
-    before = _before(lab)
-    event = lab.run(action)
+    guess = st.session_state.get(state.guess_key)
+    before = _before(state.lab)
+    event = state.lab.run(action)
     outcome = grad_outcome(before, event.w_grad, ok=not event.raised, error=event.message, stale=event.stale)
     verdict = None
     if guess is not None:
         v = check_choice(guess, outcome.key, outcome.why, also_right=outcome.also)
         verdict = Verdict(v.correct, GRAD_OUTCOMES[guess], outcome.shown(guess), outcome.why)
-        count = st.session_state.get("lab_notes", 0) + 1
-        st.session_state["lab_notes"] = count
-        note("Grad Lab", f"lifecycle-{count}", verdict)
-    st.session_state[LAST] = {"lab": lab, "event": event, "outcome": outcome, "verdict": verdict, "revealed": False}
-    st.session_state[GUESS_GEN] = st.session_state.get(GUESS_GEN, 0) + 1  # the next operation gets a new guess
+        state.notes += 1
+        note("Grad Lab", f"lifecycle-{state.notes}", verdict)
+    state.last = LastClick(event=event, outcome=outcome, verdict=verdict)
+    state.guess_round += 1
 
 
-def _is_latest(last: dict | None, lab: GradLifecycle) -> bool:
-    """Whether `last` describes this lab's latest operation (a reset clears the history it would be in)."""
-    if last is None or last["lab"] is not lab:
-        return False
-    return lab.history[-1] is last["event"] if lab.history else last["event"].action == "reset"
-
-
-def _reveal() -> None:
-    st.session_state[LAST]["revealed"] = True
+def _reveal(state: LabState) -> None:
+    if state.last is not None:
+        state.last = replace(state.last, revealed=True)
 
 
 def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = False) -> None:
     """Buttons that each run one real PyTorch operation; what .grad became, right under them."""
-    lab = _lab(cfg)
+    state = _state(cfg)
+    lab = state.lab
     if not present:  # a projector needs the buttons and the result on one screen
         st.markdown(
             "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
@@ -96,22 +119,22 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
             format_func=GRAD_OUTCOMES.__getitem__,
             index=None,
             horizontal=True,
-            key=_guess_key(),
+            key=state.guess_key,
         )
     waiting = predict and not present and guess is None
     actions = list(action_labels(lab.config).items())
     # A grid of equal buttons on a screen. Projected, a row that flows with each label on one line: the result
     # below them then stays on the first screen at 1280×720.
     with st.container(key="gl-lab-buttons", horizontal=present, gap="small"):
-        places = [st] * len(actions) if present else [col for _ in (1, 2) for col in st.columns(4)]
-        width = "content" if present else "stretch"
+        places: list[Any] = [st] * len(actions) if present else [col for _ in (1, 2) for col in st.columns(4)]
+        width: Literal["content", "stretch"] = "content" if present else "stretch"
         for place, (action, label) in zip(places, actions, strict=False):
             place.button(
-                label, key=f"lab_btn_{action}", width=width, disabled=waiting, on_click=_run, args=(lab, action)
+                label, key=f"lab_btn_{action}", width=width, disabled=waiting, on_click=_run, args=(state, action)
             )
     if waiting:
         st.caption("Pick a prediction to enable the buttons (*Predict first* in the sidebar turns this off).")
-    if _result(lab, present):  # the room is still voting: nothing below may show the answer
+    if _result(state, present):  # the room is still voting: nothing below may show the answer
         _history(lab, hide_latest=True)
         return
     with st.expander("w and b as PyTorch prints them", expanded=not present):
@@ -119,22 +142,22 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     _history(lab)
 
 
-def _result(lab: GradLifecycle, present: bool) -> bool:
+def _result(state: LabState, present: bool) -> bool:
     """The last operation's result, large, right under the buttons; True while it waits for the room's *Reveal*."""
-    last = st.session_state.get(LAST)
-    if not _is_latest(last, lab):
+    lab, last = state.lab, state.last
+    if last is None:
         w, b = lab.tensors()
         c1, c2 = st.columns(2)
         c1.metric("w.grad", vec(w.grad_values) if w.grad is not None else "None")
         c2.metric("b.grad", num(b.grad_values[0]) if b.grad_values else "None")
         return False
-    event, verdict = last["event"], last["verdict"]
+    event, verdict = last.event, last.verdict
     with st.container(border=True, key="gl-lab-result"):
-        if present and not last["revealed"]:
+        if present and not last.revealed:
             done = action_labels(lab.config)[event.action]
             with st.container(horizontal=True, vertical_alignment="center"):  # Reveal beside the question
                 st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
-                st.button("Reveal", key="lab_reveal", on_click=_reveal, type="primary")
+                st.button("Reveal", key="lab_reveal", on_click=_reveal, args=(state,), type="primary")
             st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
             return True
         c1, c2, c3 = st.columns([2, 1, 1])
@@ -150,7 +173,7 @@ def _result(lab: GradLifecycle, present: bool) -> bool:
         if verdict is not None:
             show_verdict(verdict)
         elif present:
-            st.info(f"PyTorch: w.grad is **{GRAD_OUTCOMES[last['outcome'].key]}**. {last['outcome'].why}")
+            st.info(f"PyTorch: w.grad is **{GRAD_OUTCOMES[last.outcome.key]}**. {last.outcome.why}")
         st.code(event.code, language="python", wrap_lines=True)
     return False
 

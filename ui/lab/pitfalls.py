@@ -13,8 +13,9 @@ def _pitfalls(cfg: RunConfig) -> list[PitfallOutcome]:
     return run_all(cfg)
 
 
-def pitfalls_panel(cfg: RunConfig, big: bool) -> None:
-    """Each common mistake, run safely, with PyTorch's real answer, why, and the fix."""
+def pitfalls_panel(cfg: RunConfig) -> None:
+    """Each common mistake, run safely, with PyTorch's real answer, why, and the fix (projected: larger by CSS)."""
+    st.markdown("Each common mistake runs safely right here; you see PyTorch's real answer, why, and the fix.")
     for p in _pitfalls(cfg):
         with st.expander(p.title, expanded=False):
             st.markdown("**The mistake**")

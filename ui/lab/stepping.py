@@ -2,21 +2,26 @@
 
 What has run is revealed as it runs: the loss chart grows epoch by epoch, the landscape shows the update
 −lr·.grad that was taken, and before each epoch the learner predicts whether its loss goes up or down.
+
+The tab keeps one `StepThrough` under one session key. The engine (`gradlab.runs.stepper.Stepper`) advances
+only in event handlers: the buttons' callbacks, and `_on_tick` while Play runs, before anything is drawn.
+Where training stands is read once per run into a `Shown`, which the metrics and charts draw from.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 
 import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.lesson.divergence import explain, explain_stop, warn
+from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.prompts import loss_direction
+from gradlab.lesson.stepping import substep_result
 from gradlab.probes.landscape import max_stable_lr
-from gradlab.runs.stepper import SUBSTEPS, Stepper, SubStep
-from gradlab.runs.tensors import describe
+from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from ui.cache import show_chart
@@ -25,157 +30,237 @@ from ui.predictions import note, show_verdict
 
 STEP_LOG_SHOWN = 12
 PLAY_INTERVAL_S = 0.8
-GUESSES = "lab_step_guesses"  # {epoch: choice} for this stepper
 # Play stops by itself after this long: a forgotten tab would otherwise cost the shared server a rerun
 # every PLAY_INTERVAL_S for hours (10,000 epochs at 0.8 s is about 2.2 hours).
 PLAY_LIMIT_S = 120.0
+STATE = "lab_step"  # session key: this session's StepThrough, the tab's only one
+PLAY_STOPPED = (
+    f"Play stopped by itself after {PLAY_LIMIT_S / 60:.0f} minutes, so that a forgotten tab does not keep "
+    "the shared server busy. Press ▶ Play to go on from here."
+)
 
 
-def _stepper(cfg: RunConfig) -> Stepper:
-    stepper: Stepper | None = st.session_state.get("lab_stepper")
-    if stepper is None or stepper.config != cfg:
-        stepper = Stepper(cfg)
-        st.session_state["lab_stepper"] = stepper
-        st.session_state["lab_playing"] = False
-        st.session_state[GUESSES] = {}
-        st.session_state["lab_stepper_gen"] = st.session_state.get("lab_stepper_gen", 0) + 1
-    return stepper
+@dataclass
+class StepThrough:
+    """Everything tab ② keeps for a session: the engine, Play, and the up-or-down predictions."""
+
+    stepper: Stepper
+    run: int = 0  # one per fresh engine: a new run's prediction widgets and progress notes are new ones
+    guesses: dict[int, str] = field(default_factory=dict)  # epoch → the learner's "up" or "down"
+    playing: bool = False
+    play_started: float | None = None  # time.monotonic() when Play was pressed
+    play_note: str | None = None  # why Play stopped by itself
+    clicked: bool = False  # a control of the panel caused this run, so it is not a Play tick
+
+    def reset(self, cfg: RunConfig) -> None:
+        """A fresh engine for `cfg`; Play stops and the predictions start over (the one place that resets)."""
+        self.stepper = Stepper(cfg)
+        self.run += 1
+        self.guesses = {}
+        self.playing, self.play_started, self.play_note = False, None, None
+
+    def stop_playing(self, note: str | None = None) -> None:
+        self.playing, self.play_started, self.play_note = False, None, note
+
+    def guess_key(self, epoch: int) -> str:
+        """The widget key of the up-or-down question before `epoch` in this run."""
+        return f"lab_step_guess_{epoch}_{self.run}"
 
 
-def _toggle_play() -> None:
-    playing = not st.session_state.get("lab_playing", False)
-    st.session_state["lab_playing"] = playing
-    st.session_state["lab_play_started"] = time.monotonic() if playing else None
-    st.session_state["lab_play_note"] = None
+def _state(cfg: RunConfig) -> StepThrough:
+    """This session's step-through for these settings (started afresh when they changed)."""
+    state: StepThrough | None = st.session_state.get(STATE)
+    if state is None:
+        state = StepThrough(Stepper(cfg))
+        st.session_state[STATE] = state
+    elif state.stepper.config != cfg:
+        state.reset(cfg)
+    return state
 
 
-def _play_expired() -> bool:
-    """Whether Play has run for PLAY_LIMIT_S; if so it is stopped, with a note saying why."""
-    started = st.session_state.get("lab_play_started")
-    if started is None or time.monotonic() - started < PLAY_LIMIT_S:
-        return False
-    st.session_state["lab_playing"] = False
-    st.session_state["lab_play_started"] = None
-    st.session_state["lab_play_note"] = (
-        f"Play stopped by itself after {PLAY_LIMIT_S / 60:.0f} minutes, so that a forgotten tab does not keep "
-        "the shared server busy. Press ▶ Play to go on from here."
-    )
-    return True
+# --- event handlers: the only code that advances the engine ------------------------------------------------
+def _step(state: StepThrough, whole_epoch: bool) -> None:
+    if whole_epoch:
+        state.stepper.step_epoch()
+    else:
+        state.stepper.advance()
+    state.clicked = True
 
 
-def _asking(stepper: Stepper, trace: Trace) -> int | None:
-    """The epoch whose loss direction is to be predicted now: at the start of an epoch from the second on."""
+def _toggle_play(state: StepThrough) -> None:
+    if state.playing:
+        state.stop_playing()
+    else:
+        state.playing, state.play_started, state.play_note = True, time.monotonic(), None
+    state.clicked = True
+
+
+def _reset(state: StepThrough) -> None:
+    state.reset(state.stepper.config)
+    state.clicked = True
+
+
+def _guess(state: StepThrough, epoch: int) -> None:
+    choice = st.session_state.get(state.guess_key(epoch))
+    if choice is not None:
+        state.guesses[epoch] = choice
+    state.clicked = True
+
+
+def _on_tick(state: StepThrough) -> None:
+    """While Play runs, each run of the panel that no control of it caused is a tick: one epoch.
+
+    Play ends when the run has finished or after PLAY_LIMIT_S, with a note saying why.
+    """
+    clicked, state.clicked = state.clicked, False
+    if not state.playing or clicked:
+        return
+    if state.play_started is not None and time.monotonic() - state.play_started >= PLAY_LIMIT_S:
+        state.stop_playing(PLAY_STOPPED)
+        return
+    state.stepper.step_epoch()
+    if state.stepper.finished:
+        state.stop_playing()
+
+
+# --- what is shown ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shown:
+    """Where training stands on this run, for the metrics and the charts alike.
+
+    The engine gives the position and the live `.grad` (its latest sub-step's record). Each epoch's numbers
+    (the last-loss metric, the loss chart, the step on the landscape, the verdicts) come from the cached trace
+    at that position, so a metric and a chart never show two sources; the engine reproduces the trace exactly
+    (tests/test_lesson_parts.py), and its sub-step log shows its own records.
+    """
+
+    epoch: int  # the epoch the next sub-step belongs to
+    ran: int  # epochs whose loss has been computed: the loss chart's last point
+    completed: int  # epochs whose update has run: the step drawn on the landscape
+    backward_epoch: int  # the latest epoch whose backward() has run (0: none)
+    last_loss: float | None
+    w_grad: tuple[float, ...] | None  # .grad now (None: .grad is None)
+    b_grad: float | None
+    finished: bool
+    asking: int | None  # the epoch whose direction is to be predicted now
+
+
+def _shown(stepper: Stepper, trace: Trace) -> Shown:
+    ran = len(stepper.losses)
+    if ran == 0:
+        last_loss = None
+    elif ran > len(trace) and trace.stop is not None:  # the epoch that overflowed, which the trace leaves out
+        last_loss = trace.stop.loss
+    else:
+        last_loss = float(trace.loss[min(ran, len(trace)) - 1])
+    latest = stepper.log[-1] if stepper.log else None
     e = stepper.epoch
-    if stepper.finished or stepper.next_index != 0 or not 2 <= e <= len(trace):
-        return None
-    return e
+    at_start = not stepper.finished and stepper.next_index == 0 and 2 <= e <= len(trace)
+    return Shown(
+        epoch=min(e, stepper.config.epochs),
+        ran=ran,
+        completed=stepper.completed_epochs,
+        backward_epoch=stepper.backward_epoch,
+        last_loss=last_loss,
+        w_grad=None if latest is None else latest.w_grad,
+        b_grad=None if latest is None else latest.b_grad,
+        finished=stepper.finished,
+        asking=e if at_start else None,
+    )
 
 
-def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = True) -> None:
+def stepper_panel(cfg: RunConfig, trace: Trace, *, present: bool = False, predict: bool = True) -> None:
     """Training one sub-step or one epoch at a time, with play/pause, revealed as it runs."""
-    _stepper(cfg)
-    playing = bool(st.session_state.get("lab_playing"))
+    declared = _state(cfg).playing  # the fragment's timer is declared by a full run of the page
     stable = max_stable_lr(cfg)
 
-    @st.fragment(run_every=PLAY_INTERVAL_S if playing else None)
+    @st.fragment(run_every=PLAY_INTERVAL_S if declared else None)
     def body() -> None:
-        stepper = _stepper(cfg)
-        guesses: dict[int, str] = st.session_state.setdefault(GUESSES, {})
-        if st.session_state.get("lab_playing"):
-            if stepper.finished or _play_expired():
-                st.session_state["lab_playing"] = False
-                st.rerun(scope="app")  # stops the timer
-            stepper.step_epoch()
-        if predict and not stepper.finished and (warn(trace) or explain(trace)):
-            # The divergence box quotes the losses to come: it would answer the up-or-down questions below.
-            st.caption(
-                "Whether this run diverges is for you to find out as you step: the Training Trace names it up "
-                "front, and this tab does once the run has finished."
-            )
-        else:
-            divergence_box(trace)
-        ask = _asking(stepper, trace)
-        waiting = False
-        if ask is not None and predict:
-            prompt = loss_direction(trace, ask, stable)
-            if big:
-                st.markdown(f":material/groups: **Ask the room:** {prompt.question}")
-            else:
-                choice = st.radio(
-                    f"Predict first: {prompt.question}",
-                    options=list(prompt.options or {}),
-                    index=None,
-                    horizontal=True,
-                    key=f"lab_step_guess_{ask}_{st.session_state['lab_stepper_gen']}",
-                )
-                if choice is not None:
-                    guesses[ask] = choice
-                waiting = ask not in guesses
-        c1, c2, c3, c4 = st.columns(4)
-        stop = stepper.finished or waiting
-        # Callbacks run before the next run draws anything, so the prediction asked next is already for the
-        # epoch these buttons lead to.
-        c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stop, on_click=stepper.advance)
-        c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stop, on_click=stepper.step_epoch)
-        if c3.button(
-            "⏸ Pause" if st.session_state.get("lab_playing") else "▶ Play",
-            key="lab_play",
-            width="stretch",
-            disabled=stepper.finished,
-        ):
-            _toggle_play()
-            st.rerun(scope="app")  # the fragment's timer is set by a full run, so start or stop it there
-        if c4.button("Reset", key="lab_step_reset", width="stretch"):
-            st.session_state.pop("lab_stepper", None)
-            st.session_state["lab_playing"] = False
-            st.session_state["lab_play_note"] = None
-            st.rerun(scope="app")
-        if st.session_state.get("lab_play_note"):
-            st.info(st.session_state["lab_play_note"], icon=":material/timer_off:")
-        if waiting:
-            st.caption("Pick *up* or *down* to step on (*Predict first* in the sidebar turns this off; Play skips it).")
-        _now(stepper, cfg, trace)
-        _verdict(stepper, trace, guesses, stable)
-        ran = len(stepper.losses)
-        left, right = st.columns(2)
-        with left:
-            if ran:
-                show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
-            else:  # an empty chart has no extent to draw (and Vega warns about it)
-                st.caption("The loss chart grows here, one point per epoch, as you step.")
-        with right:
-            if st.session_state.get("lab_playing"):  # a landscape per tick would cost a class's server dearly
-                st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
-            elif stepper.completed_epochs >= 1 and cfg.n_features == 2:
-                show_chart(cfg, trace, "step", epoch=min(stepper.completed_epochs, len(trace)), big=big)
-                st.caption(
-                    "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that "
-                    "epoch's b."
-                )
-            else:
-                st.caption("After the first epoch's update, the loss landscape shows the step −lr·.grad here.")
-        _log(stepper)
+        state = _state(cfg)
+        _on_tick(state)
+        if state.playing != declared:
+            st.rerun(scope="app")  # Play started or stopped: only a full run can start or stop the timer
+        _draw(state, _shown(state.stepper, trace), trace, stable, present=present, predict=predict)
 
     body()
 
 
-def _last_backward(stepper: Stepper) -> int:
-    """The latest epoch whose backward() has run (0: none yet)."""
-    backward = next(i for i, (name, _) in enumerate(SUBSTEPS) if name == "backward")
-    return stepper.epoch if stepper.next_index > backward else stepper.completed_epochs
+def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, present: bool, predict: bool) -> None:
+    cfg = state.stepper.config
+    if predict and not shown.finished and (warn(trace) or explain(trace)):
+        # The divergence box quotes the losses to come: it would answer the up-or-down questions below.
+        st.caption(
+            "Whether this run diverges is for you to find out as you step: the Training Trace names it up "
+            "front, and this tab does once the run has finished."
+        )
+    else:
+        divergence_box(trace)
+    waiting = False
+    if shown.asking is not None and predict:
+        prompt = loss_direction(trace, shown.asking, stable)
+        if present:
+            st.markdown(f":material/groups: **Ask the room:** {prompt.question}")
+        else:
+            st.radio(
+                f"Predict first: {prompt.question}",
+                options=list(prompt.options or {}),
+                index=None,
+                horizontal=True,
+                key=state.guess_key(shown.asking),
+                on_change=_guess,
+                args=(state, shown.asking),
+            )
+            waiting = shown.asking not in state.guesses
+    c1, c2, c3, c4 = st.columns(4)
+    stop = shown.finished or waiting
+    # Callbacks run before the next draw, so the prediction asked next is already for the epoch they lead to.
+    c1.button("Next sub-step", key="lab_substep", width="stretch", disabled=stop, on_click=_step, args=(state, False))
+    c2.button("Step one epoch", key="lab_epoch", width="stretch", disabled=stop, on_click=_step, args=(state, True))
+    c3.button(
+        "⏸ Pause" if state.playing else "▶ Play",
+        key="lab_play",
+        width="stretch",
+        disabled=shown.finished,
+        on_click=_toggle_play,
+        args=(state,),
+    )
+    c4.button("Reset", key="lab_step_reset", width="stretch", on_click=_reset, args=(state,))
+    if state.play_note:
+        st.info(state.play_note, icon=":material/timer_off:")
+    if waiting:
+        st.caption("Pick *up* or *down* to step on (*Predict first* in the sidebar turns this off; Play skips it).")
+    _now(shown, state.stepper, trace)
+    _verdict(state, shown, trace, stable)
+    left, right = st.columns(2)
+    with left:
+        if shown.ran:
+            show_chart(cfg, trace, "loss_upto", epoch=min(shown.ran, len(trace)), big=present)
+        else:  # an empty chart has no extent to draw (and Vega warns about it)
+            st.caption("The loss chart grows here, one point per epoch, as you step.")
+    with right:
+        if state.playing:  # a landscape per tick would cost a class's server dearly
+            st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
+        elif shown.completed >= 1 and cfg.n_features == 2:
+            show_chart(cfg, trace, "step", epoch=min(shown.completed, len(trace)), big=present)
+            st.caption(
+                "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that epoch's b."
+            )
+        else:
+            st.caption("After the first epoch's update, the loss landscape shows the step −lr·.grad here.")
+    _log(state.stepper)
 
 
-def _now(stepper: Stepper, cfg: RunConfig, trace: Trace) -> None:
+def _now(shown: Shown, stepper: Stepper, trace: Trace) -> None:
     """Where training stands, large: epoch, last loss, and the live .grad (and what the last backward() gave)."""
-    w, b = describe("w", stepper.w), describe("b", stepper.b)
+    epochs = stepper.config.epochs
     with st.container(key="gl-step-now"):  # a stable hook: presentation mode enlarges these numbers
         c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
-        c1.metric("epoch", f"{min(stepper.epoch, cfg.epochs)} of {cfg.epochs}")
-        c2.metric("last loss", num(stepper.losses[-1]) if stepper.losses else "—")
-        c3.metric("w.grad now", vec(w.grad_values) if w.grad_values is not None else "None")
-        c4.metric("b.grad now", num(b.grad_values[0]) if b.grad_values else "None")
-    e = _last_backward(stepper)
-    if 1 <= e <= len(trace) and (w.grad_values is None or tuple(w.grad_values) != tuple(trace.w_grad[e - 1])):
+        c1.metric("epoch", f"{shown.epoch} of {epochs}")
+        c2.metric("last loss", "—" if shown.last_loss is None else num(shown.last_loss))
+        c3.metric("w.grad now", vec(shown.w_grad))
+        c4.metric("b.grad now", num(shown.b_grad))
+    e = shown.backward_epoch
+    if 1 <= e <= len(trace) and shown.w_grad != tuple(trace.w_grad[e - 1]):
         # After the zero sub-step the live .grad no longer shows the gradient the update used.
         st.caption(
             f"Epoch {e}'s `backward()` gave w.grad = {vec(trace.w_grad[e - 1])}, b.grad = {num(trace.b_grad[e - 1])}; "
@@ -183,24 +268,17 @@ def _now(stepper: Stepper, cfg: RunConfig, trace: Trace) -> None:
         )
     if stepper.stop is not None:
         st.caption(f"Stopped: training diverged at epoch {stepper.stop.epoch}, where the Training Trace stops too.")
-    elif stepper.finished:
-        st.caption(f"Finished: {stepper.completed_epochs} epoch(s) ran.")
+    elif shown.finished:
+        st.caption(f"Finished: {shown.completed} epoch(s) ran.")
 
 
-def _verdict(stepper: Stepper, trace: Trace, guesses: dict[int, str], stable: float) -> None:
+def _verdict(state: StepThrough, shown: Shown, trace: Trace, stable: float) -> None:
     """Once an epoch's loss is computed, the prediction made for it beside what happened."""
-    e = len(stepper.losses)
-    if e in guesses and 2 <= e <= len(trace):
-        verdict = loss_direction(trace, e, stable).judge(guesses[e])
-        note("Grad Lab", f"step-{st.session_state.get('lab_stepper_gen')}-{e}", verdict)
+    e = shown.ran
+    if e in state.guesses and 2 <= e <= len(trace):
+        verdict = loss_direction(trace, e, stable).judge(state.guesses[e])
+        note("Grad Lab", f"step-{state.run}-{e}", verdict)
         show_verdict(verdict)
-
-
-def _said(stepper: Stepper, step: SubStep) -> str:
-    """A sub-step's result; the one that found an inf or NaN also says, in the trace's words, why the run stopped."""
-    if stepper.stop is not None and step.name == "read .grad" and step.epoch == stepper.stop.epoch:
-        return f"{step.result}. {explain_stop(stepper.stop, stepper.config).message}"
-    return step.result
 
 
 def _log(stepper: Stepper) -> None:
@@ -215,7 +293,7 @@ def _log(stepper: Stepper) -> None:
                 "epoch": [s.epoch for s in recent],
                 "sub-step": [s.name for s in recent],
                 "code": [f"`{s.code}`" for s in recent],  # a code span: "# …" must not become a heading
-                "result": [_said(stepper, s) for s in recent],
+                "result": [substep_result(s, stepper.config, stepper.stop) for s in recent],
             }
         )
     )
