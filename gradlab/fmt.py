@@ -60,11 +60,6 @@ def _escaped(ch: str) -> str:
     return ch
 
 
-def visible(raw: str) -> str:
-    """`raw` with every invisible or direction-changing character spelled out as its code point (\\u202e)."""
-    return "".join(_escaped(ch) for ch in raw)
-
-
 def shown(raw: str) -> str:
     """A user-supplied value made safe to show inside a Markdown code span, cut after MAX_SHOWN characters."""
     parts: list[str] = []

@@ -23,9 +23,10 @@ from gradlab.lesson.divergence import explain
 from gradlab.runs.trace import Trace
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
-from gradlab.views.export import parse_script_end, parse_script_output, to_csv, to_markdown, to_script
+from gradlab.views.export import to_csv, to_markdown, to_script
 from gradlab.views.table import epoch_table
 from tests.background import Background
+from tests.script_output import parse_script_end, parse_script_output
 
 SIX_X = (
     (1.0, 0.5, -2.0),

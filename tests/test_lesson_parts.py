@@ -14,13 +14,14 @@ from gradlab.lesson.card import compare_with_card
 from gradlab.lesson.divergence import explain, explain_stop
 from gradlab.lesson.observations import convergence_text, observations, summary
 from gradlab.probes.graph import graph_at, graph_for
-from gradlab.probes.landscape import landscape_view, loss_grid, max_stable_lr
+from gradlab.probes.landscape import landscape_view, loss_grid
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.lifecycle import ACTIONS, GradLifecycle, action_labels
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import downsample
 from gradlab.runs.train import train
 from gradlab.settings.config import MAX_ROWS, RunConfig
+from gradlab.settings.stability import stable_limit
 from gradlab.settings.userdata import parse_dataset
 from gradlab.views.charts import grads_spec, landscape_spec, loss_spec, params_spec
 from tests.pytorch_text import backward_twice, pytorch_says
@@ -204,7 +205,7 @@ def test_graph_at_an_epoch_uses_the_weights_that_epoch_started_from():
 
 
 def test_stable_lr_limit_explains_the_card_divergence():
-    limit = max_stable_lr(CARD)
+    limit = stable_limit(CARD)
     assert 0.045 < limit < 0.047  # lr 0.04 converges, lr 0.05 diverges
 
 

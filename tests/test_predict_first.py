@@ -29,13 +29,13 @@ from gradlab.lesson.prompts import (
     w_grad_signs,
 )
 from gradlab.lesson.sentences import loop_text, slope_example
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.lifecycle import GradLifecycle
 from gradlab.runs.model import step_script
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from tests.apptest import open_page, text_of
 
 CARD = RunConfig()
@@ -155,7 +155,7 @@ def test_loss_direction_is_what_the_trace_did(cfg: RunConfig, epoch: int | None,
     trace = train(cfg)
     if epoch is None:  # the first epoch at which accumulation makes the loss rise
         epoch = next(e for e in range(2, len(trace) + 1) if trace.loss[e - 1] > trace.loss[e - 2])
-    p = loss_direction(trace, epoch, max_stable_lr(cfg))
+    p = loss_direction(trace, epoch, stable_limit(cfg))
     assert p.judge(expected).correct and p.answer == expected
     if expected == "up" and cfg.zeroing == "never":
         assert "never zeroed" in p.why

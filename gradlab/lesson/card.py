@@ -9,7 +9,7 @@ from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 
-# What the hand-written card prints for its own setup (they are wrong; see shared/reference/README.md).
+# What the hand-written card prints for its own setup. They are wrong: compare_with_card shows PyTorch's beside them.
 CARD_PRINTS: dict[str, str] = {
     "predictions": "[0.5, 1.5, 2.5, 3.5] (shown with requires_grad=True)",
     "loss": "10.25",

@@ -11,6 +11,7 @@ from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
+from gradlab.settings.stability import stable_limit
 
 # Settings a live question can depend on, as the sidebar names them.
 SETTING_NAMES = {"lr": "learning rate", "epochs": "epochs", "zeroing": "zeroing"}
@@ -46,16 +47,6 @@ class Question:
         """A short digest of this version of the question: prompt, options and answer (a pick is an index)."""
         text = "\x1f".join((self.prompt, *self.options, str(self.answer)))
         return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
-@dataclass(frozen=True)
-class Feedback:
-    """The verdict on one answer."""
-
-    correct: bool
-    chosen: str
-    right_answer: str
-    explanation: str
 
 
 def _concept(
@@ -181,7 +172,6 @@ def _setup_words(config: RunConfig) -> str:
 def live_questions(config: RunConfig) -> tuple[Question, ...]:
     """Numeric questions whose right answers change with the sidebar settings they name."""
     from gradlab.lesson.divergence import explain
-    from gradlab.probes.landscape import max_stable_lr
     from gradlab.runs.model import loss_at
 
     lr = format_lr(config.lr)
@@ -240,7 +230,7 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 3. Does this learning rate converge? Depends on lr.
-    limit = max_stable_lr(config)
+    limit = stable_limit(config)
     converges = config.lr < limit
     right_words = "The loss falls towards its minimum" if converges else "The loss grows until it overflows to inf/NaN"
     qs.append(
@@ -300,14 +290,3 @@ def build_quiz(config: RunConfig) -> tuple[Question, ...]:
     """All questions: the card's first, then concepts, your data, and the live ones."""
     return (*CONCEPTS, *data_questions(config), *live_questions(config))
 
-
-def grade(question: Question, choice: int) -> Feedback:
-    """Grade one answer by option index."""
-    if not 0 <= choice < len(question.options):
-        raise ValueError(f"choice: {choice} is out of range; pick 0 to {len(question.options) - 1}")
-    return Feedback(
-        correct=choice == question.answer,
-        chosen=question.options[choice],
-        right_answer=question.right,
-        explanation=question.explanation,
-    )

@@ -52,10 +52,6 @@ class GradCheck:
     b: float
 
     @property
-    def max_abs_diff(self) -> float:
-        return max(max(r.analytic_diff, r.finite_diff_diff) for r in self.rows)
-
-    @property
     def largest_gradient(self) -> float:
         return max(abs(r.analytic) for r in self.rows)
 

@@ -36,7 +36,7 @@ class StageRun:
     predictions: tuple[float, ...]
 
 
-def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
+def run_stages(config: RunConfig) -> StageRun:
     """Run data → init → forward → loss → backward, snapshotting after each step."""
     device, note = resolve_device(config.device)
     code = code_lines(config)
@@ -58,10 +58,8 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     )  # fmt: skip
 
     y_hat = forward(X, w, b)
-    forward_code = code["forward"]
-    if retain_grad:
-        y_hat.retain_grad()  # keep the non-leaf's gradient so it can be shown
-        forward_code += "\ny_hat.retain_grad()  # a non-leaf keeps .grad only when asked"
+    y_hat.retain_grad()  # keep the non-leaf's gradient so it can be shown
+    forward_code = code["forward"] + "\ny_hat.retain_grad()  # a non-leaf keeps .grad only when asked"
     s3 = Stage(
         3, "forward", "Forward pass",
         "Compute predictions ŷ = Xw + b; autograd records how, in grad_fn.",
@@ -80,8 +78,8 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     s5 = Stage(
         5, "backward", "Backward pass",
         "loss.backward() computes the gradient of the loss and adds it into .grad of every leaf that requires grad "
-        "and that the loss depends on: here w and b, not X or y (they do not require grad)."
-        + (" The non-leaf y_hat keeps its gradient too, because stage 3 called retain_grad()." if retain_grad else ""),
+        "and that the loss depends on: here w and b, not X or y (they do not require grad). "
+        "The non-leaf y_hat keeps its gradient too, because stage 3 called retain_grad().",
         "loss [] (scalar)", f"w.grad [{f}], b.grad []", code["backward"],
         (describe("w", w), describe("b", b), describe("y_hat", y_hat)),
     )  # fmt: skip

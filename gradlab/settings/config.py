@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -88,9 +88,6 @@ class RunConfig:
     def with_(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
         return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _is_real(value: object) -> bool:

@@ -14,11 +14,11 @@ import streamlit as st
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, explain_stop, warn
 from gradlab.lesson.prompts import loss_direction
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.stepper import SUBSTEPS, Stepper, SubStep
 from gradlab.runs.tensors import describe
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from ui.cache import show_chart
 from ui.panels import divergence_box
 from ui.predictions import note, show_verdict
@@ -75,7 +75,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
     """Training one sub-step or one epoch at a time, with play/pause, revealed as it runs."""
     _stepper(cfg)
     playing = bool(st.session_state.get("lab_playing"))
-    stable = max_stable_lr(cfg)
+    stable = stable_limit(cfg)
 
     @st.fragment(run_every=PLAY_INTERVAL_S if playing else None)
     def body() -> None:
