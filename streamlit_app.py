@@ -56,7 +56,8 @@ path_box = st.container()
 
 with live:
     from gradlab.fmt import num, vec
-    from ui.cache import get_slope_example, get_stages
+    from gradlab.lesson.sentences import slope_example
+    from ui.cache import get_stages
     from ui.progress import progress_panel
 
     run = get_stages(settings.config)
@@ -70,7 +71,7 @@ with live:
     c1.metric("loss", num(run.loss))
     c2.metric("w.grad", vec(run.w_grad))
     c3.metric("b.grad", num(run.b_grad))
-    example = get_slope_example(settings.config)
+    example = slope_example(run)
     if example is not None:
         st.markdown(example)
     st.code(

@@ -26,6 +26,18 @@ def vec(values: Iterable[float] | None, digits: int = 6) -> str:
     return "[" + ", ".join(num(v, digits) for v in values) + "]"
 
 
+def prose(x: float) -> str:
+    """A number for prose, with a real minus sign: −0.5, not -0.5."""
+    text = num(x)
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def signed(x: float) -> str:
+    """A number with an explicit sign and a real minus: +1, −0.01, 0."""
+    text = num(abs(x))
+    return text if text == "0" else ("−" if x < 0 else "+") + text
+
+
 def factor(x: float, digits: int = 6) -> str:
     """A number as a factor in a written product: negatives in parentheses, "2·(-0.5)" not "2·-0.5"."""
     text = num(x, digits)

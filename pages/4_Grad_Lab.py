@@ -53,7 +53,7 @@ if graph.open:
             "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
             "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
         )
-        show_graph(graph_at(trace, int(e_graph)), big=big)
+        show_graph(graph_at(trace, int(e_graph)), present=big)
         if cfg.zeroing == "never" and int(e_graph) > 1:
             st.info(
                 f"Zeroing is *never*: the Training Trace's `.grad` at epoch {int(e_graph)} is the running sum of "

@@ -9,14 +9,14 @@ from hypothesis import strategies as st
 
 from gradlab.lesson import quizbook
 from gradlab.lesson.progress import MAX_CHARS, Prediction, Progress, decode, encode
-from gradlab.lesson.quiz import build_quiz
 from gradlab.settings.config import RunConfig
+from tests.quizruns import fresh_quiz
 
 PAGES = ["Home", "Data Flow", "Prediction Trace", "Training Trace", "Grad Lab", "Quiz"]
 
 
 def _progress() -> Progress:
-    quiz = build_quiz(RunConfig())
+    quiz = fresh_quiz(RunConfig())
     book: dict = {}
     quizbook.record(book, quiz[0], quiz[0].options[1])
     quizbook.record(book, quiz[0], quiz[0].right)
@@ -36,7 +36,7 @@ def test_a_round_trip_keeps_pages_answers_and_predictions():
     kept = _progress()
     back = decode(encode(kept), PAGES)
     assert back.pages == kept.pages and back.quiz == kept.quiz and back.predictions == kept.predictions
-    quiz = build_quiz(RunConfig())
+    quiz = fresh_quiz(RunConfig())
     s = quizbook.score(back.quiz, quiz)
     assert (s.first_right, s.now_right) == (0, 1)  # the wrong first try is still the one that counts
 

@@ -176,7 +176,7 @@ def test_the_loop_sentence_follows_the_settings():
 
 
 def test_the_slope_example_is_the_real_loss_change():
-    text = slope_example(CARD)
+    text = slope_example(run_stages(CARD))
     assert "from 47.25 to 17.25, by -30" in text and "= -37.5" in text  # exact in binary
     X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
     moved = float(((X @ torch.tensor([1.5, -0.5]) - y) ** 2).mean())

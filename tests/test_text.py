@@ -33,6 +33,7 @@ from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.stability import stable_limit
 from gradlab.views.export import to_script
+from gradlab.views.graph_dot import graph_dot
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import leaf, nonleaf_grad, pytorch_says
 from ui.guide import PATH
@@ -112,7 +113,7 @@ def test_data_flow_names_each_kind_of_box_in_the_backward_graph():
     assert {n.label.split("\n")[0] for n in graph.nodes if n.kind == "accumulate"} == {"AccumulateGrad"}
     for kind, fill in (("grad_fn", "#e8f0fe"), ("accumulate", "#fff4d6"), ("leaf", "#d9f2e3")):  # blue, yellow, green
         ids = [n.node_id for n in graph.nodes if n.kind == kind]
-        assert all(re.search(rf"  {i} \[label=.*fillcolor=\"{fill}\"", graph.dot) for i in ids)
+        assert all(re.search(rf"  {i} \[label=.*fillcolor=\"{fill}\"", graph_dot(graph)) for i in ids)
 
 
 def test_the_run_it_note_names_cuda_only_when_the_script_asks_for_it():
@@ -345,7 +346,7 @@ def test_a_projected_tensor_table_keeps_requires_grad_the_fact_the_lesson_teache
     from ui.render import tensor_table
 
     infos = run_stages(CARD).stages[1].tensors
-    compact, full = tensor_table(infos, compact=True), tensor_table(infos)
+    compact, full = tensor_table(infos, present=True), tensor_table(infos)
     assert "requires_grad" in compact.columns and "dtype / device" not in compact.columns
     assert set(compact.columns) < set(full.columns)
 

@@ -1,14 +1,21 @@
-"""Quiz questions: the card's, concept checks, questions on your data, and live ones that follow the settings."""
+"""Quiz questions: the card's, concept checks, questions on your data, and live ones that follow the settings.
+
+The quiz is written from runs it is handed (`QuizRuns`), and runs none itself: the pages fetch them from the
+shared caches (`ui.cache.get_quiz`), so building a quiz trains nothing that Training Trace has not trained, and
+every run takes its turn and shows its progress like any other.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from gradlab.fmt import num, vec
-from gradlab.runs.stages import run_stages
-from gradlab.runs.train import train
+from gradlab.lesson.divergence import explain
+from gradlab.runs.model import loss_at
+from gradlab.runs.stages import StageRun
+from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
 from gradlab.settings.stability import stable_limit
@@ -130,10 +137,47 @@ CONCEPTS: tuple[Question, ...] = (
 ACCUMULATE_EPOCHS = 3
 
 
-def data_questions(config: RunConfig) -> tuple[Question, ...]:
+@dataclass(frozen=True)
+class QuizRuns:
+    """The runs one quiz is written from: the config's five stages and four training runs (see `trace_configs`)."""
+
+    stages: StageRun  # run_stages(config): the first forward and backward pass
+    trace: Trace  # train(config): the loss after all the epochs set
+    one_update: Trace  # one epoch, zeroed: w after one update
+    never_zeroed: Trace  # ACCUMULATE_EPOCHS epochs, never zeroed: .grad as a running sum
+    zeroed: Trace  # the same epochs, zeroed: each step's own gradient, a wrong option beside the sum
+
+    def __post_init__(self) -> None:
+        if self.stages.config != self.trace.config:
+            raise ValueError(f"stages: a run of {self.stages.config!r} where the quiz needs {self.trace.config!r}")
+        want = trace_configs(self.trace.config)
+        for name, config in want.items():
+            got = getattr(self, name).config
+            if got != config:
+                raise ValueError(f"{name}: a run of {got!r} where the quiz needs {config!r}")
+
+    @property
+    def config(self) -> RunConfig:
+        return self.trace.config
+
+
+def trace_configs(config: RunConfig) -> dict[str, RunConfig]:
+    """The config of each training run a quiz on `config` needs, by its `QuizRuns` field."""
+    k = ACCUMULATE_EPOCHS
+    return {
+        "trace": config,
+        "one_update": config.with_(epochs=1, zeroing="zero"),
+        "never_zeroed": config.with_(epochs=k, zeroing="never"),
+        "zeroed": config.with_(epochs=k, zeroing="zero"),
+    }
+
+
+TRACE_FIELDS = tuple(f.name for f in fields(QuizRuns) if f.name != "stages")
+
+
+def data_questions(run: StageRun) -> tuple[Question, ...]:
     """Numeric questions fixed by the data and initial weights (not by the sidebar settings)."""
-    run = run_stages(config)
-    w_grad, b_grad = run.w_grad, run.b_grad
+    config, w_grad, b_grad = run.config, run.w_grad, run.b_grad
     return (
         _numeric(
             "data_loss",
@@ -169,18 +213,15 @@ def _setup_words(config: RunConfig) -> str:
     return f"lr = {format_lr(config.lr)}, update {rule}"
 
 
-def live_questions(config: RunConfig) -> tuple[Question, ...]:
+def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
     """Numeric questions whose right answers change with the sidebar settings they name."""
-    from gradlab.lesson.divergence import explain
-    from gradlab.runs.model import loss_at
-
+    config = runs.config
     lr = format_lr(config.lr)
-    start = run_stages(config)
+    start = runs.stages
     qs: list[Question] = []
 
     # 1. One update: depends on lr.
-    one = train(config.with_(epochs=1, zeroing="zero"))
-    w1 = one.final_w
+    w1 = runs.one_update.final_w
     w_after = vec(w1) if w1 is not None else "It overflows to inf/NaN"
     qs.append(
         _numeric(
@@ -198,7 +239,7 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing.
-    trace = train(config)
+    trace = runs.trace
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
     stopped = explain(trace)
@@ -258,11 +299,11 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 4. .grad when it is never zeroed: depends on lr.
-    acc = train(config.with_(epochs=ACCUMULATE_EPOCHS, zeroing="never"))
+    acc = runs.never_zeroed
     k = ACCUMULATE_EPOCHS
     if len(acc) == k:
         summed = tuple(acc.w_grad[k - 1].tolist())
-        fresh = train(config.with_(epochs=k, zeroing="zero"))
+        fresh = runs.zeroed
         own = tuple(fresh.w_grad[k - 1].tolist()) if len(fresh) == k else None
         cands = [vec(start.w_grad), vec([k * g for g in start.w_grad])]
         if own is not None:
@@ -286,7 +327,6 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def build_quiz(config: RunConfig) -> tuple[Question, ...]:
-    """All questions: the card's first, then concepts, your data, and the live ones."""
-    return (*CONCEPTS, *data_questions(config), *live_questions(config))
-
+def build_quiz(runs: QuizRuns) -> tuple[Question, ...]:
+    """All questions: the card's first, then concepts, your data, and the live ones, written from `runs`."""
+    return (*CONCEPTS, *data_questions(runs.stages), *live_questions(runs))

@@ -8,6 +8,7 @@ from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
 
 if TYPE_CHECKING:
+    from gradlab.runs.stages import StageRun
     from gradlab.runs.trace import Trace
 
 # The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
@@ -35,13 +36,12 @@ def run_it_note(device: str) -> str:
     return f"It runs as it is: paste it into a Python file with PyTorch installed{where}."
 
 
-def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
+def slope_example(run: StageRun, step: float = 1.0) -> str | None:
     """`.grad` as a local slope: the real loss change for w1 + step beside the estimate w1.grad·step."""
     from gradlab.fmt import num
     from gradlab.runs.model import loss_at
-    from gradlab.runs.stages import run_stages
 
-    run = run_stages(config)
+    config = run.config
     start = loss_at(config, config.w0, config.b0)
     moved = (config.w0[0] + step, *config.w0[1:])
     after = loss_at(config, moved, config.b0)

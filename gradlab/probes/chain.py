@@ -13,7 +13,8 @@ from typing import Any
 
 import torch
 
-from gradlab.probes.hooks import Seen, Values, graph_nodes, record, values
+from gradlab.probes.graph import graph_nodes
+from gradlab.probes.hooks import Seen, Values, record, values
 from gradlab.runs.model import make_data, make_params
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig, resolve_device

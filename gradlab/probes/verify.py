@@ -71,11 +71,6 @@ class GradCheck:
         return self.autograd_agrees and self.finite_diff_agrees
 
 
-def param_names(n_features: int) -> list[str]:
-    """w1, w2, …, b: the names the rest of the lesson uses."""
-    return [f"w{j + 1}" for j in range(n_features)] + ["b"]
-
-
 def autograd_grad(
     config: RunConfig, w: tuple[float, ...], b: float, *, dtype: torch.dtype = DTYPE, device: torch.device | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,7 +158,7 @@ def gradient_check(config: RunConfig, w: tuple[float, ...], b: float) -> GradChe
     fd = [*fd_w.tolist(), float(fd_b)]
     rows = tuple(
         GradCheckRow(name, a, c, d, abs(c - a), abs(d - c), ab, fb)
-        for name, a, c, d, ab, fb in zip(param_names(config.n_features), ag, an, fd, auto_bound, fd_bound, strict=True)
+        for name, a, c, d, ab, fb in zip(config.param_names, ag, an, fd, auto_bound, fd_bound, strict=True)
     )
     return GradCheck(rows=rows, device=str(device), w=tuple(w), b=float(b))
 

@@ -25,8 +25,9 @@ class Stage:
 
 @dataclass(frozen=True)
 class StageRun:
-    """The five stages of one forward/backward pass, and the device used."""
+    """The five stages of one forward/backward pass of `config`, and the device used."""
 
+    config: RunConfig
     stages: tuple[Stage, ...]
     device: str
     device_note: str | None
@@ -86,6 +87,7 @@ def run_stages(config: RunConfig) -> StageRun:
 
     assert w.grad is not None and b.grad is not None
     return StageRun(
+        config=config,
         stages=(s1, s2, s3, s4, s5),
         device=str(device),
         device_note=note,

@@ -81,6 +81,11 @@ class RunConfig:
         return len(self.X[0])
 
     @property
+    def param_names(self) -> tuple[str, ...]:
+        """w1 … wF, then b: the names the lesson gives the parameters, in the order of [w, b]."""
+        return (*(f"w{j + 1}" for j in range(self.n_features)), "b")
+
+    @property
     def is_card_setup(self) -> bool:
         """True when data and initial weights are the seed card's."""
         return (self.X, self.y, self.w0, self.b0) == (CARD_X, CARD_Y, CARD_W, CARD_B)

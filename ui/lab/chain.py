@@ -10,10 +10,12 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.probes.chain import ChainStep, ChainWalk, Flow, walk_at, walk_backward
+from gradlab.probes.chain import ChainStep, ChainWalk, Flow, walk_backward
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
-from gradlab.views.chain_dot import chain_dot, chain_text, current_step, font_size, leaf_grad
+from gradlab.views.chain_dot import chain_dot, chain_text, current_step, leaf_grad
+from gradlab.views.style import body_px
+from ui.cache import get_walk
 from ui.perf import freeze_loaded_libraries
 
 POS, FOR = "lab_chain_pos", "lab_chain_for"
@@ -33,11 +35,6 @@ def _walk(config: RunConfig, w: tuple[float, ...] | None, b: float | None) -> Ch
     return walk_backward(config, w, b)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _walk_at(config: RunConfig, epoch: int, _trace: Trace) -> ChainWalk:
-    return walk_at(_trace, epoch)
-
-
 def chain_section(trace: Trace, epoch: int, *, big: bool = False) -> None:
     """The Grad Lab section: an expander holding the walk at the epoch's weights."""
     box = st.expander("Walk backward() node by node", expanded=True, key="lab_chain_open", on_change="rerun")
@@ -45,7 +42,7 @@ def chain_section(trace: Trace, epoch: int, *, big: bool = False) -> None:
         with box:
             st.markdown(INTRO.format(epoch=epoch))
             try:
-                walk = _walk_at(trace.config, epoch, trace)
+                walk = get_walk(trace, epoch)
             except ValueError as err:  # weights outside what the lesson accepts, e.g. far into a divergence
                 st.info(f"No walk at this epoch: {err}", icon=":material/info:")
                 return
@@ -109,7 +106,7 @@ def _panel(walk: ChainWalk, point: str, big: bool) -> None:
             st.caption(step.why)
     with picture, st.container(key="lab_chain_graph"):
         # Streamlit draws every graphviz text at a fixed ~10 px, whatever the DOT says; give it the DOT's size back.
-        st.markdown(_GRAPH_TEXT.format(size=font_size(big)), unsafe_allow_html=True)
+        st.markdown(_GRAPH_TEXT.format(size=body_px(big)), unsafe_allow_html=True)
         st.graphviz_chart(chain_dot(walk, pos, big=big))
         st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
     if pos:

@@ -140,14 +140,14 @@ def stepper_panel(cfg: RunConfig, trace: Trace, big: bool, *, predict: bool = Tr
         left, right = st.columns(2)
         with left:
             if ran:
-                show_chart(cfg, trace, "loss_upto", epoch=min(ran, len(trace)), big=big)
+                show_chart(trace, "loss_upto", epoch=min(ran, len(trace)), present=big)
             else:  # an empty chart has no extent to draw (and Vega warns about it)
                 st.caption("The loss chart grows here, one point per epoch, as you step.")
         with right:
             if st.session_state.get("lab_playing"):  # a landscape per tick would cost a class's server dearly
                 st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
             elif stepper.completed_epochs >= 1 and cfg.n_features == 2:
-                show_chart(cfg, trace, "step", epoch=min(stepper.completed_epochs, len(trace)), big=big)
+                show_chart(trace, "step", epoch=min(stepper.completed_epochs, len(trace)), present=big)
                 st.caption(
                     "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that "
                     "epoch's b."
