@@ -7,10 +7,13 @@ import unicodedata
 from collections.abc import Iterable
 
 
-def num(x: float | None, digits: int = 6) -> str:
-    """A float with `digits` significant digits; inf/NaN get a plain-language label."""
+def num(x: float | None, digits: int = 6, *, nonfinite: str | None = None) -> str:
+    """A float with `digits` significant digits; inf/NaN get a plain-language label, or `nonfinite` when given
+    (a table cell's "n/a"): never printed raw."""
     if x is None:
         return "None"
+    if not math.isfinite(x) and nonfinite is not None:
+        return nonfinite
     if math.isnan(x):
         return "NaN (not a number)"
     if math.isinf(x):
@@ -19,11 +22,11 @@ def num(x: float | None, digits: int = 6) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def vec(values: Iterable[float] | None, digits: int = 6) -> str:
+def vec(values: Iterable[float] | None, digits: int = 6, *, nonfinite: str | None = None) -> str:
     """A list of floats as "[a, b]", or "None"."""
     if values is None:
         return "None"
-    return "[" + ", ".join(num(v, digits) for v in values) + "]"
+    return "[" + ", ".join(num(float(v), digits, nonfinite=nonfinite) for v in values) + "]"
 
 
 def prose(x: float) -> str:

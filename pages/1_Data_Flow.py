@@ -17,7 +17,7 @@ settings = page(
 from gradlab.lesson.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from gradlab.lesson.sentences import run_it_note
 from gradlab.probes.graph import graph_for
-from gradlab.runs.model import step_script
+from gradlab.runs.code import step_script
 from ui.cache import get_card_comparison, get_stages
 from ui.guide import CARD_INTRO
 from ui.nudge_panel import nudge_section

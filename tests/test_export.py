@@ -173,7 +173,7 @@ def test_script_compiles_and_shows_the_mechanism(config: RunConfig) -> None:
     for (update, zeroing), line in expected.items():
         assert (line in src) == (config.update == update and config.zeroing == zeroing)
     assert ("with torch.no_grad():" in src) == (config.update == "manual")
-    assert ("torch.optim.SGD([w, b], lr=LR)" in src) == (config.update == "sgd")
+    assert ("opt = torch.optim.SGD([w, b], lr=lr)" in src) == (config.update == "sgd")
 
 
 def test_script_writes_floats_that_round_trip() -> None:

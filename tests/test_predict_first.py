@@ -30,8 +30,8 @@ from gradlab.lesson.prompts import (
 )
 from gradlab.lesson.sentences import loop_text, slope_example
 from gradlab.probes.sample import trace_sample
+from gradlab.runs.code import step_script
 from gradlab.runs.lifecycle import GradLifecycle
-from gradlab.runs.model import step_script
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
@@ -169,7 +169,7 @@ def test_loss_direction_is_what_the_trace_did(cfg: RunConfig, epoch: int | None,
 
 
 def test_the_loop_sentence_follows_the_settings():
-    assert "zero `.grad` with `grad.zero_()`" in loop_text(CARD)
+    assert "zero `.grad` with `w.grad.zero_()` and `b.grad.zero_()`" in loop_text(CARD)
     never = loop_text(CARD.with_(zeroing="never"))
     assert "no zeroing" in never and "zero_()" not in never
     assert "opt.step()" in loop_text(CARD.with_(update="sgd"))

@@ -175,7 +175,7 @@ def test_reading_a_nonleaf_grad_is_said_to_warn_not_to_raise():
 def test_the_loop_sentence_names_the_calls_the_run_makes():
     assert "`opt.zero_grad(set_to_none=False)`" in loop_text(CARD.with_(update="sgd"))
     assert "`opt.zero_grad(set_to_none=True)`" in loop_text(CARD.with_(update="sgd", zeroing="none"))
-    assert "`grad = None`" in loop_text(CARD.with_(zeroing="none"))
+    assert "`w.grad = None` and `b.grad = None`" in loop_text(CARD.with_(zeroing="none"))
     run = live(CARD.with_(update="sgd"))
     mse(forward(run.X, run.w, run.b), run.y).backward()
     zero_grads((run.w, run.b), "zero", run.opt)

@@ -181,20 +181,20 @@ def explain_check(check: GradCheck) -> list[str]:
             "gradient exactly here."
         )
     else:
-        big = max(off, key=lambda r: r.analytic_diff)
+        worst = max(off, key=lambda r: r.analytic_diff)
         lead = f"Autograd's float32 `.grad` equals the analytic gradient exactly for {_names(exact)}. " if exact else ""
         if too_far:  # not rounding: the sentence after this one says what it means
             out.append(
-                f"{lead}|analytic − autograd| for {_names(off)}: the largest, {big.analytic_diff:.2e} for "
-                f"{big.param}, is more than the {big.rounding_bound:.2e} that float32 rounding can produce for "
-                f"{big.param} here."
+                f"{lead}|analytic − autograd| for {_names(off)}: the largest, {worst.analytic_diff:.2e} for "
+                f"{worst.param}, is more than the {worst.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{worst.param} here."
             )
         else:
             out.append(
                 f"{lead}|analytic − autograd| for {_names(off)} is float32 rounding in autograd's forward and "
-                f"backward passes on the float32 values of X, y, w and b. The largest, {big.analytic_diff:.2e} for "
-                f"{big.param}, is within the {big.rounding_bound:.2e} that float32 rounding can produce for "
-                f"{big.param} here."
+                f"backward passes on the float32 values of X, y, w and b. The largest, {worst.analytic_diff:.2e} for "
+                f"{worst.param}, is within the {worst.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{worst.param} here."
             )
     if too_far:
         out.append(

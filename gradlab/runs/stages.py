@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradlab.runs.model import code_lines, forward, make_data, make_params, mse
+from gradlab.runs.code import stage_code
+from gradlab.runs.model import forward, make_data, make_params, mse
 from gradlab.runs.tensors import TensorInfo, describe
 from gradlab.settings.config import RunConfig, resolve_device
 
@@ -40,7 +41,7 @@ class StageRun:
 def run_stages(config: RunConfig) -> StageRun:
     """Run data → init → forward → loss → backward, snapshotting after each step."""
     device, note = resolve_device(config.device)
-    code = code_lines(config)
+    code = stage_code(config)
     n, f = config.n_samples, config.n_features
 
     X, y = make_data(config, device)

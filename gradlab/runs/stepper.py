@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from gradlab.fmt import num, vec
+from gradlab.runs.code import UPDATE, epoch_code, one_line
 from gradlab.runs.grads import update, zero_grads
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
@@ -16,14 +17,7 @@ from gradlab.settings.config import RunConfig
 
 LOG_LIMIT = 120
 
-SUBSTEPS: tuple[tuple[str, str], ...] = (
-    ("forward", "y_hat = X @ w + b"),
-    ("loss", "loss = ((y_hat - y) ** 2).mean()"),
-    ("backward", "loss.backward()"),
-    ("read .grad", "w.grad, b.grad"),
-    ("update", "with torch.no_grad(): w -= lr * w.grad; b -= lr * b.grad"),
-    ("zero", "w.grad.zero_(); b.grad.zero_()"),
-)
+SUBSTEPS: tuple[tuple[str, str], ...] = tuple((name, one_line(c)) for name, c in epoch_code(RunConfig()).items())
 
 
 @dataclass(frozen=True)
@@ -78,7 +72,7 @@ class Stepper:
         if name == "zero":
             code = _zero_code(self.config)
         elif name == "update" and self.opt is not None:
-            code = "opt.step()  # torch.optim.SGD"
+            code = one_line(UPDATE["sgd"])
         step = SubStep(self.epoch, name, code, result)
         self.log.append(step)
         del self.log[:-LOG_LIMIT]  # a long play-through keeps only the recent sub-steps
@@ -136,11 +130,7 @@ class Stepper:
 
 
 def _zero_code(config: RunConfig) -> str:
-    if config.zeroing == "never":
-        return "(nothing: .grad is never zeroed, so the next backward() adds to it)"
-    if config.update == "sgd":
-        return f"opt.zero_grad(set_to_none={config.zeroing == 'none'})"
-    return "w.grad = None; b.grad = None" if config.zeroing == "none" else "w.grad.zero_(); b.grad.zero_()"
+    return one_line(epoch_code(config)["zero"])
 
 
 def _vec(t: torch.Tensor) -> str:
