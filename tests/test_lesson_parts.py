@@ -441,3 +441,23 @@ def test_an_update_with_zero_grad_says_nothing_moved_and_the_next_backward_is_no
     assert still.ok and "did not move: w.grad is zero; b.grad is zero" in still.message
     after = lab.run("backward")  # the graph still describes w and b: an ordinary backward()
     assert after.ok and not after.stale and after.w_grad == (-37.5, -50.5)
+
+
+def test_pictures_and_the_page_share_one_ink_and_one_text_size():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from gradlab.views.style import INK, body_px
+
+    root = Path(__file__).resolve().parents[1]
+    theme = tomllib.loads((root / ".streamlit" / "config.toml").read_text())["theme"]
+    assert theme["textColor"] == INK and theme["baseFontSize"] == body_px(False)
+    for css, present in (("base.css", False), ("present.css", True)):  # graphviz text, drawn at the same size
+        rule = re.search(r'stGraphVizChart"\] svg text \{ font-size: (\d+)px', (root / "ui" / css).read_text())
+        assert rule and int(rule[1]) == body_px(present), css
+    for present in (False, True):
+        size = f"fontsize={body_px(present)}"
+        assert size in graph_dot(graph_for(CARD), present=present)
+        spec = loss_spec(train(CARD), present=present)
+        assert spec["config"]["axis"]["labelFontSize"] == body_px(present)

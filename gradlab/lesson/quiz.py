@@ -57,23 +57,40 @@ class Question:
 
 
 def _concept(
-    qid: str, prompt: str, right: str, wrong: tuple[str, ...], why: str, *, keep_order: bool = False, **kw: object
+    qid: str,
+    prompt: str,
+    right: str,
+    wrong: tuple[str, ...],
+    why: str,
+    *,
+    keep_order: bool = False,
+    depends_on: tuple[str, ...] = (),
+    from_data: bool = False,
 ) -> Question:
     options = [right, *wrong]
     if not keep_order:
         random.Random(qid).shuffle(options)  # a fixed order per question, not always "A"
-    return Question(qid, prompt, tuple(options), options.index(right), why, **kw)  # type: ignore[arg-type]
+    return Question(qid, prompt, tuple(options), options.index(right), why, depends_on, from_data)
 
 
 _FALLBACK = ("None", "PyTorch raises an error", "It changes from run to run")
 
 
-def _numeric(qid: str, prompt: str, right: str, candidates: list[str], why: str, **kw: object) -> Question:
+def _numeric(
+    qid: str,
+    prompt: str,
+    right: str,
+    candidates: list[str],
+    why: str,
+    *,
+    depends_on: tuple[str, ...] = (),
+    from_data: bool = False,
+) -> Question:
     wrong: list[str] = []
     for c in [*candidates, *_FALLBACK]:
         if c != right and c not in wrong and len(wrong) < 3:
             wrong.append(c)
-    return _concept(qid, prompt, right, tuple(wrong), why, **kw)
+    return _concept(qid, prompt, right, tuple(wrong), why, depends_on=depends_on, from_data=from_data)
 
 
 CONCEPTS: tuple[Question, ...] = (

@@ -31,7 +31,7 @@ Spec = dict[str, Any]
 # The chart fills the container's width, and `height` is the plot's own: titles, axes and legends add to it.
 # (Streamlit's default for a stretched chart, "fit", squeezes them into `height`: the plot shrank to ~100 px and
 # Vega pushed a title out of the top of the picture.)
-AUTOSIZE = {"type": "fit-x", "contains": "padding"}
+AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def plot_height(height: int, present: bool) -> int:
@@ -42,7 +42,7 @@ def plot_height(height: int, present: bool) -> int:
 def _style(chart: alt.TopLevelMixin, present: bool) -> alt.TopLevelMixin:
     size = body_px(present)
     return (
-        chart.properties(autosize=alt.AutoSizeParams(**AUTOSIZE))
+        chart.properties(autosize=AUTOSIZE)
         .configure(font=FONT)
         .configure_axis(
             labelFontSize=size,
