@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from gradlab.lesson.sentences import step_code
 from ui.guide import CARD_INTRO
 from ui.layout import finish, page
 
@@ -22,16 +23,7 @@ st.markdown(
     "`.grad`·Δ; for a large one the slope itself changes. Training moves each parameter a small step "
     "*against* its `.grad`."
 )
-st.code(
-    "loss.backward()          # adds d(loss)/dw into w.grad and d(loss)/db into b.grad\n"
-    "with torch.no_grad():\n"
-    "    w -= lr * w.grad     # a small step against the gradient\n"
-    "    b -= lr * b.grad\n"
-    "w.grad.zero_()           # .grad accumulates: clear it before the next backward()\n"
-    "b.grad.zero_()",
-    language="python",
-    wrap_lines=True,
-)
+st.code(step_code(), language="python", wrap_lines=True)
 
 # The live numbers go here, but are computed last: on a cold server PyTorch takes about a second to
 # import, and by then the rest of the page is already on screen.
@@ -56,7 +48,8 @@ path_box = st.container()
 
 with live:
     from gradlab.fmt import num, vec
-    from ui.cache import get_slope_example, get_stages
+    from gradlab.lesson.sentences import first_pass_code, slope_example
+    from ui.cache import get_stages
     from ui.progress import progress_panel
 
     run = get_stages(settings.config)
@@ -70,15 +63,10 @@ with live:
     c1.metric("loss", num(run.loss))
     c2.metric("w.grad", vec(run.w_grad))
     c3.metric("b.grad", num(run.b_grad))
-    example = get_slope_example(settings.config)
+    example = slope_example(run)
     if example is not None:
         st.markdown(example)
-    st.code(
-        "y_hat = X @ w + b\nloss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
-        f"w.grad  # {vec(run.w_grad)}\nb.grad  # {num(run.b_grad)}",
-        language="python",
-        wrap_lines=True,
-    )
+    st.code(first_pass_code(run), language="python", wrap_lines=True)
 
 with path_box:
     progress_panel(settings.config)

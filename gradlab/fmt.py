@@ -7,10 +7,13 @@ import unicodedata
 from collections.abc import Iterable
 
 
-def num(x: float | None, digits: int = 6) -> str:
-    """A float with `digits` significant digits; inf/NaN get a plain-language label."""
+def num(x: float | None, digits: int = 6, *, nonfinite: str | None = None) -> str:
+    """A float with `digits` significant digits; inf/NaN get a plain-language label, or `nonfinite` when given
+    (a table cell's "n/a"): never printed raw."""
     if x is None:
         return "None"
+    if not math.isfinite(x) and nonfinite is not None:
+        return nonfinite
     if math.isnan(x):
         return "NaN (not a number)"
     if math.isinf(x):
@@ -19,11 +22,23 @@ def num(x: float | None, digits: int = 6) -> str:
     return "0" if text in ("-0", "0") else text
 
 
-def vec(values: Iterable[float] | None, digits: int = 6) -> str:
+def vec(values: Iterable[float] | None, digits: int = 6, *, nonfinite: str | None = None) -> str:
     """A list of floats as "[a, b]", or "None"."""
     if values is None:
         return "None"
-    return "[" + ", ".join(num(v, digits) for v in values) + "]"
+    return "[" + ", ".join(num(float(v), digits, nonfinite=nonfinite) for v in values) + "]"
+
+
+def prose(x: float) -> str:
+    """A number for prose, with a real minus sign: −0.5, not -0.5."""
+    text = num(x)
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def signed(x: float) -> str:
+    """A number with an explicit sign and a real minus: +1, −0.01, 0."""
+    text = num(abs(x))
+    return text if text == "0" else ("−" if x < 0 else "+") + text
 
 
 def factor(x: float, digits: int = 6) -> str:
@@ -58,11 +73,6 @@ def _escaped(ch: str) -> str:
     if unicodedata.category(ch) in ("Cf", "Cc", "Zl", "Zp"):
         return f"\\u{ord(ch):04x}"
     return ch
-
-
-def visible(raw: str) -> str:
-    """`raw` with every invisible or direction-changing character spelled out as its code point (\\u202e)."""
-    return "".join(_escaped(ch) for ch in raw)
 
 
 def shown(raw: str) -> str:

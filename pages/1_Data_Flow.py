@@ -17,7 +17,7 @@ settings = page(
 from gradlab.lesson.prompts import b_grad_value, grad_before_backward, w_grad_signs
 from gradlab.lesson.sentences import run_it_note
 from gradlab.probes.graph import graph_for
-from gradlab.runs.model import step_script
+from gradlab.runs.code import step_script
 from ui.cache import get_card_comparison, get_stages
 from ui.guide import CARD_INTRO
 from ui.nudge_panel import nudge_section
@@ -34,12 +34,12 @@ for stage in run.stages:
     if not all(gate(p, predict=settings.predict, present=present) for p in asks.get(stage.number, [])):
         shown_all = False
         break
-    stage_box(stage, compact=present)
+    stage_box(stage, present=present)
     if stage.number < len(run.stages):
         st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
 
 if shown_all:
-    nudge_section(cfg, big=present)
+    nudge_section(cfg, present=present)
 
     with st.expander("The backward graph behind stage 5", expanded=not present):
         st.markdown(
@@ -47,7 +47,7 @@ if shown_all:
             "the operations autograd recorded in the forward pass; green boxes are the leaf tensors w and b. "
             "Each yellow `AccumulateGrad` node **adds** into its leaf's `.grad`, which is why gradients accumulate."
         )
-        show_graph(graph_for(cfg), big=present)
+        show_graph(graph_for(cfg), present=present)
 
     rows = get_card_comparison(cfg)
     with st.container(border=True):

@@ -22,7 +22,7 @@ from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
 from ui.render import number_columns, text_frame, thinned_caption
 
-cfg, big = settings.config, settings.present
+cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
 st.markdown(loop_text(cfg))
 head = summary(trace)
@@ -39,22 +39,22 @@ divergence_box(trace)
 @st.fragment
 def loss_panel() -> None:
     log = st.toggle("Log scale for the loss", key="tt_log", value=cfg.epochs > 20)
-    show_chart(cfg, trace, "loss", log=log, big=big)
+    show_chart(trace, "loss", log=log, present=present)
 
 
 loss_panel()
 left, right = st.columns(2)
 with left:
-    show_chart(cfg, trace, "params", big=big)
+    show_chart(trace, "params", present=present)
 with right:
-    show_chart(cfg, trace, "grads", big=big)
+    show_chart(trace, "grads", present=present)
 
 st.subheader("Epoch by epoch")
-rows = 40 if big else 500
-frame, thinned = trace_table(cfg, rows, compact=big, _trace=trace)
+rows = 40 if present else 500
+frame, thinned = trace_table(trace, rows, present=present)
 if thinned:
     st.caption(thinned_caption(len(trace), len(frame), rows))
-if big or len(frame) <= 25:  # short or projected: a plain table, wrapped text, large type applies
+if present or len(frame) <= 25:  # short or projected: a plain table, wrapped text, large type applies
     st.table(text_frame(frame))
 else:
     height = min(38 + 35 * len(frame), 460)
@@ -70,7 +70,7 @@ def check_panel() -> None:
     epoch = st.number_input("Epoch to check", 1, len(trace), CHECK_EPOCH_DEFAULT, step=1, key=f"tt_check_{len(trace)}")
     grad_check_panel(trace, int(epoch))
     if st.toggle("Show the loss landscape at this epoch", key="tt_landscape"):
-        landscape_panel(trace, int(epoch), big)
+        landscape_panel(trace, int(epoch), present)
 
 
 check_panel()

@@ -7,9 +7,9 @@ import torch
 
 from gradlab.fmt import num
 from gradlab.lesson.sentences import LAST_LOSS
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.train import train
 from gradlab.settings.config import CARD_B, CARD_W, CARD_X, CARD_Y, RunConfig
+from gradlab.settings.stability import stable_limit
 from tests.apptest import PAGES, assert_specs_finite, chart_specs, open_page, text_of
 from ui.settings_state import SETTING
 
@@ -107,7 +107,7 @@ def test_divergence_is_named_before_anything_overflows():
     at = open_page("training_trace", {"lr": "0.05"})  # 5 epochs: the loss rises, every number still finite
     assert not at.exception and not at.error
     warning = next(w.value for w in at.warning if "Gradient descent diverges at this learning rate" in w.value)
-    assert "Try lr =" in warning and f"lr ≈ {max_stable_lr(RunConfig()):.3g}" in warning
+    assert "Try lr =" in warning and f"lr ≈ {stable_limit(RunConfig()):.3g}" in warning
 
 
 def test_prediction_trace_five_layers_with_real_numbers():

@@ -21,10 +21,12 @@ MB = 1024 * 1024
 CACHED = (
     cache._train,
     cache.get_stages,
-    cache.get_quiz,
-    cache.get_card_comparison,
+    cache._quiz,
     cache.chart_spec,
     cache.trace_table,
+    cache.get_walk,
+    cache.get_nudge,
+    cache.get_pitfalls,
 )
 
 
@@ -49,9 +51,12 @@ def fill(config: RunConfig) -> None:
     cache.get_stages(config)
     cache.get_quiz(config)
     for kind, options in (("loss", {"log": True}), ("loss", {"epoch": 7}), ("params", {}), ("grads", {})):
-        cache.chart_spec(config, kind, _trace=trace, **options)
-    cache.chart_spec(config, "landscape", epoch=len(trace), _trace=trace)
-    cache.trace_table(config, 500, _trace=trace)
+        cache.chart_spec(trace, kind, **options)
+    cache.chart_spec(trace, "landscape", epoch=len(trace))
+    cache.trace_table(trace, 500)
+    cache.get_walk(trace, len(trace))
+    cache.get_nudge(config, config.w0, config.b0, "w1", 1.0)
+    cache.get_pitfalls(config)
 
 
 def test_declared_limits_add_up_to_the_budget_and_the_server_enforces_it():
@@ -65,8 +70,10 @@ def test_a_sweep_of_distinct_large_runs_stays_under_the_budget():
     # 200 rows, the most a learner can enter; 1,000 epochs keeps the test quick. A trace's arrays grow
     # linearly with the epochs, so the largest run (10,000 epochs) is ten times this one.
     data = own_data(200, 0)
-    fill(RunConfig(epochs=1_000, lr=0.001, **data))
-    trace_bytes = cached_bytes()["ui.cache._train"]
+    first = RunConfig(epochs=1_000, lr=0.001, **data)
+    cache.get_trace(first)
+    trace_bytes = cached_bytes()["ui.cache._train"]  # this one trace (the quiz adds its short runs next)
+    fill(first)
     assert 10 * trace_bytes < 1 * MB  # per-epoch predictions (8 MB at 10,000 epochs) are not kept
     assert PREDICTIONS_KEPT < 1_000 * 200
     # A class sweeping learning rates: each one a new entry in every cache.

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gradlab.lesson.quiz import build_quiz
 from gradlab.probes.chain import walk_backward
 from gradlab.probes.nudge import nudge
 from gradlab.runs.lifecycle import GradLifecycle
 from gradlab.settings.config import RunConfig
 from tests.apptest import PAGES, assert_specs_finite, open_page, text_of
+from tests.quizruns import fresh_quiz
 from ui.lab import TAB
 
 pytestmark = [
@@ -63,8 +63,8 @@ def test_lab_clicks_on_cuda_give_the_cpu_grads():
 
 
 def test_quiz_answer_keys_on_cuda_match_the_cpu_within_float32():
-    cpu = {q.qid: q for q in build_quiz(CPU)}
-    gpu = {q.qid: q for q in build_quiz(GPU)}
+    cpu = {q.qid: q for q in fresh_quiz(CPU)}
+    gpu = {q.qid: q for q in fresh_quiz(GPU)}
     assert cpu.keys() == gpu.keys()
     for qid in ("data_loss", "data_b_grad", "data_twice", "live_diverges"):
         assert cpu[qid].right == gpu[qid].right, qid

@@ -23,9 +23,10 @@ from gradlab.lesson.divergence import explain
 from gradlab.runs.trace import Trace
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
-from gradlab.views.export import parse_script_end, parse_script_output, to_csv, to_markdown, to_script
+from gradlab.views.export import to_csv, to_markdown, to_script
 from gradlab.views.table import epoch_table
 from tests.background import Background
+from tests.script_output import parse_script_end, parse_script_output
 
 SIX_X = (
     (1.0, 0.5, -2.0),
@@ -172,7 +173,7 @@ def test_script_compiles_and_shows_the_mechanism(config: RunConfig) -> None:
     for (update, zeroing), line in expected.items():
         assert (line in src) == (config.update == update and config.zeroing == zeroing)
     assert ("with torch.no_grad():" in src) == (config.update == "manual")
-    assert ("torch.optim.SGD([w, b], lr=LR)" in src) == (config.update == "sgd")
+    assert ("opt = torch.optim.SGD([w, b], lr=lr)" in src) == (config.update == "sgd")
 
 
 def test_script_writes_floats_that_round_trip() -> None:

@@ -1,4 +1,5 @@
-"""The backward graph is keyed by the node objects themselves, so it holds however PyTorch manages its wrappers."""
+"""The one walk of a backward graph tells nodes apart by their held objects, so it holds however PyTorch manages its
+wrappers."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from gradlab.probes.graph import build_graph, graph_for, walk
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
 from gradlab.settings.config import RunConfig
+from gradlab.views.graph_dot import graph_text
 
 CARD = RunConfig()
 
@@ -105,7 +107,7 @@ def test_card_graph_is_the_same_after_wrappers_are_dropped_and_memory_reused():
 
 
 def test_a_tree_reads_without_repeats():
-    text = graph_for(CARD).as_text()
+    text = graph_text(graph_for(CARD))
     assert "(as above)" not in text
     for name in {a for a, _ in _card_edges()}:
         assert text.count(name) == 1

@@ -102,6 +102,29 @@ def test_runs_never_import_lesson_or_views() -> None:
     assert wrong == []
 
 
+def _runners_imported(path: Path) -> list[str]:
+    """The training and staging functions a file imports: `train`, `run_stages` (anywhere in it)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module in ("gradlab.runs.train", "gradlab.runs.stages"):
+            found += [f"{module_name(path)}: {node.module}.{a.name}" for a in node.names if a.name in RUNNERS]
+        elif isinstance(node, ast.Import):
+            found += [f"{module_name(path)}: {a.name}" for a in node.names if a.name == "gradlab.runs.train"]
+    return found
+
+
+RUNNERS = ("train", "run_stages")
+
+
+def test_lesson_and_views_run_no_training() -> None:
+    """Words and pictures are written from runs they are handed (the pages fetch them from the shared caches)."""
+    files = [p for top in ("lesson", "views") for p in (ROOT / "gradlab" / top).rglob("*.py")]
+    assert [hit for p in files for hit in _runners_imported(p)] == []
+    # The check sees imports inside functions: ui/cache.py imports both where it computes.
+    assert len(_runners_imported(ROOT / "ui" / "cache.py")) == 2
+
+
 def test_gradlab_never_imports_streamlit_or_ui() -> None:
     wrong = []
     for path in (ROOT / "gradlab").rglob("*.py"):

@@ -10,20 +10,23 @@ import torch
 from torch.testing import assert_close
 
 from gradlab.fmt import num, vec
-from gradlab.lesson.card import compare_with_card
+from gradlab.lesson.card import card_run, compare_with_card
 from gradlab.lesson.divergence import explain, explain_stop
 from gradlab.lesson.observations import convergence_text, observations, summary
 from gradlab.lesson.stepping import substep_result
 from gradlab.probes.graph import graph_at, graph_for
-from gradlab.probes.landscape import landscape_view, loss_grid, max_stable_lr
+from gradlab.probes.landscape import landscape_view, loss_grid
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.lifecycle import ACTIONS, OPERATIONS, Did, GradLifecycle, action_labels
+from gradlab.runs.stages import run_stages
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import downsample
 from gradlab.runs.train import train
 from gradlab.settings.config import MAX_ROWS, RunConfig
+from gradlab.settings.stability import stable_limit
 from gradlab.settings.userdata import parse_dataset
 from gradlab.views.charts import grads_spec, landscape_spec, loss_spec, params_spec
+from gradlab.views.graph_dot import graph_dot, graph_text
 from tests.pytorch_text import backward_twice, pytorch_says
 
 CARD = RunConfig()
@@ -212,15 +215,16 @@ def test_autograd_graph_nodes_and_values():
     leaves = {n.node_id: n.label for n in g.nodes if n.kind == "leaf"}
     assert "grad [-37.5, -50.5]" in leaves["leaf_w"] and "grad -13" in leaves["leaf_b"]
     assert sum(n.kind == "accumulate" for n in g.nodes) == 2
-    assert g.dot.startswith("digraph backward {") and g.dot.rstrip().endswith("}")
+    dot = graph_dot(g)
+    assert dot.startswith("digraph backward {") and dot.rstrip().endswith("}")
     assert ("leaf_w", "leaf_w") not in g.edges and any(b == "leaf_w" for _, b in g.edges)
     assert len(g.edges) == 8  # Mean→Pow→Sub→Add→{Mv→Acc(w)→w, Acc(b)→b}
-    assert "loss = 47.25" in g.dot
+    assert "loss = 47.25" in dot
 
 
 def test_graph_in_words_walks_from_the_loss_to_every_leaf():
     g = graph_for(CARD)
-    text = g.as_text()
+    text = graph_text(g)
     assert text.startswith("Backward graph, from the loss to the leaves: MeanBackward0 (loss = 47.25;")
     order = ["MeanBackward0", "PowBackward0", "SubBackward0", "AddBackward0", "MvBackward0", "w (leaf)", "b (leaf)"]
     positions = [text.index(name) for name in order]
@@ -231,18 +235,18 @@ def test_graph_in_words_walks_from_the_loss_to_every_leaf():
 
 def test_graph_at_an_epoch_uses_the_weights_that_epoch_started_from():
     trace = train(CARD.with_(epochs=3))
-    assert graph_at(trace, 1).dot == graph_for(CARD).dot
+    assert graph_at(trace, 1) == graph_for(CARD)
     third = graph_at(trace, 3)
     leaves = {n.node_id: n.label for n in third.nodes if n.kind == "leaf"}
     assert f"grad {vec(trace.w_grad[2])}" in leaves["leaf_w"]  # epoch 3's .grad, from its own forward pass
-    assert f"loss = {num(trace.loss[2])}" in third.dot
+    assert f"loss = {num(trace.loss[2])}" in graph_dot(third)
     for bad in (0, 4):
         with pytest.raises(ValueError, match="out of range"):
             graph_at(trace, bad)
 
 
 def test_stable_lr_limit_explains_the_card_divergence():
-    limit = max_stable_lr(CARD)
+    limit = stable_limit(CARD)
     assert 0.045 < limit < 0.047  # lr 0.04 converges, lr 0.05 diverges
 
 
@@ -360,11 +364,16 @@ def test_reaching_the_threshold_is_not_success_when_the_loss_leaves_it_again():
 
 
 def test_card_comparison_only_for_the_card_setup():
-    rows = {r.quantity: r for r in compare_with_card(CARD)}
+    run = card_run(CARD)
+    assert run == CARD.with_(lr=0.01, epochs=5, zeroing="zero")
+    rows = {r.quantity: r for r in compare_with_card(run_stages(CARD), train(run))}
     assert rows["loss"].card == "10.25" and rows["loss"].pytorch == "47.25"
     assert rows["w.grad"].pytorch == "[-37.5, -50.5]"
     assert rows["losses, epochs 1–5 at lr 0.01"].pytorch == ", ".join(f"{v:.2f}" for v in train(CARD).loss)
-    assert compare_with_card(CARD.with_(w0=(0.0, 0.0))) is None
+    other = CARD.with_(w0=(0.0, 0.0))
+    assert card_run(other) is None and compare_with_card(run_stages(other), train(CARD)) is None
+    with pytest.raises(ValueError, match="losses"):
+        compare_with_card(run_stages(CARD), train(CARD.with_(lr=0.02)))
 
 
 # --- your own data ---------------------------------------------------------------------------------
@@ -470,3 +479,23 @@ def test_an_update_with_zero_grad_says_nothing_moved_and_the_next_backward_is_no
     assert still.ok and "did not move: w.grad is zero; b.grad is zero" in still.message
     after = lab.run("backward")  # the graph still describes w and b: an ordinary backward()
     assert after.ok and not after.stale and after.w_grad == (-37.5, -50.5)
+
+
+def test_pictures_and_the_page_share_one_ink_and_one_text_size():
+    import re
+    import tomllib
+    from pathlib import Path
+
+    from gradlab.views.style import INK, body_px
+
+    root = Path(__file__).resolve().parents[1]
+    theme = tomllib.loads((root / ".streamlit" / "config.toml").read_text())["theme"]
+    assert theme["textColor"] == INK and theme["baseFontSize"] == body_px(False)
+    for css, present in (("base.css", False), ("present.css", True)):  # graphviz text, drawn at the same size
+        rule = re.search(r'stGraphVizChart"\] svg text \{ font-size: (\d+)px', (root / "ui" / css).read_text())
+        assert rule and int(rule[1]) == body_px(present), css
+    for present in (False, True):
+        size = f"fontsize={body_px(present)}"
+        assert size in graph_dot(graph_for(CARD), present=present)
+        spec = loss_spec(train(CARD), present=present)
+        assert spec["config"]["axis"]["labelFontSize"] == body_px(present)

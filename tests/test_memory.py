@@ -8,15 +8,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gradlab.lesson import quizbook
+from gradlab.lesson.guess import Verdict
 from gradlab.lesson.progress import MAX_CHARS, Prediction, Progress, decode, encode
-from gradlab.lesson.quiz import build_quiz
 from gradlab.settings.config import RunConfig
+from tests.quizruns import fresh_quiz
 
 PAGES = ["Home", "Data Flow", "Prediction Trace", "Training Trace", "Grad Lab", "Quiz"]
 
 
 def _progress() -> Progress:
-    quiz = build_quiz(RunConfig())
+    quiz = fresh_quiz(RunConfig())
     book: dict = {}
     quizbook.record(book, quiz[0], quiz[0].options[1])
     quizbook.record(book, quiz[0], quiz[0].right)
@@ -36,9 +37,17 @@ def test_a_round_trip_keeps_pages_answers_and_predictions():
     kept = _progress()
     back = decode(encode(kept), PAGES)
     assert back.pages == kept.pages and back.quiz == kept.quiz and back.predictions == kept.predictions
-    quiz = build_quiz(RunConfig())
+    quiz = fresh_quiz(RunConfig())
     s = quizbook.score(back.quiz, quiz)
     assert (s.first_right, s.now_right) == (0, 1)  # the wrong first try is still the one that counts
+
+
+def test_a_sessions_verdict_stays_in_the_session_and_the_rest_travels():
+    said = Verdict(True, "None", "None", "requires_grad=True only tells autograd to track w.")
+    made = Prediction("Data Flow", "None", True, said)
+    back = decode(encode(Progress(predictions={"pred_0123456789": made})), PAGES).predictions["pred_0123456789"]
+    assert back == made and back.verdict is None  # the verdict is rebuilt from the guess after a reload
+    assert (back.page, back.guess, back.correct) == ("Data Flow", "None", True)
 
 
 def test_the_text_is_cookie_safe_and_bounded():

@@ -11,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from gradlab.fmt import num
-from gradlab.probes.nudge import DELTAS, explain, nudge, param_names, prose, signed
+from gradlab.fmt import num, prose, signed
+from gradlab.probes.nudge import DELTAS, explain, nudge
 from gradlab.settings.config import RunConfig
-from gradlab.views.slope_chart import INK, LINES, POINTS, slope_spec
+from gradlab.views.slope_chart import LINES, POINTS, slope_spec
+from gradlab.views.style import INK
 from tests.apptest import assert_specs_finite, chart_specs, open_page, text_of
 from tests.strategies import points
 
@@ -50,7 +51,7 @@ def test_card_w1_plus_one_changes_the_loss_by_minus_30_not_minus_37_5():
 @pytest.mark.parametrize("delta", DELTAS, ids=lambda d: f"delta{d:+g}")
 def test_card_numbers_match_float64_algebra(param, delta):
     n = nudge(CARD, CARD.w0, CARD.b0, param, delta)
-    j = param_names(CARD).index(param)
+    j = CARD.param_names.index(param)
     theta = np.array([*CARD.w0, CARD.b0])
     grad, curv = analytic(CARD, theta, j)
     moved = theta.copy()
@@ -66,9 +67,9 @@ def test_card_numbers_match_float64_algebra(param, delta):
 @given(points(), st.sampled_from(DELTAS), st.data())
 def test_any_point_grad_curvature_and_new_loss_agree_with_finite_differences(point, delta, data):
     cfg, w, b = point
-    param = data.draw(st.sampled_from(param_names(cfg)))
+    param = data.draw(st.sampled_from(cfg.param_names))
     n = nudge(cfg, w, b, param, delta)
-    j = param_names(cfg).index(param)
+    j = cfg.param_names.index(param)
     theta = np.array([*np.asarray(w, np.float32), np.float32(b)], dtype=float)
     h = 1e-4
     up, down = theta.copy(), theta.copy()
@@ -123,10 +124,10 @@ def test_bad_input_names_the_problem(param, delta, message):
         nudge(CARD, CARD.w0, CARD.b0, param, delta)
 
 
-@pytest.mark.parametrize("big", [False, True], ids=["normal", "big"])
-def test_chart_spec_is_finite_readable_and_carries_the_numbers(big):
+@pytest.mark.parametrize("present", [False, True], ids=["normal", "present"])
+def test_chart_spec_is_finite_readable_and_carries_the_numbers(present):
     n = nudge(CARD, CARD.w0, CARD.b0, "w1", 1.0)
-    spec = slope_spec(n, big=big)
+    spec = slope_spec(n, present=present)
     text = json.dumps(spec)
     assert "NaN" not in text and "Infinity" not in text
     assert spec["height"] >= 300 and len(spec["title"]["text"]) <= 30
@@ -137,9 +138,9 @@ def test_chart_spec_is_finite_readable_and_carries_the_numbers(big):
     assert axes and legends
     for axis in axes:
         assert axis["labelColor"] == axis["titleColor"] == INK
-        assert axis["labelFontSize"] >= (24 if big else 17)
+        assert axis["labelFontSize"] >= (24 if present else 17)
     for legend in legends:
-        assert legend["labelColor"] == INK and legend["labelFontSize"] >= (24 if big else 17)
+        assert legend["labelColor"] == INK and legend["labelFontSize"] >= (24 if present else 17)
     points = {p["point"]: (p["x"], p["loss"]) for p in spec["datasets"]["points"]}
     assert points == {POINTS[0]: (0.5, 47.25), POINTS[1]: (1.5, 17.25), POINTS[2]: (1.5, 9.75)}
     tangent = [r for r in spec["datasets"]["lines"] if r["line"] == LINES[1]]

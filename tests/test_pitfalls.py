@@ -1,7 +1,11 @@
-"""Each `.grad` pitfall reports what PyTorch really did, checked against hand-derived answers."""
+"""Each `.grad` pitfall reports what PyTorch really did, checked against hand-derived answers, and shows the very
+code it ran."""
 
 from __future__ import annotations
 
+import contextlib
+import inspect
+import io
 import re
 import threading
 import warnings
@@ -12,7 +16,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradlab.probes import pitfall_code
 from gradlab.probes.pitfalls import PITFALLS, PitfallOutcome, run_all, run_pitfall
+from gradlab.runs.code import FORWARD, LOSS
 from gradlab.settings.config import RunConfig
 from tests.pytorch_text import backward_twice, inplace_on_a_leaf, leaf, nonleaf_grad, pytorch_says
 
@@ -125,7 +131,8 @@ def test_inplace_fix_updates_the_leaf(card: dict[str, PitfallOutcome]) -> None:
     expected = [w - CARD.lr * g for w, g in zip(CARD.w0, CARD_GRAD)]
     assert values(fixed, "w = ") == pytest.approx(expected, abs=1e-4)
     assert "w.is_leaf = True" in fixed
-    assert "with torch.no_grad():\n    w -= 0.01 * w.grad" in card["inplace_outside_no_grad"].fix_code
+    fix = card["inplace_outside_no_grad"].fix_code
+    assert "lr = 0.01" in fix.splitlines()[0] and "with torch.no_grad():\n        w -= lr * w.grad" in fix
 
 
 @pytest.mark.parametrize(
@@ -158,7 +165,7 @@ def test_retain_grad_fix_gives_dloss_dyhat(card: dict[str, PitfallOutcome]) -> N
     y_hat = [sum(x * w for x, w in zip(row, CARD.w0)) + CARD.b0 for row in CARD.X]
     expected = [2 / CARD.n_samples * (p - t) for p, t in zip(y_hat, CARD.y)]  # [-1.75, ..., -4.75]
     assert values(fixed, "y_hat.grad = ") == pytest.approx(expected, abs=1e-4)
-    assert "y_hat.retain_grad()\nloss" in card["nonleaf_grad"].fix_code
+    assert "y_hat.retain_grad()\n    loss = " in card["nonleaf_grad"].fix_code  # before backward()
 
 
 def test_forgetting_to_zero_doubles_the_gradient(card: dict[str, PitfallOutcome]) -> None:
@@ -203,7 +210,7 @@ def test_step_before_backward_never_moves_the_weights_and_the_fix_trains(config:
     assert trained == pytest.approx(_plain_sgd(config, step_first=False)) and trained[1] != trained[0]
     assert outcome.wrong_code.index("opt.step()") < outcome.wrong_code.index("loss.backward()")
     assert outcome.fix_code.index("loss.backward()") < outcome.fix_code.index("opt.step()")
-    assert f"lr={config.lr!r}" in outcome.wrong_code
+    assert f"lr = {config.lr!r}" in outcome.wrong_code.splitlines()[0] and "SGD([w, b], lr=lr)" in outcome.wrong_code
 
 
 def test_broadcast_is_silently_wrong_and_the_fix_is_right(card: dict[str, PitfallOutcome]) -> None:
@@ -215,7 +222,7 @@ def test_broadcast_is_silently_wrong_and_the_fix_is_right(card: dict[str, Pitfal
     assert number(outcome.fixed_outcome, "loss") == 47.25
     assert values(outcome.fixed_outcome, "loss = ") == pytest.approx(CARD_GRAD)
     assert "(y_hat - y).shape = (4,)" in outcome.fixed_outcome
-    assert "[[3.0], [5.0], [7.0], [9.0]]" in outcome.wrong_code
+    assert "y = y.view(-1, 1)  # shape (N, 1)" in outcome.wrong_code
 
 
 def test_broadcast_loss_differs_when_predictions_differ() -> None:
@@ -243,8 +250,10 @@ def test_run_all_on_other_configs(config: RunConfig) -> None:
         assert o.outcome_kind in KINDS
         assert all(isinstance(v, str) and v for v in vars(o).values())
     by_key = {o.key: o for o in outcomes}
-    assert f"w -= {config.lr!r} * w.grad" in by_key["inplace_outside_no_grad"].fix_code
-    assert f"w = w - {config.lr!r} * w.grad" in by_key["out_of_place_update"].wrong_code
+    for shown in (by_key["inplace_outside_no_grad"].fix_code, by_key["out_of_place_update"].wrong_code):
+        assert shown.splitlines()[0].endswith(f"lr = {config.lr!r}")  # the values it ran with
+    assert "w -= lr * w.grad" in by_key["inplace_outside_no_grad"].fix_code
+    assert "w = w - lr * w.grad" in by_key["out_of_place_update"].wrong_code
     assert by_key["backward_twice"].outcome_kind == "error"
     assert by_key["nonleaf_grad"].outcome_kind == "warning"
     if config.device == "cpu":
@@ -332,3 +341,41 @@ def test_warnings_from_another_thread_never_reach_an_outcome(card: dict[str, Pit
         assert {o.key: o for o in outcomes} == card
         assert not any("noise" in text for o in outcomes for text in vars(o).values())
     assert {str(w.message) for w in passed_on} == {"noise from another session"}  # passed on, not swallowed
+
+
+def _defined(shown: str) -> tuple[str, object]:
+    """Run the code a pitfall shows and return the function it defines (name, function)."""
+    space: dict[str, object] = {"torch": torch}
+    exec(compile(shown, "<shown>", "exec"), space)
+    return next((k, v) for k, v in space.items() if callable(v) and k != "torch" and not k.startswith("__"))
+
+
+def test_the_code_shown_is_the_code_that_ran(card: dict[str, PitfallOutcome]) -> None:
+    ran = set()
+    for outcome in card.values():
+        for shown in (outcome.wrong_code, outcome.fix_code):
+            assert shown.startswith("# ") and shown.count("\ndef ") == 1, shown
+            name, _ = _defined(shown)  # the shown text is runnable Python that defines one function
+            real = getattr(pitfall_code, name)  # the function of that name is the one the runner called
+            assert shown.split("\n", 1)[1] == inspect.getsource(real).rstrip(), name
+            ran.add(name)
+    here = pitfall_code.__name__
+    defined = {n for n, v in vars(pitfall_code).items() if callable(v) and getattr(v, "__module__", "") == here}
+    assert ran == defined  # every function there is shown, and nothing else is
+
+
+def test_a_shown_function_run_again_gives_the_same_outcome(card: dict[str, PitfallOutcome]) -> None:
+    _, fn = _defined(card["forgot_zero_grad"].wrong_code)
+    X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
+    w, b = torch.tensor(CARD.w0, requires_grad=True), torch.tensor(CARD.b0, requires_grad=True)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        fn(X, y, w, b)
+    assert out.getvalue().splitlines() == card["forgot_zero_grad"].outcome.splitlines()
+
+
+def test_the_pitfalls_spell_the_forward_pass_as_the_card_does() -> None:
+    source = inspect.getsource(pitfall_code)
+    lines = [ln.split("#")[0].strip() for ln in source.splitlines()]
+    assert lines.count(FORWARD) >= 8 and lines.count(LOSS) >= 8
+    assert not any("X @ w + b - y" in ln or ("y_hat =" in ln and ln != FORWARD) for ln in lines), "another spelling"

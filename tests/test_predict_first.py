@@ -29,13 +29,13 @@ from gradlab.lesson.prompts import (
     w_grad_signs,
 )
 from gradlab.lesson.sentences import loop_text, slope_example
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.probes.sample import trace_sample
+from gradlab.runs.code import step_script
 from gradlab.runs.lifecycle import GradLifecycle
-from gradlab.runs.model import step_script
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from tests.apptest import open_page, text_of
 from ui.lab import TAB
 
@@ -156,7 +156,7 @@ def test_loss_direction_is_what_the_trace_did(cfg: RunConfig, epoch: int | None,
     trace = train(cfg)
     if epoch is None:  # the first epoch at which accumulation makes the loss rise
         epoch = next(e for e in range(2, len(trace) + 1) if trace.loss[e - 1] > trace.loss[e - 2])
-    p = loss_direction(trace, epoch, max_stable_lr(cfg))
+    p = loss_direction(trace, epoch, stable_limit(cfg))
     assert p.judge(expected).correct and p.answer == expected
     if expected == "up" and cfg.zeroing == "never":
         assert "never zeroed" in p.why
@@ -170,14 +170,14 @@ def test_loss_direction_is_what_the_trace_did(cfg: RunConfig, epoch: int | None,
 
 
 def test_the_loop_sentence_follows_the_settings():
-    assert "zero `.grad` with `grad.zero_()`" in loop_text(CARD)
+    assert "zero `.grad` with `w.grad.zero_()` and `b.grad.zero_()`" in loop_text(CARD)
     never = loop_text(CARD.with_(zeroing="never"))
     assert "no zeroing" in never and "zero_()" not in never
     assert "opt.step()" in loop_text(CARD.with_(update="sgd"))
 
 
 def test_the_slope_example_is_the_real_loss_change():
-    text = slope_example(CARD)
+    text = slope_example(run_stages(CARD))
     assert "from 47.25 to 17.25, by -30" in text and "= -37.5" in text  # exact in binary
     X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
     moved = float(((X @ torch.tensor([1.5, -0.5]) - y) ** 2).mean())

@@ -10,9 +10,10 @@ import torch
 
 from gradlab.fmt import num, vec
 from gradlab.lesson import quizbook
-from gradlab.lesson.quiz import CONCEPTS, build_quiz, grade
+from gradlab.lesson.quiz import CONCEPTS
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page
+from tests.quizruns import fresh_quiz
 from ui.settings_state import SETTING
 
 CARD = RunConfig()
@@ -27,7 +28,7 @@ CHANGES = {
 
 
 def by_id(cfg: RunConfig) -> dict[str, object]:
-    return {q.qid: q for q in build_quiz(cfg)}
+    return {q.qid: q for q in fresh_quiz(cfg)}
 
 
 def _card_tensors() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -42,7 +43,7 @@ def _card_tensors() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Ten
 
 
 def test_the_cards_question_comes_first_with_the_cards_options():
-    card = build_quiz(CARD)[0]
+    card = fresh_quiz(CARD)[0]
     assert card.prompt == "What does the .grad attribute store after calling backward()?"
     assert card.options == (
         "The gradients of the loss with respect to the tensor",
@@ -55,7 +56,7 @@ def test_the_cards_question_comes_first_with_the_cards_options():
 
 def test_every_question_has_four_distinct_options_one_answer_and_no_repeated_scenario():
     for cfg in (CARD, CARD.with_(lr=1.0, epochs=100), CARD.with_(X=((0.0, 0.0),), y=(0.0,), w0=(0.0, 0.0))):
-        quiz = build_quiz(cfg)
+        quiz = fresh_quiz(cfg)
         assert len({q.qid for q in quiz}) == len({q.prompt for q in quiz}) == len(quiz)
         for q in quiz:
             assert len(set(q.options)) == len(q.options) == 4, q.qid
@@ -73,7 +74,7 @@ def test_every_question_has_four_distinct_options_one_answer_and_no_repeated_sce
     ],
 )
 def test_live_questions_exist_for_every_valid_setting(cfg: RunConfig):
-    quiz = build_quiz(cfg)
+    quiz = fresh_quiz(cfg)
     assert {q.qid for q in quiz if q.live} == LIVE_IDS
     assert not any(q.live for q in CONCEPTS)
     assert all(not q.live for q in quiz if q.from_data)
@@ -172,18 +173,11 @@ def test_concept_answer_keys_are_what_pytorch_does():
     assert "set_to_none=True" in texts["zero_grad"] and "really copies" in texts["leaf"]
 
 
-def test_grade_checks_the_choice():
-    quiz = build_quiz(CARD)
-    assert grade(quiz[0], 0).correct and not grade(quiz[0], 1).correct
-    with pytest.raises(ValueError, match="choice: 7"):
-        grade(quiz[0], 7)
-
-
 # --- the answer book ---------------------------------------------------------------------------
 
 
 def test_first_try_counts_and_retries_do_not_change_it():
-    quiz = build_quiz(CARD)
+    quiz = fresh_quiz(CARD)
     book: dict = {}
     q0, q1 = quiz[0], quiz[1]
     wrong = next(o for o in q0.options if o != q0.right)
@@ -207,7 +201,7 @@ def test_an_answer_for_other_settings_is_stale_not_dropped():
 
 
 def test_revealed_only_scores_count_revealed_questions():
-    quiz = build_quiz(CARD)
+    quiz = fresh_quiz(CARD)
     book: dict = {}
     quizbook.record(book, quiz[0], quiz[0].right)
     assert quizbook.score(book, quiz, revealed_only=True).first_right == 0

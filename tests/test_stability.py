@@ -1,12 +1,14 @@
-"""The stable learning-rate limit in plain Python agrees with torch's eigenvalues, and the sidebar shows it."""
+"""The stable learning-rate limit (one implementation, in plain Python) agrees with torch's and numpy's eigenvalues,
+and the sidebar shows it."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.stability import stable_limit
@@ -23,10 +25,25 @@ def configs(draw: st.DrawFn) -> RunConfig:
     return RunConfig(X=X, y=tuple(draw(values) for _ in range(n)), w0=(0.0,) * f)
 
 
+def torch_limit(config: RunConfig) -> float:
+    """2/λmax of the MSE Hessian 2/N·[X 1]ᵀ[X 1], by torch's symmetric eigensolver in float64."""
+    X = torch.tensor(config.X, dtype=torch.float64)
+    A = torch.cat([X, torch.ones(config.n_samples, 1, dtype=torch.float64)], dim=1)
+    lam = float(torch.linalg.eigvalsh(2.0 / config.n_samples * A.T @ A)[-1])
+    return 2.0 / lam if lam > 0 else float("inf")
+
+
 @given(configs())
 @settings(max_examples=150, deadline=None)
 def test_plain_python_limit_equals_torchs(cfg: RunConfig):
-    assert stable_limit(cfg) == pytest.approx(max_stable_lr(cfg), rel=1e-9)
+    assert stable_limit(cfg) == pytest.approx(torch_limit(cfg), rel=1e-9)
+
+
+def test_the_cards_limit_is_two_over_numpys_largest_curvature():
+    cfg = RunConfig()
+    A = np.column_stack([np.array(cfg.X), np.ones(cfg.n_samples)])
+    lam = np.linalg.eigvalsh(2 / cfg.n_samples * A.T @ A).max()  # the MSE Hessian, by numpy
+    assert stable_limit(cfg) == pytest.approx(2 / lam, rel=1e-12)
 
 
 def test_the_limit_separates_converging_from_diverging_runs():

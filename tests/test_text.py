@@ -21,7 +21,6 @@ from gradlab.lesson.prompts import loss_direction
 from gradlab.lesson.quiz import CONCEPTS
 from gradlab.lesson.sentences import loop_text, run_it_note
 from gradlab.probes.graph import graph_for
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.probes.pitfalls import run_pitfall
 from gradlab.probes.sample import trace_sample
 from gradlab.probes.verify import autograd_grad
@@ -32,7 +31,9 @@ from gradlab.runs.model import forward, make_data, mse
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from gradlab.views.export import to_script
+from gradlab.views.graph_dot import graph_dot
 from tests.apptest import open_page, text_of
 from tests.pytorch_text import leaf, nonleaf_grad, pytorch_says
 from ui.guide import PATH
@@ -113,7 +114,7 @@ def test_data_flow_names_each_kind_of_box_in_the_backward_graph():
     assert {n.label.split("\n")[0] for n in graph.nodes if n.kind == "accumulate"} == {"AccumulateGrad"}
     for kind, fill in (("grad_fn", "#e8f0fe"), ("accumulate", "#fff4d6"), ("leaf", "#d9f2e3")):  # blue, yellow, green
         ids = [n.node_id for n in graph.nodes if n.kind == kind]
-        assert all(re.search(rf"  {i} \[label=.*fillcolor=\"{fill}\"", graph.dot) for i in ids)
+        assert all(re.search(rf"  {i} \[label=.*fillcolor=\"{fill}\"", graph_dot(graph)) for i in ids)
 
 
 def test_the_run_it_note_names_cuda_only_when_the_script_asks_for_it():
@@ -175,12 +176,12 @@ def test_reading_a_nonleaf_grad_is_said_to_warn_not_to_raise():
 def test_the_loop_sentence_names_the_calls_the_run_makes():
     assert "`opt.zero_grad(set_to_none=False)`" in loop_text(CARD.with_(update="sgd"))
     assert "`opt.zero_grad(set_to_none=True)`" in loop_text(CARD.with_(update="sgd", zeroing="none"))
-    assert "`grad = None`" in loop_text(CARD.with_(zeroing="none"))
+    assert "`w.grad = None` and `b.grad = None`" in loop_text(CARD.with_(zeroing="none"))
     run = live(CARD.with_(update="sgd"))
     mse(forward(run.X, run.w, run.b), run.y).backward()
-    zero_grads(run.params, "zero", run.opt)
+    zero_grads((run.w, run.b), "zero", run.opt)
     assert torch.equal(run.w.grad, torch.zeros(2))
-    zero_grads(run.params, "none", run.opt)
+    zero_grads((run.w, run.b), "none", run.opt)
     assert run.w.grad is None
 
 
@@ -228,7 +229,7 @@ def test_a_none_prediction_for_the_silent_opt_step_is_judged_right():
 
 
 def test_a_rise_above_the_stable_limit_is_never_called_rounding():
-    lr = max_stable_lr(CARD) * 1.0002  # so close to the limit that each rise is far below 0.1%
+    lr = stable_limit(CARD) * 1.0002  # so close to the limit that each rise is far below 0.1%
     trace = train(CARD.with_(lr=lr, epochs=40))
     obs = observations(trace)
     rises = [i for i in range(1, len(trace)) if trace.loss[i] > trace.loss[i - 1]]
@@ -244,7 +245,7 @@ def test_never_zeroing_sentences_say_grad_grew_and_the_update_used_the_sum():
     assert obs[1] == "loss fell 68%, but .grad grew: it is the running sum of every gradient (never zeroed)"
     assert trace.grad_norm[1] > trace.grad_norm[0]
     up = next(e for e in range(2, len(trace) + 1) if trace.loss[e - 1] > trace.loss[e - 2])
-    why = loss_direction(trace, up, max_stable_lr(CARD)).why
+    why = loss_direction(trace, up, stable_limit(CARD)).why
     assert "the last update −lr·.grad used the running sum of every gradient so far" in why
     assert "too long" not in why
     advice = warn(trace).advice
@@ -346,7 +347,7 @@ def test_a_projected_tensor_table_keeps_requires_grad_the_fact_the_lesson_teache
     from ui.render import tensor_table
 
     infos = run_stages(CARD).stages[1].tensors
-    compact, full = tensor_table(infos, compact=True), tensor_table(infos)
+    compact, full = tensor_table(infos, present=True), tensor_table(infos)
     assert "requires_grad" in compact.columns and "dtype / device" not in compact.columns
     assert set(compact.columns) < set(full.columns)
 
@@ -359,7 +360,7 @@ def test_each_grad_lab_tabs_experiment_says_only_what_is_true():
     from ui.guide import LAB_EXPERIMENTS
 
     fast = train(CARD.with_(lr=0.05, epochs=8))  # stepping and landscape: above the stable limit
-    assert CARD.with_(lr=0.05).lr > max_stable_lr(CARD) and fast.loss[1] > fast.loss[0]
+    assert CARD.with_(lr=0.05).lr > stable_limit(CARD) and fast.loss[1] > fast.loss[0]
     side = np.sign(np.diff(fast.w[:, 0]))  # w1 jumps from side to side, further out each time
     assert all(side[i] == -side[i + 1] for i in range(len(side) - 1))
     assert all(abs(b) > abs(a) for a, b in zip(np.diff(fast.w[:, 0]), np.diff(fast.w[:, 0])[1:], strict=False))

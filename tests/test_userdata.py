@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gradlab.fmt import shown, visible
+from gradlab.fmt import shown
 from gradlab.settings.config import MAX_ABS_VALUE, MAX_ROWS
 from gradlab.settings.links import (
     EPOCH_STOPS,
@@ -164,8 +164,8 @@ def test_invisible_and_direction_characters_are_spelled_out_in_echoed_values(sne
     assert sneaky not in str(err.value) and "Row 1, column x2" in str(err.value)
 
 
-def test_visible_keeps_ordinary_text():
-    assert visible("ŷ = Xw + b — ½ 日本") == "ŷ = Xw + b — ½ 日本"
+def test_shown_keeps_ordinary_text():
+    assert shown("ŷ = Xw + b — ½ 日本") == "`ŷ = Xw + b — ½ 日本`"
     assert shown("a" * 39 + "\u202e") == "`" + "a" * 39 + "…`"  # an escape is never cut in half
 
 

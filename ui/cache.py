@@ -1,21 +1,28 @@
-"""Results cached per RunConfig and shared by every session. Only immutable results: never a live model or tensor.
+"""Results cached per run and shared by every session. Only immutable results: never a live model or tensor.
+
+Every `st.cache_data` of the app is here, each bounded by its pickled size as well as by entries (Streamlit's
+`max_size`); `server.maxCacheDataSize` in .streamlit/config.toml bounds them all together: CACHE_BUDGET_MB fits
+a Community Cloud app's smallest memory (690 MB) beside the ~370 MB a loaded server takes.
+tests/test_cache_budget.py checks the sizes against a sweep of large runs.
+
+A cache is keyed by what determines its result: a `RunConfig`, or a `Trace`, which its config determines
+(`HASH_FUNCS`). A caller hands over the trace alone, so a key can never belong to another value.
 
 The computing modules (and with them torch, pandas and altair) are imported on the first computation, not
-when a page imports this module: on a cold server the sidebar and page text reach the browser first.
-
-Each cache is bounded by its pickled size as well as by entries (Streamlit's `max_size`), and
-`server.maxCacheDataSize` in .streamlit/config.toml bounds them all together: CACHE_BUDGET_MB fits a
-Community Cloud app's smallest memory (690 MB) beside the ~370 MB a loaded server takes.
-tests/test_cache_budget.py checks the sizes against a sweep of large runs.
+when a page imports this module: on a cold server the sidebar and page text reach the browser first. Pages
+import this module after their text (tests/test_cold_start.py).
 """
 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import streamlit as st
 
+from gradlab.runs.trace import Trace
+from gradlab.settings.config import RunConfig
 from ui.perf import freeze_loaded_libraries
 
 if TYPE_CHECKING:
@@ -23,16 +30,30 @@ if TYPE_CHECKING:
 
     from gradlab.lesson.card import CardRow
     from gradlab.lesson.quiz import Question
+    from gradlab.probes.chain import ChainWalk
+    from gradlab.probes.nudge import Nudge
+    from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.runs.stages import StageRun
-    from gradlab.runs.trace import Trace
-    from gradlab.settings.config import RunConfig
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
 CACHE_BUDGET_MB = 128  # all caches together; also server.maxCacheDataSize
 TTL = 2 * 3600.0  # s, a lesson. A number: Streamlit parses a text ttl such as "2h" on every call (~4 ms)
-# Streamlit hashes a dataclass argument field by field: 1.3 ms for the card's RunConfig, 15 ms with 200 rows of
-# data, on every cached call. Its repr names every field and value exactly (floats repr round-trip): 0.1–1.5 ms.
-_KEY = {"hash_funcs": {"gradlab.settings.config.RunConfig": repr}}
+
+
+def config_key(config: RunConfig) -> str:
+    """A RunConfig's cache key: its repr, which names every field and value exactly (floats repr round-trip)."""
+    return repr(config)
+
+
+def trace_key(trace: Trace) -> str:
+    """A Trace's cache key: its config's, since the same config trains the same trace (train is deterministic)."""
+    return config_key(trace.config)
+
+
+# Keyed by the classes themselves, so a key cannot silently stop matching when a class moves. Streamlit would
+# otherwise hash a RunConfig field by field (1.3 ms for the card's, 15 ms with 200 rows of data, on every cached
+# call; the repr takes 0.1–1.5 ms) and a Trace array by array.
+HASH_FUNCS: dict[str | type[Any], Callable[[Any], Any]] = {RunConfig: config_key, Trace: trace_key}
 # Long runs take turns: a class asking for different 10,000-epoch runs at once would otherwise share the
 # CPU among all of them, and every short rerun on the server would wait behind them. One long run at a
 # time keeps the interpreter free for everyone else's reruns in between.
@@ -40,8 +61,19 @@ LONG_RUNS_AT_ONCE = 1
 _long_runs = threading.BoundedSemaphore(LONG_RUNS_AT_ONCE)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _cached(max_entries: int, max_size: str) -> Callable[[F], F]:
+    """`st.cache_data` as every cache here uses it: bounded, two hours, no spinner, GradLab's keys."""
+    cache = st.cache_data(
+        max_entries=max_entries, max_size=max_size, ttl=TTL, show_spinner=False, hash_funcs=HASH_FUNCS
+    )
+    return cast("Callable[[F], F]", cache)
+
+
 # 10,000 epochs on 200 rows pickle to ~0.8 MB (gradlab.runs.trace keeps no per-epoch predictions that large).
-@st.cache_data(max_entries=64, max_size="56MB", ttl=TTL, show_spinner=False, **_KEY)
+@_cached(64, "56MB")
 def _train(config: RunConfig) -> Trace:
     from gradlab.runs.train import train
 
@@ -74,7 +106,7 @@ def get_trace(config: RunConfig) -> Trace:
     return _train(config)
 
 
-@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)
+@_cached(64, "8MB")
 def get_stages(config: RunConfig) -> StageRun:
     """The five data-flow stages for this config."""
     from gradlab.runs.stages import run_stages
@@ -83,38 +115,32 @@ def get_stages(config: RunConfig) -> StageRun:
     return run_stages(config)
 
 
-@st.cache_data(max_entries=64, max_size="4MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
-    """The quiz, with live questions for this config."""
-    from gradlab.lesson.quiz import build_quiz
+    """The quiz, with live questions for this config, written from the cached runs (it trains nothing else)."""
+    return _quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
+
+
+@_cached(64, "4MB")
+def _quiz(trace: Trace) -> tuple[Question, ...]:
+    from gradlab.lesson.quiz import QuizRuns, build_quiz, trace_configs
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
-    return build_quiz(config)
+    # The other runs are a few epochs each: through the same cache as every page's, never long enough to wait.
+    runs = {name: trace if c == trace.config else get_trace(c) for name, c in trace_configs(trace.config).items()}
+    return build_quiz(QuizRuns(stages=get_stages(trace.config), **runs))
 
 
-@st.cache_data(max_entries=64, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
-def get_slope_example(config: RunConfig) -> str | None:
-    """The home page's slope example for this data."""
-    from gradlab.lesson.sentences import slope_example
-
-    freeze_loaded_libraries()  # torch (or altair) may have just loaded
-    return slope_example(config)
-
-
-@st.cache_data(max_entries=16, max_size="1MB", ttl=TTL, show_spinner=False, **_KEY)
 def get_card_comparison(config: RunConfig) -> list[CardRow] | None:
-    """Card vs PyTorch for the card's setup."""
-    from gradlab.lesson.card import compare_with_card
+    """Card vs PyTorch for the card's setup (None for other data), from the cached stages and run."""
+    from gradlab.lesson.card import card_run, compare_with_card
 
-    freeze_loaded_libraries()  # torch (or altair) may have just loaded
-    return compare_with_card(config)
+    run = card_run(config)
+    return None if run is None else compare_with_card(get_stages(config), get_trace(run))
 
 
-@st.cache_data(max_entries=256, max_size="40MB", ttl=TTL, show_spinner=False, **_KEY)  # a spec is 30–130 KB
-def chart_spec(
-    config: RunConfig, kind: str, *, log: bool = False, big: bool = False, epoch: int = 0, _trace: Trace
-) -> dict[str, Any]:
-    """A chart's Vega-Lite spec per (config, options); `_trace` is the config's own trace.
+@_cached(256, "40MB")  # a spec is 30–130 KB
+def chart_spec(trace: Trace, kind: str, *, log: bool = False, present: bool = False, epoch: int = 0) -> dict[str, Any]:
+    """A chart's Vega-Lite spec per (trace, options).
 
     Altair loads on first use, so a page without charts (the home page) starts without it.
     """
@@ -123,32 +149,59 @@ def chart_spec(
 
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     if kind == "loss":
-        return loss_spec(_trace, log=log, big=big, highlight=epoch or None)
+        return loss_spec(trace, log=log, present=present, highlight=epoch or None)
     if kind == "params":
-        return params_spec(_trace, big=big)
+        return params_spec(trace, present=present)
     if kind == "grads":
-        return grads_spec(_trace, big=big)
+        return grads_spec(trace, present=present)
     if kind == "landscape":
-        return landscape_spec(landscape_view(_trace, epoch), big=big)
+        return landscape_spec(landscape_view(trace, epoch), present=present)
     if kind == "loss_upto":  # step-through: only the epochs run so far
-        return loss_upto_spec(_trace, epoch, big=big)
+        return loss_upto_spec(trace, epoch, present=present)
     if kind == "step":  # step-through: the path so far and the update −lr·.grad itself
-        return landscape_spec(landscape_view(_trace, epoch, true_step=True), big=big)
+        return landscape_spec(landscape_view(trace, epoch, true_step=True), present=present)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
 
 
-@st.cache_data(max_entries=64, max_size="8MB", ttl=TTL, show_spinner=False, **_KEY)  # 500 rows: ~100 KB
-def trace_table(config: RunConfig, max_rows: int, *, compact: bool = False, _trace: Trace) -> tuple[pd.DataFrame, bool]:
-    """The epoch-by-epoch table (ui.render.trace_frame) per (config, rows); `_trace` is the config's own trace.
+@_cached(64, "8MB")  # 500 rows: ~100 KB
+def trace_table(trace: Trace, max_rows: int, *, present: bool = False) -> tuple[pd.DataFrame, bool]:
+    """The epoch-by-epoch table (ui.render.trace_frame) per (trace, rows).
 
     Building it writes an observation for every epoch: 48 ms for 10,000 epochs, on every rerun uncached.
     """
     from ui.render import trace_frame
 
-    return trace_frame(_trace, max_rows=max_rows, compact=compact)
+    return trace_frame(trace, max_rows=max_rows, present=present)
 
 
-def show_chart(config: RunConfig, trace: Trace, kind: str, **options: Any) -> None:
-    """Draw a chart at the container's width."""
-    spec = chart_spec(config, kind, _trace=trace, **options)
+@_cached(64, "4MB")  # 200 rows: ~45 KB a walk
+def get_walk(trace: Trace, epoch: int) -> ChainWalk:
+    """The backward() walk, node by node, at the weights epoch `epoch` (1-based) of the trace used."""
+    from gradlab.probes.chain import walk_at
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return walk_at(trace, epoch)
+
+
+@_cached(128, "1MB")  # ~2.5 KB a nudge
+def get_nudge(config: RunConfig, w: tuple[float, ...], b: float, param: str, delta: float) -> Nudge:
+    """One parameter nudged by Δ from (w, b): the real new loss beside loss + .grad·Δ."""
+    from gradlab.probes.nudge import nudge
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return nudge(config, w, b, param, delta)
+
+
+@_cached(16, "1MB")  # 200 rows: ~20 KB for all of them
+def get_pitfalls(config: RunConfig) -> list[PitfallOutcome]:
+    """Every pitfall, run for real with this config."""
+    from gradlab.probes.pitfalls import run_all
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return run_all(config)
+
+
+def show_chart(trace: Trace, kind: str, **options: Any) -> None:
+    """Draw a chart of the trace at the container's width."""
+    spec = chart_spec(trace, kind, **options)
     st.vega_lite_chart(spec, width="stretch", theme=None)  # the spec carries its own theme and accessible name

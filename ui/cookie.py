@@ -11,9 +11,9 @@ import json
 
 import streamlit as st
 
-from gradlab.lesson.progress import Prediction, Progress, decode, encode
+from gradlab.lesson.progress import Progress, decode, encode
 from ui.guide import PATH, VISITED
-from ui.predictions import Entry, records
+from ui.predictions import records
 from ui.quiz_panel import book
 
 COOKIE = "gradlab_progress"
@@ -40,7 +40,7 @@ def restore() -> None:
         answers.setdefault(slot, attempt)
     made = records()
     for key, p in kept.predictions.items():
-        made.setdefault(key, Entry(p.page, p.guess, p.correct))
+        made.setdefault(key, p)
     ss[WRITTEN] = text
 
 
@@ -50,7 +50,7 @@ def save() -> None:
     progress = Progress(
         pages=set(ss.get(VISITED, set())),
         quiz=dict(book()),
-        predictions={k: Prediction(e.page, e.guess, e.correct) for k, e in records().items()},
+        predictions=dict(records()),
     )
     text = encode(progress)
     if text == ss.get(WRITTEN):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import streamlit as st
 
-from gradlab.fmt import num
-from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, Nudge, explain, nudge, param_names, prose, signed
+from gradlab.fmt import num, prose, signed
+from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, explain
 from gradlab.settings.config import RunConfig
 from gradlab.views.slope_chart import slope_spec
-from ui.perf import freeze_loaded_libraries
+from ui.cache import get_nudge
 
 LEAD_IN = (
     "Each entry of `.grad` is the slope of the loss along one parameter at these weights. Move one parameter by Δ "
@@ -24,18 +25,12 @@ _BIG_METRICS = (
 )
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
-def _nudge(config: RunConfig, w: tuple[float, ...], b: float, param: str, delta: float) -> Nudge:
-    freeze_loaded_libraries()  # torch may have just loaded
-    return nudge(config, w, b, param, delta)
-
-
-def nudge_section(config: RunConfig, *, big: bool = False) -> None:
+def nudge_section(config: RunConfig, *, present: bool = False) -> None:
     """The Data Flow section: a heading, one sentence of lead-in, and the nudge panel at the config's start."""
     with st.container(border=True, key="nudge_section"):
         st.subheader("What the number means: nudge a weight")
         st.markdown(LEAD_IN)
-        nudge_panel(config, big=big)
+        nudge_panel(config, present=present)
 
 
 def nudge_panel(
@@ -43,7 +38,7 @@ def nudge_panel(
     w: Sequence[float] | None = None,
     b: float | None = None,
     *,
-    big: bool = False,
+    present: bool = False,
     key: str = "nudge",
 ) -> None:
     """Controls for a parameter and Δ from the point (w, b) (the config's start by default), and the result.
@@ -52,29 +47,30 @@ def nudge_panel(
     """
     point_w = tuple(float(v) for v in (config.w0 if w is None else w))
     point_b = float(config.b0 if b is None else b)
-    names = param_names(config)
+    names = config.param_names
     left, right = st.columns([2, 3], vertical_alignment="bottom")
     param = left.segmented_control("Parameter to nudge", names, default=names[0], required=True, key=f"{key}_param")
     delta = right.select_slider(
         "Δ, the step added to it", DELTAS, value=DEFAULT_DELTA, format_func=signed, key=f"{key}_delta"
     )
     try:
-        n = _nudge(config, point_w, point_b, str(param), float(delta))
+        n = get_nudge(config, point_w, point_b, str(param), float(delta))
     except ValueError as err:  # a point outside what the lesson accepts, e.g. a diverged run's weights
         st.info(f"No nudge at this point: {err}", icon=":material/info:")
         return
-    if big:
+    if present:
         st.markdown(_BIG_METRICS.format(key=key), unsafe_allow_html=True)
     # Fixed-width metrics in a wrapping row: four across from 1280 px up, projected too; a narrower window wraps them.
-    with st.container(horizontal=True, key=f"{key}_metrics", gap="small" if big else "medium"):
-        width = 250 if big else 185
+    with st.container(horizontal=True, key=f"{key}_metrics", gap="small" if present else "medium"):
+        width = 250 if present else 185
         st.metric("loss now", num(n.loss), width=width)
-        st.metric("real new loss", num(n.new_loss), width=width, **_change(n.real_change))
-        st.metric("estimate: loss + .grad·Δ", num(n.estimate), width=width, **_change(n.estimate_change))
+        _changed("real new loss", n.new_loss, n.real_change, width)
+        _changed("estimate: loss + .grad·Δ", n.estimate, n.estimate_change, width)
         st.metric("miss: real − estimate", signed(n.error) if n.finite else num(n.error), width=width)
     st.markdown("\n\n".join(explain(n)))
     if n.finite:
-        st.vega_lite_chart(slope_spec(n, big=big), width="stretch")  # the spec's description is the accessible name
+        # the spec's description is the accessible name
+        st.vega_lite_chart(slope_spec(n, present=present), width="stretch")
         st.caption(
             f"The blue curve is the real loss along {n.param}, each point a float32 forward pass with the other "
             f"parameters fixed. The dashed line touches it at the current point with slope `.grad` = {prose(n.grad)}; "
@@ -82,7 +78,7 @@ def nudge_panel(
         )
 
 
-def _change(x: float) -> dict[str, str]:
-    """A metric's delta: the signed change, its arrow from the sign, no good/bad colour."""
-    arrow = "up" if x > 0 else "down" if x < 0 else "off"
-    return {"delta": signed(x), "delta_color": "off", "delta_arrow": arrow}
+def _changed(label: str, value: float, change: float, width: int) -> None:
+    """A metric with its change as the delta: signed, an arrow from the sign, no good/bad colour."""
+    arrow: Literal["up", "down", "off"] = "up" if change > 0 else "down" if change < 0 else "off"
+    st.metric(label, num(value), width=width, delta=signed(change), delta_color="off", delta_arrow=arrow)

@@ -50,12 +50,12 @@ def grad_check_panel(trace: Trace, epoch: int) -> None:
         )
 
 
-def landscape_panel(trace: Trace, epoch: int, big: bool) -> None:
+def landscape_panel(trace: Trace, epoch: int, present: bool) -> None:
     """The loss over (w1, w2) at the epoch's b, with the path so far and the −.grad arrow."""
     if trace.config.n_features != 2:
         st.info("The landscape needs exactly two features.")
         return
-    show_chart(trace.config, trace, "landscape", epoch=epoch, big=big)
+    show_chart(trace, "landscape", epoch=epoch, present=present)
     never = trace.config.zeroing == "never"
     if never:
         st.caption(

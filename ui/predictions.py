@@ -9,36 +9,23 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from gradlab.lesson.guess import Verdict, tolerance_text
+from gradlab.lesson.progress import Prediction
 from ui.keys import stable_key
 
 if TYPE_CHECKING:  # the questions are built by gradlab.lesson.prompts, which loads torch
     from gradlab.lesson.prompts import Prompt
 
 # Session keys, owned here.
-RECORDS = "gl_predictions"  # {key: Entry}
+RECORDS = "gl_predictions"  # {key: Prediction}
 SESSION_TOKEN = "gl_session_token"  # a random token per session: keeps this session's notes apart from restored ones
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One committed prediction: the guess as chosen and whether it was right (a room's reveal has neither).
-
-    `verdict` is the full verdict when it was made in this session; after a reload it is rebuilt from the guess.
-    """
-
-    page: str
-    guess: str | None
-    correct: bool | None
-    verdict: Verdict | None = None
-
-
-def records() -> dict[str, Entry]:
+def records() -> dict[str, Prediction]:
     """This session's predictions."""
     return st.session_state.setdefault(RECORDS, {})
 
@@ -53,14 +40,14 @@ def _commit(p: Prompt, widget: str) -> None:
         return
     text = repr(guess) if isinstance(guess, float) else str(guess)  # a number exactly as typed
     verdict = p.judge(text)
-    records()[_key(p)] = Entry(p.page, text, verdict.correct, verdict)
+    records()[_key(p)] = Prediction(p.page, text, verdict.correct, verdict)
 
 
 def _reveal(p: Prompt) -> None:
-    records()[_key(p)] = Entry(p.page, None, None)
+    records()[_key(p)] = Prediction(p.page, None, None)
 
 
-def _verdict_of(p: Prompt, entry: Entry) -> Verdict | None:
+def _verdict_of(p: Prompt, entry: Prediction) -> Verdict | None:
     """The verdict of a committed guess; rebuilt from the guess after a reload (None if it no longer fits)."""
     if entry.verdict is not None or entry.guess is None:
         return entry.verdict
@@ -142,4 +129,4 @@ def note(page: str, key: str, verdict: Verdict) -> None:
     apart from the notes of an earlier session that the progress cookie brought back.
     """
     session = st.session_state.setdefault(SESSION_TOKEN, secrets.token_hex(4))
-    records()[stable_key("note", session, page, key)] = Entry(page, verdict.guess[:60], verdict.correct, verdict)
+    records()[stable_key("note", session, page, key)] = Prediction(page, verdict.guess[:60], verdict.correct, verdict)

@@ -14,13 +14,14 @@ from gradlab.probes.verify import GradCheck
 from gradlab.runs.stages import Stage
 from gradlab.runs.tensors import TensorInfo
 from gradlab.runs.trace import Trace, downsample
+from gradlab.views.graph_dot import graph_dot, graph_text
 from gradlab.views.table import epoch_table
 
 TABLE_ROWS = 500
 
 
-def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: bool = False) -> pd.DataFrame:
-    """Autograd facts of tensors, one row each, as text for st.table; `compact` (a projector) keeps the essentials."""
+def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, present: bool = False) -> pd.DataFrame:
+    """Autograd facts of tensors, one row each, as text for st.table; `present` (a projector) keeps the essentials."""
     columns: dict[str, list[str]] = {
         "tensor": [t.name for t in infos],
         "shape": [t.shape_text for t in infos],
@@ -30,18 +31,18 @@ def tensor_table(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: b
         "grad_fn": [t.grad_fn or "None" for t in infos],
         ".grad": [t.grad if t.grad is not None else "None" for t in infos],
     }
-    if compact:
+    if present:
         del columns["dtype / device"]  # requires_grad stays: it is what the lesson teaches
     return pd.DataFrame(columns).set_index("tensor")
 
 
-def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, compact: bool = False) -> None:
+def show_tensors(infos: tuple[TensorInfo, ...] | list[TensorInfo], *, present: bool = False) -> None:
     """Each tensor as PyTorch prints it, then the table of its autograd facts."""
     for t in infos:
         st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
         if t.note:
             st.caption(t.note)
-    st.table(tensor_table(infos, compact=compact))
+    st.table(tensor_table(infos, present=present))
 
 
 def head_rows(max_rows: int) -> int:
@@ -58,16 +59,16 @@ def thinned_caption(epochs: int, rows: int, max_rows: int) -> str:
     )
 
 
-def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, compact: bool = False) -> tuple[pd.DataFrame, bool]:
+def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, present: bool = False) -> tuple[pd.DataFrame, bool]:
     """The trace table, thinned to at most `max_rows` rows (see `thinned_caption`).
 
-    The observation, a sentence, comes last so the numbers stay side by side; `compact` (a projector) keeps the
+    The observation, a sentence, comes last so the numbers stay side by side; `present` (a projector) keeps the
     loss and the gradients, which the charts above do not show digit by digit.
     """
     df = epoch_table(trace)
     idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=head_rows(max_rows))
     cols = [c for c in df.columns if c != "observation"]
-    if compact:
+    if present:
         cols = ["epoch", "loss", *[c for c in cols if c.endswith(".grad")]]
     df = df[[*cols, "observation"]]
     return df.iloc[idx].reset_index(drop=True), len(idx) < len(df)
@@ -104,16 +105,16 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
     ).set_index("parameter")
 
 
-def show_graph(graph: AutogradGraph, *, big: bool = False) -> None:
+def show_graph(graph: AutogradGraph, *, present: bool = False) -> None:
     """The backward graph as a picture, with the same graph in words for screen readers (visually hidden).
 
-    Node text is at the page's body size (17 px; 26 px in presentation mode), so it reads like the text around it.
+    Node text is at the page's body size (gradlab.views.style), so it reads like the text around it.
     """
-    st.graphviz_chart(graph.dot_at(26 if big else 17))
-    st.markdown(f'<p class="gl-sr-only">{html.escape(graph.as_text())}</p>', unsafe_allow_html=True)
+    st.graphviz_chart(graph_dot(graph, present=present))
+    st.markdown(f'<p class="gl-sr-only">{html.escape(graph_text(graph))}</p>', unsafe_allow_html=True)
 
 
-def stage_box(stage: Stage, *, compact: bool = False) -> None:
+def stage_box(stage: Stage, *, present: bool = False) -> None:
     """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts."""
     with st.container(border=True):
         st.subheader(f"{stage.number}. {stage.title}")
@@ -126,7 +127,7 @@ def stage_box(stage: Stage, *, compact: bool = False) -> None:
                 st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
                 if t.note:
                     st.caption(t.note)
-        st.table(tensor_table(stage.tensors, compact=compact))
+        st.table(tensor_table(stage.tensors, present=present))
 
 
 def card_table(rows: list[CardRow]) -> pd.DataFrame:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gradlab.fmt import num, vec
-from gradlab.runs.stages import run_stages
-from gradlab.runs.train import train
+from gradlab.runs.stages import StageRun
+from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 
-# What the hand-written card prints for its own setup (they are wrong; see shared/reference/README.md).
+# What the hand-written card prints for its own setup. They are wrong: compare_with_card shows PyTorch's beside them.
 CARD_PRINTS: dict[str, str] = {
     "predictions": "[0.5, 1.5, 2.5, 3.5] (shown with requires_grad=True)",
     "loss": "10.25",
@@ -18,6 +18,7 @@ CARD_PRINTS: dict[str, str] = {
     "losses, epochs 1–5 at lr 0.01": "10.25, 2.56, 0.64, 0.16, 0.04",
 }
 CARD_LR = 0.01
+CARD_EPOCHS = 5
 
 
 @dataclass(frozen=True)
@@ -29,18 +30,28 @@ class CardRow:
     pytorch: str
 
 
-def compare_with_card(config: RunConfig) -> list[CardRow] | None:
-    """Card vs PyTorch for the card's setup; None when the data or initial weights differ."""
+def card_run(config: RunConfig) -> RunConfig | None:
+    """The run whose losses the card prints: its setup at lr 0.01 for 5 epochs, zeroed; None for other data."""
     if not config.is_card_setup:
         return None
-    base = RunConfig(device=config.device, zeroing=config.zeroing, update=config.update)
-    run = run_stages(base)
-    losses = train(base.with_(lr=CARD_LR, epochs=5, zeroing="zero")).loss
+    return RunConfig(lr=CARD_LR, epochs=CARD_EPOCHS, device=config.device, update=config.update)
+
+
+def compare_with_card(stages: StageRun, losses: Trace) -> list[CardRow] | None:
+    """Card vs PyTorch: the first pass of the card's setup and the run of `card_run`; None for other data.
+
+    The caller hands over both runs (the pages from their caches): the lesson trains nothing itself.
+    """
+    expected = card_run(stages.config)
+    if expected is None:
+        return None
+    if losses.config != expected:
+        raise ValueError(f"losses: a run of {losses.config!r} where the card's figures need {expected!r}")
     pytorch = {
-        "predictions": f"{vec(run.predictions)} — a non-leaf with grad_fn=<AddBackward0>",
-        "loss": num(run.loss),
-        "w.grad": vec(run.w_grad),
-        "b.grad": f"{num(run.b_grad)} (a 0-d tensor, like b)",
-        "losses, epochs 1–5 at lr 0.01": ", ".join(f"{v:.2f}" for v in losses),
+        "predictions": f"{vec(stages.predictions)} — a non-leaf with grad_fn=<AddBackward0>",
+        "loss": num(stages.loss),
+        "w.grad": vec(stages.w_grad),
+        "b.grad": f"{num(stages.b_grad)} (a 0-d tensor, like b)",
+        "losses, epochs 1–5 at lr 0.01": ", ".join(f"{v:.2f}" for v in losses.loss),
     }
     return [CardRow(k, CARD_PRINTS[k], pytorch[k]) for k in CARD_PRINTS]

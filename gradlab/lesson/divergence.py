@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from gradlab.fmt import num
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.trace import Stop, Trace
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import LR_SLIDER_MIN
+from gradlab.settings.stability import stable_limit
 
 
 @dataclass(frozen=True)
@@ -41,19 +41,9 @@ class DivergenceWarning:
         return f"{self.headline} {self.reason} {self.advice}"
 
 
-def stable_lr(config: RunConfig) -> float:
-    """The largest learning rate at which plain gradient descent on this data converges (2/λmax)."""
-    return max_stable_lr(config)
-
-
-def stable_lr_note(config: RunConfig) -> str:
-    """One line for the learning-rate control: "stable below lr ≈ 0.0458 for this data"."""
-    return f"stable below lr ≈ {stable_lr(config):.3g} for this data"
-
-
 def _advice(config: RunConfig) -> tuple[str, float]:
     """What to change, and the learning rate to try."""
-    limit = stable_lr(config)
+    limit = stable_limit(config)
     suggested = round_down(min(limit * 0.9, config.lr / 2))
     if limit < LR_SLIDER_MIN:  # no rate on the slider would do
         advice = (
@@ -89,7 +79,7 @@ def explain_stop(stop: Stop, config: RunConfig) -> Divergence:
 def warn(trace: Trace) -> DivergenceWarning | None:
     """Name divergence as soon as it starts: lr above the stable limit, or the loss rising; None otherwise."""
     config = trace.config
-    limit = stable_lr(config)
+    limit = stable_limit(config)
     rise = trace.first_rise
     parts = []
     if config.lr > limit:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
+from gradlab.settings.stability import stable_limit
 
 
 def observations(trace: Trace) -> list[str]:
@@ -13,7 +13,7 @@ def observations(trace: Trace) -> list[str]:
     if len(trace) == 0:
         return []
     norm = trace.grad_norm
-    above_limit = trace.config.lr > max_stable_lr(trace.config)
+    above_limit = trace.config.lr > stable_limit(trace.config)
     never = trace.config.zeroing == "never"
     out = [f"starting loss {trace.loss[0]:.4g}; the first backward() fills .grad (norm {norm[0]:.3g})"]
     for i in range(1, len(trace)):

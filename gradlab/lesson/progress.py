@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from gradlab.lesson.guess import Verdict
 from gradlab.lesson.quizbook import NO_PICK, Attempt
 
 VERSION = 1
@@ -26,11 +27,16 @@ _KEY = re.compile(r"[a-z_]{1,12}_[0-9a-f]{10}")
 
 @dataclass(frozen=True)
 class Prediction:
-    """A committed prediction: where, what was guessed (None: a room's reveal), and whether it was right."""
+    """A committed prediction: where, what was guessed (None: a room's reveal), and whether it was right.
+
+    `verdict` is the full verdict while the session that made it lasts; the cookie keeps the rest, and after a
+    reload the verdict is rebuilt from the guess.
+    """
 
     page: str
     guess: str | None
     correct: bool | None
+    verdict: Verdict | None = field(default=None, compare=False)
 
 
 @dataclass

@@ -1,16 +1,24 @@
-"""Quiz questions: the card's, concept checks, questions on your data, and live ones that follow the settings."""
+"""Quiz questions: the card's, concept checks, questions on your data, and live ones that follow the settings.
+
+The quiz is written from runs it is handed (`QuizRuns`), and runs none itself: the pages fetch them from the
+shared caches (`ui.cache.get_quiz`), so building a quiz trains nothing that Training Trace has not trained, and
+every run takes its turn and shows its progress like any other.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from gradlab.fmt import num, vec
-from gradlab.runs.stages import run_stages
-from gradlab.runs.train import train
+from gradlab.lesson.divergence import explain
+from gradlab.runs.model import loss_at
+from gradlab.runs.stages import StageRun
+from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
+from gradlab.settings.stability import stable_limit
 
 # Settings a live question can depend on, as the sidebar names them.
 SETTING_NAMES = {"lr": "learning rate", "epochs": "epochs", "zeroing": "zeroing"}
@@ -48,34 +56,41 @@ class Question:
         return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Feedback:
-    """The verdict on one answer."""
-
-    correct: bool
-    chosen: str
-    right_answer: str
-    explanation: str
-
-
 def _concept(
-    qid: str, prompt: str, right: str, wrong: tuple[str, ...], why: str, *, keep_order: bool = False, **kw: object
+    qid: str,
+    prompt: str,
+    right: str,
+    wrong: tuple[str, ...],
+    why: str,
+    *,
+    keep_order: bool = False,
+    depends_on: tuple[str, ...] = (),
+    from_data: bool = False,
 ) -> Question:
     options = [right, *wrong]
     if not keep_order:
         random.Random(qid).shuffle(options)  # a fixed order per question, not always "A"
-    return Question(qid, prompt, tuple(options), options.index(right), why, **kw)  # type: ignore[arg-type]
+    return Question(qid, prompt, tuple(options), options.index(right), why, depends_on, from_data)
 
 
 _FALLBACK = ("None", "PyTorch raises an error", "It changes from run to run")
 
 
-def _numeric(qid: str, prompt: str, right: str, candidates: list[str], why: str, **kw: object) -> Question:
+def _numeric(
+    qid: str,
+    prompt: str,
+    right: str,
+    candidates: list[str],
+    why: str,
+    *,
+    depends_on: tuple[str, ...] = (),
+    from_data: bool = False,
+) -> Question:
     wrong: list[str] = []
     for c in [*candidates, *_FALLBACK]:
         if c != right and c not in wrong and len(wrong) < 3:
             wrong.append(c)
-    return _concept(qid, prompt, right, tuple(wrong), why, **kw)
+    return _concept(qid, prompt, right, tuple(wrong), why, depends_on=depends_on, from_data=from_data)
 
 
 CONCEPTS: tuple[Question, ...] = (
@@ -139,10 +154,47 @@ CONCEPTS: tuple[Question, ...] = (
 ACCUMULATE_EPOCHS = 3
 
 
-def data_questions(config: RunConfig) -> tuple[Question, ...]:
+@dataclass(frozen=True)
+class QuizRuns:
+    """The runs one quiz is written from: the config's five stages and four training runs (see `trace_configs`)."""
+
+    stages: StageRun  # run_stages(config): the first forward and backward pass
+    trace: Trace  # train(config): the loss after all the epochs set
+    one_update: Trace  # one epoch, zeroed: w after one update
+    never_zeroed: Trace  # ACCUMULATE_EPOCHS epochs, never zeroed: .grad as a running sum
+    zeroed: Trace  # the same epochs, zeroed: each step's own gradient, a wrong option beside the sum
+
+    def __post_init__(self) -> None:
+        if self.stages.config != self.trace.config:
+            raise ValueError(f"stages: a run of {self.stages.config!r} where the quiz needs {self.trace.config!r}")
+        want = trace_configs(self.trace.config)
+        for name, config in want.items():
+            got = getattr(self, name).config
+            if got != config:
+                raise ValueError(f"{name}: a run of {got!r} where the quiz needs {config!r}")
+
+    @property
+    def config(self) -> RunConfig:
+        return self.trace.config
+
+
+def trace_configs(config: RunConfig) -> dict[str, RunConfig]:
+    """The config of each training run a quiz on `config` needs, by its `QuizRuns` field."""
+    k = ACCUMULATE_EPOCHS
+    return {
+        "trace": config,
+        "one_update": config.with_(epochs=1, zeroing="zero"),
+        "never_zeroed": config.with_(epochs=k, zeroing="never"),
+        "zeroed": config.with_(epochs=k, zeroing="zero"),
+    }
+
+
+TRACE_FIELDS = tuple(f.name for f in fields(QuizRuns) if f.name != "stages")
+
+
+def data_questions(run: StageRun) -> tuple[Question, ...]:
     """Numeric questions fixed by the data and initial weights (not by the sidebar settings)."""
-    run = run_stages(config)
-    w_grad, b_grad = run.w_grad, run.b_grad
+    config, w_grad, b_grad = run.config, run.w_grad, run.b_grad
     return (
         _numeric(
             "data_loss",
@@ -178,19 +230,15 @@ def _setup_words(config: RunConfig) -> str:
     return f"lr = {format_lr(config.lr)}, update {rule}"
 
 
-def live_questions(config: RunConfig) -> tuple[Question, ...]:
+def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
     """Numeric questions whose right answers change with the sidebar settings they name."""
-    from gradlab.lesson.divergence import explain
-    from gradlab.probes.landscape import max_stable_lr
-    from gradlab.runs.model import loss_at
-
+    config = runs.config
     lr = format_lr(config.lr)
-    start = run_stages(config)
+    start = runs.stages
     qs: list[Question] = []
 
     # 1. One update: depends on lr.
-    one = train(config.with_(epochs=1, zeroing="zero"))
-    w1 = one.final_w
+    w1 = runs.one_update.final_w
     w_after = vec(w1) if w1 is not None else "It overflows to inf/NaN"
     qs.append(
         _numeric(
@@ -208,7 +256,7 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing.
-    trace = train(config)
+    trace = runs.trace
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
     stopped = explain(trace)
@@ -240,7 +288,7 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 3. Does this learning rate converge? Depends on lr.
-    limit = max_stable_lr(config)
+    limit = stable_limit(config)
     converges = config.lr < limit
     right_words = "The loss falls towards its minimum" if converges else "The loss grows until it overflows to inf/NaN"
     qs.append(
@@ -268,11 +316,11 @@ def live_questions(config: RunConfig) -> tuple[Question, ...]:
     )
 
     # 4. .grad when it is never zeroed: depends on lr.
-    acc = train(config.with_(epochs=ACCUMULATE_EPOCHS, zeroing="never"))
+    acc = runs.never_zeroed
     k = ACCUMULATE_EPOCHS
     if len(acc) == k:
         summed = tuple(acc.w_grad[k - 1].tolist())
-        fresh = train(config.with_(epochs=k, zeroing="zero"))
+        fresh = runs.zeroed
         own = tuple(fresh.w_grad[k - 1].tolist()) if len(fresh) == k else None
         cands = [vec(start.w_grad), vec([k * g for g in start.w_grad])]
         if own is not None:
@@ -296,18 +344,6 @@ def _ordinal(n: int) -> str:
     return {1: "1st", 2: "2nd", 3: "3rd"}.get(n, f"{n}th")
 
 
-def build_quiz(config: RunConfig) -> tuple[Question, ...]:
-    """All questions: the card's first, then concepts, your data, and the live ones."""
-    return (*CONCEPTS, *data_questions(config), *live_questions(config))
-
-
-def grade(question: Question, choice: int) -> Feedback:
-    """Grade one answer by option index."""
-    if not 0 <= choice < len(question.options):
-        raise ValueError(f"choice: {choice} is out of range; pick 0 to {len(question.options) - 1}")
-    return Feedback(
-        correct=choice == question.answer,
-        chosen=question.options[choice],
-        right_answer=question.right,
-        explanation=question.explanation,
-    )
+def build_quiz(runs: QuizRuns) -> tuple[Question, ...]:
+    """All questions: the card's first, then concepts, your data, and the live ones, written from `runs`."""
+    return (*CONCEPTS, *data_questions(runs.stages), *live_questions(runs))

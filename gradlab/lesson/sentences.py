@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from gradlab.fmt import num, vec
+from gradlab.runs.code import BACKWARD, FORWARD, LOSS, READ_GRAD, UPDATE, ZERO_GRAD, calls, commented, epoch_code
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
 
 if TYPE_CHECKING:
+    from gradlab.runs.stages import StageRun
     from gradlab.runs.trace import Trace
 
 # The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
 LAST_LOSS = "loss at the last epoch"
 
 
+def _spans(code: str) -> str:
+    """Each statement as a code span: "`w.grad.zero_()` and `b.grad.zero_()`"."""
+    return " and ".join(f"`{line}`" for line in calls(code))
+
+
 def loop_text(config: RunConfig) -> str:
-    """What one epoch does with these settings, as a Markdown line."""
-    sgd = config.update == "sgd"
-    update = "`opt.step()` (torch.optim.SGD)" if sgd else "`w -= lr * w.grad` under `no_grad`"
-    zero = {  # the very calls the run makes (gradlab.runs.grads.zero_grads)
-        "zero": "zero `.grad` with " + ("`opt.zero_grad(set_to_none=False)`" if sgd else "`grad.zero_()`"),
-        "none": "set `.grad` to None with " + ("`opt.zero_grad(set_to_none=True)`" if sgd else "`grad = None`"),
+    """What one epoch does with these settings, as a Markdown line naming the very calls the run makes."""
+    steps = epoch_code(config)
+    update = _spans(steps["update"]) + (" (torch.optim.SGD)" if config.update == "sgd" else " under `no_grad`")
+    zero = {
+        "zero": f"zero `.grad` with {_spans(steps['zero'])}",
+        "none": f"set `.grad` to None with {_spans(steps['zero'])}",
         "never": "**no zeroing**: the next `backward()` adds to `.grad`",
     }[config.zeroing]
     return (
@@ -29,19 +37,33 @@ def loop_text(config: RunConfig) -> str:
     )
 
 
+def step_code() -> str:
+    """One training step after the forward pass, each line commented with what it does to `.grad` (Python)."""
+    notes = {
+        BACKWARD: "adds d(loss)/dw into w.grad and d(loss)/db into b.grad",
+        calls(UPDATE["manual"])[0]: "a small step against the gradient",
+        calls(ZERO_GRAD)[0]: ".grad accumulates: clear it before the next backward()",
+    }
+    return commented(f"{BACKWARD}\n{UPDATE['manual']}\n{ZERO_GRAD}", notes, column=25)
+
+
+def first_pass_code(run: StageRun) -> str:
+    """The first forward and backward pass, with the `.grad` it gave as comments (Python)."""
+    grads = commented(READ_GRAD.replace(", ", "\n"), {"w.grad": vec(run.w_grad), "b.grad": num(run.b_grad)})
+    return f"{FORWARD}\n{LOSS}\n{BACKWARD}\n{grads}"
+
+
 def run_it_note(device: str) -> str:
-    """How to run the five stages' script (`gradlab.runs.model.step_script`) as the page shows it."""
+    """How to run the five stages' script (`gradlab.runs.code.step_script`) as the page shows it."""
     where = "" if device == "cpu" else f', on a machine with CUDA (it sets device = "{device}")'
     return f"It runs as it is: paste it into a Python file with PyTorch installed{where}."
 
 
-def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
+def slope_example(run: StageRun, step: float = 1.0) -> str | None:
     """`.grad` as a local slope: the real loss change for w1 + step beside the estimate w1.grad·step."""
-    from gradlab.fmt import num
     from gradlab.runs.model import loss_at
-    from gradlab.runs.stages import run_stages
 
-    run = run_stages(config)
+    config = run.config
     start = loss_at(config, config.w0, config.b0)
     moved = (config.w0[0] + step, *config.w0[1:])
     after = loss_at(config, moved, config.b0)
@@ -57,7 +79,6 @@ def slope_example(config: RunConfig, step: float = 1.0) -> str | None:
 
 def last_loss_help(trace: Trace) -> str:
     """What the last epoch's loss is, and the loss after that epoch's update (the quiz's "after E updates")."""
-    from gradlab.fmt import num
     from gradlab.runs.model import loss_at
 
     e = len(trace)

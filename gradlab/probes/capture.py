@@ -1,18 +1,24 @@
-"""Catch what PyTorch says to one piece of code: its RuntimeError and the warnings raised on that code's lines.
+"""Catch what PyTorch says to one piece of code: its RuntimeError, the warnings raised on that code's lines, and
+what it prints.
 
 Python records warnings process-wide, and Streamlit runs each session in a thread of its own, so a recording
 also catches warnings other threads raise meanwhile. Only the warnings raised on lines of the given file
-count; the others are passed on, as if never caught.
+count; the others are passed on, as if never caught. Likewise only this thread's prints are kept; other threads
+print as usual meanwhile.
 """
 
 from __future__ import annotations
 
+import io
 import re
+import sys
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TextIO
 
 # PyTorch's C++ warnings (TORCH_WARN) arrive as UserWarning, attributed to the Python line that triggered them.
 PYTORCH_WARNINGS = (UserWarning,)
@@ -22,10 +28,25 @@ _TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
 
 @dataclass
 class Captured:
-    """The RuntimeError a block raised (as "RuntimeError: …") and its own warnings (as "UserWarning: …")."""
+    """The RuntimeError a block raised (as "RuntimeError: …"), its own warnings (as "UserWarning: …") and the lines
+    it printed."""
 
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    printed: list[str] = field(default_factory=list)
+
+
+class _ThreadStdout(io.TextIOBase):
+    """sys.stdout while a block runs: the block's thread writes into a buffer, every other thread to `real`."""
+
+    def __init__(self, real: TextIO, thread: int) -> None:
+        self.real, self.thread, self.buffer = real, thread, io.StringIO()
+
+    def write(self, text: str) -> int:
+        return (self.buffer if threading.get_ident() == self.thread else self.real).write(text)
+
+    def flush(self) -> None:
+        self.real.flush()
 
 
 def ours(w: warnings.WarningMessage, origin: Path) -> bool:
@@ -45,6 +66,9 @@ def pass_on(caught: list[warnings.WarningMessage], origin: Path) -> None:
 def capture(origin: Path) -> Iterator[Captured]:
     """Run the block, keeping the RuntimeError it raises and the warnings raised on lines of `origin`."""
     got = Captured()
+    real = sys.stdout
+    out = _ThreadStdout(real, threading.get_ident())
+    sys.stdout = out
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -52,6 +76,8 @@ def capture(origin: Path) -> Iterator[Captured]:
         except RuntimeError as exc:
             got.error = f"{type(exc).__name__}: {exc}"
         finally:
+            sys.stdout = real
+            got.printed = out.buffer.getvalue().splitlines()
             said = [w for w in caught if ours(w, origin)]
             got.warnings += [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in said]
     pass_on(caught, origin)

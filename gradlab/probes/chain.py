@@ -14,7 +14,8 @@ from typing import Any
 import torch
 
 from gradlab.probes.chain_rules import Flow, Forward, accumulate, accumulate_flow, cpu64, rule_for
-from gradlab.probes.hooks import Values, graph_nodes, record, values
+from gradlab.probes.graph import graph_nodes
+from gradlab.probes.hooks import Values, record, values
 from gradlab.runs.model import make_data, make_params
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig, resolve_device

@@ -1,4 +1,4 @@
-"""The backward graph of a loss as DOT text: grad_fn nodes → AccumulateGrad → leaves, with values."""
+"""The backward graph of a loss: grad_fn nodes → AccumulateGrad → leaves, with their values, and the one walk of it."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from gradlab.runs.live import live
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 
-FONT_PX = 14  # node label size in the DOT text; pages draw it at their body size with `dot_at`
-
 
 @dataclass(frozen=True)
 class GraphNode:
@@ -26,36 +24,10 @@ class GraphNode:
 
 @dataclass(frozen=True)
 class AutogradGraph:
-    """Nodes and edges of the backward graph, and its DOT rendering."""
+    """Nodes and edges of the backward graph, from the loss down to the leaves (drawn by gradlab.views.graph_dot)."""
 
     nodes: tuple[GraphNode, ...]
     edges: tuple[tuple[str, str], ...]
-    dot: str
-
-    def as_text(self) -> str:
-        """The graph in words, from the loss down to the leaves: the alt text of its picture."""
-        labels = {n.node_id: _flat(n.label) for n in self.nodes}
-        children: dict[str, list[str]] = {}
-        for a, b in self.edges:
-            children.setdefault(a, []).append(b)
-        seen: set[str] = set()
-
-        def walk(nid: str) -> str:
-            if nid in seen:
-                return labels[nid] + " (as above)"
-            seen.add(nid)
-            below = children.get(nid, [])
-            if not below:
-                return labels[nid]
-            if len(below) == 1:
-                return f"{labels[nid]} → {walk(below[0])}"
-            return f"{labels[nid]}, which branches: " + "; and ".join(walk(c) for c in below)
-
-        return "Backward graph, from the loss to the leaves: " + walk(self.nodes[0].node_id) + "."
-
-    def dot_at(self, font_px: int) -> str:
-        """The DOT text with node labels at `font_px` (the page's body size, larger on a projector)."""
-        return self.dot.replace(f"fontsize={FONT_PX}]", f"fontsize={font_px}]", 1)
 
 
 def _values(t: torch.Tensor | None) -> str:
@@ -65,42 +37,38 @@ def _values(t: torch.Tensor | None) -> str:
     return num(flat[0]) if t.dim() == 0 else vec(flat[:4]) + (" …" if len(flat) > 4 else "")
 
 
-def _flat(label: str) -> str:
-    """A node label on one line: "MeanBackward0 (loss = 47.25; grad 1)"."""
-    head, *rest = label.split("\n")
-    return f"{head} ({'; '.join(rest)})" if rest else head
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def _name(fn: Node) -> str:
     """The node's public name without its C++ namespace: "torch::autograd::AccumulateGrad" → "AccumulateGrad"."""
     return fn.name().rsplit("::", 1)[-1]
 
 
 def walk(root: Node) -> tuple[list[Node], list[tuple[Node, Node]]]:
-    """Every backward node reachable from `root` in visit order, and the edges between them.
+    """Every backward node reachable from `root`, once each, depth first with each node's inputs in order; and
+    the edges between them. This is the one walk of a backward graph: the picture and the chain rule use it.
 
-    Nodes are keyed by the node objects themselves, and the returned list holds them: PyTorch hands out one
-    Python wrapper per live node, so keeping each wrapper alive keeps it unique (an id() would be reused).
+    A node is told apart by its Python object, compared with `is`. PyTorch gives out the same object for a node
+    as long as one is alive, and the returned lists hold every node they name, so `is` stays meaningful; an id()
+    would not (it is reused once an object is freed), nor would comparing freshly made wrappers.
     """
     order: list[Node] = []
-    seen: set[Node] = set()
     edges: list[tuple[Node, Node]] = []
     stack = [root]
     while stack:
         fn = stack.pop()
-        if fn in seen:
+        if any(fn is seen for seen in order):
             continue
-        seen.add(fn)
         order.append(fn)
-        for nxt, _ in fn.next_functions:
-            if nxt is not None:
-                edges.append((fn, nxt))
-                stack.append(nxt)
-    return order, list(dict.fromkeys(edges))
+        inputs = [nxt for nxt, _ in fn.next_functions if nxt is not None]
+        edges += [(fn, nxt) for nxt in inputs if not any(fn is a and nxt is b for a, b in edges)]
+        stack.extend(reversed(inputs))  # the first input is visited first
+    return order, edges
+
+
+def graph_nodes(loss: torch.Tensor) -> list[Node]:
+    """Every node reachable from `loss.grad_fn`, in `walk` order; the list holds them, so `is` comparisons hold."""
+    if loss.grad_fn is None:
+        raise ValueError("loss: has no grad_fn; it must come from tensors that require grad")
+    return walk(loss.grad_fn)[0]
 
 
 def build_graph(
@@ -112,14 +80,17 @@ def build_graph(
     """
     if loss.grad_fn is None:
         raise ValueError("loss: has no grad_fn; it must come from tensors that require grad")
-    made_by = {t.grad_fn: (n, t) for n, t in (outputs or {}).items() if t.grad_fn is not None}
-    made_by.setdefault(loss.grad_fn, ("loss", loss))
+    named = [(n, t) for n, t in (outputs or {}).items() if t.grad_fn is not None]
+    named.append(("loss", loss))
     order, fn_edges = walk(loss.grad_fn)
-    ids = {fn: f"n{i}" for i, fn in enumerate(order)}
+
+    def node_id(fn: Node) -> str:
+        return f"n{next(i for i, held in enumerate(order) if held is fn)}"
+
     nodes: dict[str, GraphNode] = {}
     edges: list[tuple[str, str]] = []
     for fn in order:
-        nid = ids[fn]
+        nid = node_id(fn)
         leaf = getattr(fn, "variable", None)
         if leaf is not None:  # AccumulateGrad: writes into leaf.grad
             name = next((n for n, t in leaves.items() if t is leaf), "leaf")
@@ -129,26 +100,14 @@ def build_graph(
             edges.append((nid, lid))
         else:
             label = _name(fn)
-            if fn in made_by:
-                name, t = made_by[fn]
+            made = next(((n, t) for n, t in named if t.grad_fn is fn), None)
+            if made is not None:
+                name, t = made
                 grad = "1 (d loss/d loss)" if t is loss else _values(t.grad if t.retains_grad else None)
                 label += f"\n{name} = {_values(t)}\ngrad {grad}"
             nodes[nid] = GraphNode(nid, label, "grad_fn")
-    edges += [(ids[a], ids[b]) for a, b in fn_edges]
-    edges = list(dict.fromkeys(edges))
-    style = {
-        "grad_fn": 'shape=box, style="rounded,filled", fillcolor="#e8f0fe"',
-        "accumulate": 'shape=box, style="filled", fillcolor="#fff4d6"',
-        "leaf": 'shape=box, style="filled,bold", fillcolor="#d9f2e3"',
-    }
-    lines = [
-        "digraph backward {",
-        f'  rankdir=TB; node [fontname="Helvetica", fontsize={FONT_PX}]; edge [color="#555555"];',
-    ]
-    lines += [f'  {n.node_id} [label="{_escape(n.label)}", {style[n.kind]}];' for n in nodes.values()]
-    lines += [f"  {a} -> {b};" for a, b in edges]
-    lines.append("}")
-    return AutogradGraph(tuple(nodes.values()), tuple(edges), "\n".join(lines))
+    edges += [(node_id(a), node_id(b)) for a, b in fn_edges]
+    return AutogradGraph(tuple(nodes.values()), tuple(dict.fromkeys(edges)))
 
 
 def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float | None = None) -> AutogradGraph:

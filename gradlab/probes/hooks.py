@@ -1,4 +1,7 @@
-"""Record what autograd passes through each node of a backward graph, with hooks, in the engine's order."""
+"""Record what autograd passes through each node of a backward graph, with hooks, in the engine's order.
+
+The nodes come from `gradlab.probes.graph.graph_nodes`, the one walk of a backward graph.
+"""
 
 from __future__ import annotations
 
@@ -32,18 +35,6 @@ def _copy(t: torch.Tensor | None) -> torch.Tensor | None:
 
 def _grad(t: torch.Tensor) -> Values | None:
     return None if t.grad is None else values(t.grad)
-
-
-def graph_nodes(loss: torch.Tensor) -> list[Any]:
-    """Every node reachable from loss.grad_fn, once each. Held in this list, so `is` comparisons are safe."""
-    nodes: list[Any] = []
-    stack = [loss.grad_fn]
-    while stack:
-        fn = stack.pop()
-        if not any(fn is seen for seen in nodes):
-            nodes.append(fn)
-            stack.extend(nxt for nxt, _ in reversed(fn.next_functions) if nxt is not None)
-    return nodes
 
 
 def record(nodes: list[Any]) -> tuple[list[Seen], list[Any]]:

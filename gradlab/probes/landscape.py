@@ -1,4 +1,7 @@
-"""The loss surface over the weights: curvature, stability limit, and a grid for contour plots."""
+"""The loss surface over the weights: a grid for contour plots and the view of a run's path on it.
+
+The stable limit 2/λmax of its curvature is `gradlab.settings.stability.stable_limit`.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +12,6 @@ import torch
 
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
-
-
-def _design(config: RunConfig) -> torch.Tensor:
-    """[X | 1] in float64: the bias is a weight on a constant feature."""
-    X = torch.tensor(config.X, dtype=torch.float64)
-    return torch.cat([X, torch.ones(config.n_samples, 1, dtype=torch.float64)], dim=1)
-
-
-def max_stable_lr(config: RunConfig) -> float:
-    """2/λ_max of the MSE Hessian 2/N·[X 1]ᵀ[X 1]: plain gradient descent diverges above it."""
-    A = _design(config)
-    hessian = 2.0 / config.n_samples * A.T @ A
-    lam = float(torch.linalg.eigvalsh(hessian)[-1].item())
-    return 2.0 / lam if lam > 0 else float("inf")
 
 
 @dataclass(frozen=True)

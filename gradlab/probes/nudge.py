@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gradlab.fmt import num
+from gradlab.fmt import num, prose, signed
 from gradlab.runs.model import DTYPE, forward, make_data, make_params, mse
 from gradlab.settings.config import RunConfig, resolve_device
 
@@ -22,11 +22,6 @@ DEFAULT_DELTA = 1.0
 SLICE_HALF_WIDTH = 1.5  # the slice spans the current value ± this (every Δ in DELTAS fits)
 SLICE_POINTS = 121
 EPS64 = float(torch.finfo(torch.float64).eps)
-
-
-def param_names(config: RunConfig) -> tuple[str, ...]:
-    """The parameters a learner can nudge: w1 … wF, then b."""
-    return (*(f"w{j + 1}" for j in range(config.n_features)), "b")
 
 
 @dataclass(frozen=True)
@@ -90,7 +85,7 @@ def _point(config: RunConfig, w: Sequence[float], b: float) -> RunConfig:
 
 def nudge(config: RunConfig, w: Sequence[float], b: float, param: str, delta: float) -> Nudge:
     """Move `param` by `delta` from (w, b): real new loss, .grad, curvature, and the 1-D slice of the loss."""
-    names = param_names(config)
+    names = config.param_names
     if param not in names:
         raise ValueError(f"param: {param!r} is not a parameter here; choose one of {names}")
     if not math.isfinite(delta):
@@ -203,15 +198,3 @@ def explain(n: Nudge) -> list[str]:
             f"more than float32 rounding (about {n.rounding:.1g}) explains."
         )
     return lines
-
-
-def prose(x: float) -> str:
-    """A number for prose, with a real minus sign."""
-    text = num(x)
-    return "−" + text[1:] if text.startswith("-") else text
-
-
-def signed(x: float) -> str:
-    """A number with an explicit sign and a real minus: +1, −0.01, 0."""
-    text = num(abs(x))
-    return text if text == "0" else ("−" if x < 0 else "+") + text

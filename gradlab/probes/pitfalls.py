@@ -1,28 +1,36 @@
-"""Common `.grad` mistakes, each run for real on ŷ = X@w + b, with the outcome PyTorch really gives."""
+"""Common `.grad` mistakes, each run for real on ŷ = X@w + b, with the outcome PyTorch really gives.
+
+A mistake and its fix are functions in `gradlab.probes.pitfall_code`; the page shows their source, and this
+module runs exactly those functions on fresh tensors and writes down what PyTorch did.
+"""
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 
+from gradlab.probes import pitfall_code as code
 from gradlab.probes.capture import Captured, capture, silenced
+from gradlab.runs.code import fmt_list
 from gradlab.runs.live import live
-from gradlab.runs.model import DTYPE, fmt_list, forward, mse
+from gradlab.runs.model import DTYPE
 from gradlab.settings.config import RunConfig
-
-LOSS = "loss = ((X @ w + b - y) ** 2).mean()\nloss.backward()\n"
-YHAT_LOSS = "loss = ((y_hat - y) ** 2).mean()\nloss.backward()\n"
-_Tensors = tuple[torch.device, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
 @dataclass(frozen=True)
 class PitfallOutcome:
-    """One mistake, what PyTorch really did with it, and the fix with its real result."""
+    """One mistake, what PyTorch really did with it, and the fix with its real result.
+
+    `wrong_code` and `fix_code` are the source of the functions that ran, after a comment naming what they were
+    called with.
+    """
 
     key: str
     title: str
@@ -35,17 +43,47 @@ class PitfallOutcome:
 
 
 _ONE_AT_A_TIME = threading.Lock()
-_HERE = Path(__file__).resolve()  # the pitfalls' own lines: only their warnings count
+_CODE = Path(inspect.getfile(code)).resolve()  # the pitfalls' own lines: only their warnings count
 
 
-def _capture() -> AbstractContextManager[Captured]:
-    return capture(_HERE)
+class _Run:
+    """One call of a pitfall function on fresh tensors: what it returned, raised, warned and printed."""
+
+    def __init__(self, fn: Callable[..., Any], config: RunConfig) -> None:
+        run = live(config)  # fresh leaves; an optimizer, if configured, goes unused (the pitfalls make their own)
+        given = {"X": run.X, "y": run.y, "w": run.w, "b": run.b, "lr": config.lr, "w0": list(config.w0)}
+        given["device"] = str(run.device)
+        names = inspect.signature(fn).parameters
+        self.fn, self.config, self.device = fn, config, run.device
+        self.result: Any = None
+        with _capture() as got:
+            self.result = fn(**{name: given[name] for name in names})
+        self.got: Captured = got
+
+    def said(self) -> list[str]:
+        """What PyTorch said: the warnings, then the error."""
+        return [*self.got.warnings, *([self.got.error] if self.got.error else [])]
 
 
-def _setup(config: RunConfig) -> _Tensors:
-    """Device, X (N, F), y (N,) and fresh leaf parameters w (F,), b (0-d)."""
-    run = live(config)  # the pitfalls update by hand; an optimizer, if configured, goes unused
-    return run.device, run.X, run.y, run.w, run.b
+@contextmanager
+def _capture() -> Iterator[Captured]:
+    with capture(_CODE) as got:
+        yield got
+
+
+def shown(fn: Callable[..., Any], config: RunConfig) -> str:
+    """The function's source, after a comment with what it is called with (the config's values)."""
+    names = inspect.signature(fn).parameters
+    given = {
+        "X": "X, y: this data",
+        "w": "w, b: fresh leaves (requires_grad=True)",
+        "b": "b: a fresh leaf (requires_grad=True)",
+        "w0": f"w0 = {fmt_list(config.w0)}",
+        "lr": f"lr = {config.lr!r}",
+        "device": "device: the run's device",
+    }
+    parts = [text for name, text in given.items() if name in names and not (name == "b" and "w" in names)]
+    return f"# {'; '.join(parts)}\n{inspect.getsource(fn).rstrip()}"
 
 
 def _leaf(name: str, t: torch.Tensor) -> str:
@@ -58,252 +96,162 @@ def _lines(*parts: str | None) -> str:
 
 
 def _inplace_outside_no_grad(config: RunConfig) -> PitfallOutcome:
-    lr = config.lr
-    _, X, y, w, b = _setup(config)
-    with _capture() as got:
-        mse(forward(X, w, b), y).backward()
-        w -= lr * w.grad
-    outcome = got.error or f"no error was raised: w = {w}"
-    _, X, y, w, b = _setup(config)
-    mse(forward(X, w, b), y).backward()
-    with torch.no_grad():
-        w -= lr * w.grad
+    wrong = _Run(code.update_in_place_while_recording, config)
+    fixed = _Run(code.update_in_place_under_no_grad, config)
+    w = fixed.result
     return PitfallOutcome(
         key="inplace_outside_no_grad",
         title="Updating a weight in place outside torch.no_grad()",
-        wrong_code=f"{LOSS}w -= {lr!r} * w.grad",
-        outcome_kind="error" if got.error else "wrong_value",
-        outcome=outcome,
+        wrong_code=shown(wrong.fn, config),
+        outcome_kind="error" if wrong.got.error else "wrong_value",
+        outcome=wrong.got.error or f"no error was raised: w = {wrong.result}",
         why="While gradients are being recorded, PyTorch refuses an in-place change to a leaf that requires grad. "
         "The update is not part of the model, so it belongs under torch.no_grad().",
-        fix_code=f"{LOSS}with torch.no_grad():\n    w -= {lr!r} * w.grad",
+        fix_code=shown(fixed.fn, config),
         fixed_outcome=_lines(f"w = {w}", _leaf("w", w)),
     )
 
 
 def _to_after_requires_grad(config: RunConfig) -> PitfallOutcome:
-    device, X, y, _, b = _setup(config)
-    grad = None
-    with _capture() as got:
-        w = torch.tensor(config.w0, dtype=torch.float64, requires_grad=True).to(device, DTYPE)
-        mse(forward(X, w, b), y).backward()
-        grad = w.grad
-    outcome = _lines(_leaf("w", w), f"w.grad = {grad}", *got.warnings, got.error)
-    _, X, y, w, b = _setup(config)  # make_params: requires_grad=True, created on the device
-    mse(forward(X, w, b), y).backward()
-    w0 = fmt_list(config.w0)
+    wrong = _Run(code.move_after_requires_grad, config)
+    fixed = _Run(code.create_on_the_device, config)
+    w, grad = wrong.result
+    fixed_w, fixed_grad = fixed.result
     return PitfallOutcome(
         key="to_after_requires_grad",
         title="Calling .to(device) after requires_grad=True",
-        wrong_code=f"w = torch.tensor({w0}, dtype=torch.float64, requires_grad=True).to(device, torch.float32)\n"
-        f"{LOSS}w.is_leaf, w.grad",
+        wrong_code=shown(wrong.fn, config),
         outcome_kind="none_grad" if grad is None else "wrong_value",
-        outcome=outcome,
+        outcome=_lines(_leaf("w", w), f"w.grad = {grad}", *wrong.said()),
         why="A .to() that really copies (to a GPU, or to another dtype as here) returns a new non-leaf tensor: "
         'backward() fills the hidden original\'s .grad and w.grad stays None. On a CPU, .to("cpu") alone '
         "returns the same tensor, so this demo changes the dtype to force the copy a device move makes.",
-        fix_code=f"w = torch.tensor({w0}, requires_grad=True, device=device, dtype=torch.float32)\n"
-        f"{LOSS}w.is_leaf, w.grad",
-        fixed_outcome=_lines(_leaf("w", w), f"w.grad = {w.grad}"),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(_leaf("w", fixed_w), f"w.grad = {fixed_grad}"),
     )
 
 
 def _out_of_place_update(config: RunConfig) -> PitfallOutcome:
-    lr = config.lr
-    _, X, y, w, b = _setup(config)
-    grad = None
-    with _capture() as got:
-        mse(forward(X, w, b), y).backward()
-        w = w - lr * w.grad
-        mse(forward(X, w, b), y).backward()
-        grad = w.grad
-    outcome = _lines(_leaf("w", w), f"w.grad = {grad}", *got.warnings, got.error)
-    _, X, y, w, b = _setup(config)
-    mse(forward(X, w, b), y).backward()
-    with torch.no_grad():
-        w -= lr * w.grad
-    w.grad.zero_()
-    mse(forward(X, w, b), y).backward()
+    wrong = _Run(code.update_out_of_place, config)
+    fixed = _Run(code.update_in_place_then_zero, config)
+    w, grad = wrong.result
+    fixed_w, fixed_grad = fixed.result
     return PitfallOutcome(
         key="out_of_place_update",
         title="Updating with w = w - lr * w.grad",
-        wrong_code=f"{LOSS}w = w - {lr!r} * w.grad\n{LOSS}w.is_leaf, w.grad",
+        wrong_code=shown(wrong.fn, config),
         outcome_kind="none_grad" if grad is None else "wrong_value",
-        outcome=outcome,
+        outcome=_lines(_leaf("w", w), f"w.grad = {grad}", *wrong.said()),
         why="w - lr * w.grad builds a new tensor from the old w, so the name w now points at a non-leaf; "
         "the next backward() sends the gradient to the old leaf and the new w.grad stays None.",
-        fix_code=f"{LOSS}with torch.no_grad():\n    w -= {lr!r} * w.grad\nw.grad.zero_()\n{LOSS}w.is_leaf, w.grad",
-        fixed_outcome=_lines(_leaf("w", w), f"w.grad = {w.grad}"),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(_leaf("w", fixed_w), f"w.grad = {fixed_grad}"),
     )
 
 
 def _backward_twice(config: RunConfig) -> PitfallOutcome:
-    _, X, y, w, b = _setup(config)
-    with _capture() as got:
-        loss = mse(forward(X, w, b), y)
-        loss.backward()
-        loss.backward()
-    outcome = got.error or f"no error was raised: w.grad = {w.grad}"
-    _, X, y, w, b = _setup(config)
-    mse(forward(X, w, b), y).backward()
-    w.grad.zero_()
-    mse(forward(X, w, b), y).backward()  # a fresh forward pass builds a fresh graph
+    wrong = _Run(code.backward_twice, config)
+    fixed = _Run(code.backward_on_a_fresh_graph, config)
     return PitfallOutcome(
         key="backward_twice",
         title="Calling backward() twice on one graph",
-        wrong_code=f"{LOSS}loss.backward()",
-        outcome_kind="error" if got.error else "wrong_value",
-        outcome=outcome,
+        wrong_code=shown(wrong.fn, config),
+        outcome_kind="error" if wrong.got.error else "wrong_value",
+        outcome=wrong.got.error or f"no error was raised: w.grad = {wrong.result}",
         why="backward() frees the values the graph saved for the chain rule once it has used them. Each step "
         "needs a fresh forward pass (retain_graph=True keeps the old graph, rarely what a loop wants).",
-        fix_code=f"{LOSS}w.grad.zero_()\n# a fresh forward pass builds a fresh graph\n{LOSS}w.grad",
-        fixed_outcome=f"w.grad = {w.grad}",
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=f"w.grad = {fixed.result}",
     )
 
 
 def _nonleaf_grad(config: RunConfig) -> PitfallOutcome:
-    _, X, y, w, b = _setup(config)
-    grad = None
-    with _capture() as got:
-        y_hat = forward(X, w, b)
-        mse(y_hat, y).backward()
-        grad = y_hat.grad
-    _, X, y, w, b = _setup(config)
-    y_hat = forward(X, w, b)
-    y_hat.retain_grad()
-    mse(y_hat, y).backward()
-    body = f"y_hat = X @ w + b\n{YHAT_LOSS}y_hat.grad"
+    wrong = _Run(code.read_a_nonleaf_grad, config)
+    fixed = _Run(code.retain_a_nonleaf_grad, config)
+    _, grad = wrong.result
+    y_hat, fixed_grad = fixed.result
     return PitfallOutcome(
         key="nonleaf_grad",
         title="Reading .grad of an intermediate tensor (ŷ)",
-        wrong_code=body,
-        outcome_kind="warning" if got.warnings else "none_grad",
-        outcome=_lines(*got.warnings, got.error, f"y_hat.grad = {grad}"),
+        wrong_code=shown(wrong.fn, config),
+        outcome_kind="warning" if wrong.got.warnings else "none_grad",
+        outcome=_lines(*wrong.said(), f"y_hat.grad = {grad}"),
         why="By default backward() fills .grad only on leaf tensors that require grad, here w and b (X and y are "
         "leaves too, but they do not require grad). ŷ is a non-leaf, computed from w and b, so its gradient is "
         "used on the way back and dropped unless you call retain_grad() before backward().",
-        fix_code=body.replace("loss = ", "y_hat.retain_grad()\nloss = ", 1),
-        fixed_outcome=_lines(_leaf("y_hat", y_hat), f"y_hat.grad = {y_hat.grad}"),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(_leaf("y_hat", y_hat), f"y_hat.grad = {fixed_grad}"),
     )
-
-
-def _grads_per_step(config: RunConfig, *, zero: bool) -> str:
-    """w.grad after each of two backward() calls on fresh forward passes, with or without zeroing."""
-    _, X, y, w, b = _setup(config)
-    seen = []
-    for step in range(2):
-        mse(forward(X, w, b), y).backward()
-        seen.append(f"step {step}: w.grad = {w.grad}")
-        if zero:
-            w.grad.zero_()
-            b.grad.zero_()
-    return _lines(*seen)
 
 
 def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
-    loop = "for step in range(2):\n    " + LOSS.replace("\n", "\n    ") + "print(w.grad)"
+    wrong = _Run(code.two_steps_without_zeroing, config)
+    fixed = _Run(code.two_steps_zeroing_each, config)
     return PitfallOutcome(
         key="forgot_zero_grad",
         title="Forgetting to zero .grad between steps",
-        wrong_code=loop,
+        wrong_code=shown(wrong.fn, config),
         outcome_kind="wrong_value",
-        outcome=_grads_per_step(config, zero=False),
+        outcome=_lines(*wrong.got.printed),
         why="backward() adds into .grad instead of overwriting it, so each step sees its own gradient plus every "
         "earlier one; with no update in between, the second one is exactly double.",
-        fix_code=f"{loop}\n    w.grad.zero_()  # optimizer.zero_grad() sets .grad to None instead\n    b.grad.zero_()",
-        fixed_outcome=_grads_per_step(config, zero=True),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(*fixed.got.printed),
     )
-
-
-def _sgd_losses(config: RunConfig, *, step_first: bool) -> tuple[list[str], torch.Tensor]:
-    """What `print(step, loss.item())` prints in three SGD steps, with opt.step() before or after backward()."""
-    _, X, y, w, b = _setup(config)
-    opt = torch.optim.SGD([w, b], lr=config.lr)
-    printed = []
-    for step in range(3):
-        opt.zero_grad()
-        loss = mse(forward(X, w, b), y)
-        if step_first:
-            opt.step()
-            loss.backward()
-        else:
-            loss.backward()
-            opt.step()
-        printed.append(f"{step} {loss.item()}")
-    return printed, w
 
 
 def _step_before_backward(config: RunConfig) -> PitfallOutcome:
-    lr = config.lr
-    with _capture() as got:
-        wrong, w_wrong = _sgd_losses(config, step_first=True)
-    right, w_right = _sgd_losses(config, step_first=False)
-    head = f"opt = torch.optim.SGD([w, b], lr={lr!r})\nfor step in range(3):\n    opt.zero_grad()\n"
-    loss = "    loss = ((X @ w + b - y) ** 2).mean()\n"
-    tail = "    print(step, loss.item())"
-    unmoved = torch.equal(w_wrong.detach(), torch.tensor(config.w0, dtype=DTYPE, device=w_wrong.device))
+    wrong = _Run(code.step_before_backward, config)
+    fixed = _Run(code.backward_before_step, config)
+    w = wrong.result
+    unmoved = torch.equal(w.detach(), torch.tensor(config.w0, dtype=DTYPE, device=w.device))
+    quiet = "no error or warning was raised" if unmoved and not wrong.said() else None
     return PitfallOutcome(
         key="step_before_backward",
         title="Calling opt.step() before loss.backward()",
-        wrong_code=f"{head}{loss}    opt.step()\n    loss.backward()\n{tail}",
+        wrong_code=shown(wrong.fn, config),
         outcome_kind="wrong_value",
-        outcome=_lines(
-            *wrong,
-            f"w = {w_wrong}",
-            *got.warnings,
-            got.error,
-            "no error or warning was raised" if unmoved and not (got.warnings or got.error) else None,
-        ),
+        outcome=_lines(*wrong.got.printed, f"w = {w}", *wrong.said(), quiet),
         why="opt.zero_grad() sets every .grad to None (set_to_none=True is its default since PyTorch 2.0), and "
         "opt.step() skips a parameter whose .grad is None without a word. The gradient backward() computes "
         "afterwards is thrown away by the next zero_grad(), so the weights never move and the loss never changes.",
-        fix_code=f"{head}{loss}    loss.backward()\n    opt.step()\n{tail}",
-        fixed_outcome=_lines(*right, f"w = {w_right}"),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(*fixed.got.printed, f"w = {fixed.result}"),
     )
-
-
-def _broadcast_run(config: RunConfig, *, column: bool) -> tuple[float, torch.Tensor, tuple[int, ...], list[str]]:
-    """Loss, w.grad, (y_hat - y).shape and warnings, for y of shape (N, 1) or (N,)."""
-    _, X, y, w, b = _setup(config)
-    with _capture() as got:
-        y = y.view(-1, 1) if column else y  # (N, 1) or (N,)
-        y_hat = forward(X, w, b)  # (N,)
-        loss = mse(y_hat, y)
-        loss.backward()
-    if got.error:
-        raise RuntimeError(got.error)
-    return loss.item(), w.grad, tuple((y_hat - y).shape), got.warnings
 
 
 def _broadcast_shape(config: RunConfig) -> PitfallOutcome:
     n = config.n_samples
-    bad_loss, bad_grad, bad_shape, bad_warnings = _broadcast_run(config, column=True)
-    loss, grad, shape, _ = _broadcast_run(config, column=False)
+    wrong = _Run(code.targets_as_a_column, config)
+    fixed = _Run(code.targets_as_a_vector, config)
+    for run in (wrong, fixed):
+        if run.got.error:
+            raise RuntimeError(run.got.error)
+    bad_shape, bad_loss, bad_grad = wrong.result
+    shape, loss, grad = fixed.result
     note = None
-    if bad_loss == loss:
+    if bad_loss.item() == loss.item():
         note = (
             f"with N = {n} the broadcast result happens to equal the right loss and gradient"
             if torch.equal(bad_grad, grad)
-            else f"the loss equals the right one ({loss:g}) by chance at these weights, but w.grad does not"
+            else f"the loss equals the right one ({loss.item():g}) by chance at these weights, but w.grad does not"
         )
-    column = "[" + ", ".join(f"[{v!r}]" for v in config.y) + "]"
-    body = f"y_hat = X @ w + b  # shape ({n},)\n{YHAT_LOSS}loss, w.grad"
     return PitfallOutcome(
         key="broadcast_shape",
         title="Targets of shape (N, 1) against predictions of shape (N,)",
-        wrong_code=f"y = torch.tensor({column})  # shape ({n}, 1)\n{body}",
+        wrong_code=shown(wrong.fn, config),
         outcome_kind="wrong_value",
         outcome=_lines(
-            f"(y_hat - y).shape = {bad_shape}",
-            f"loss = {bad_loss:g}, w.grad = {bad_grad}",
-            _lines(*bad_warnings) or "no error or warning was raised",
+            f"(y_hat - y).shape = {tuple(bad_shape)}",
+            f"loss = {bad_loss.item():g}, w.grad = {bad_grad}",
+            _lines(*wrong.got.warnings) or "no error or warning was raised",
             note,
         ),
         why="Broadcasting turns (N,) minus (N, 1) into an (N, N) matrix comparing every prediction with "
         "every target, so the loss and its gradients average all N×N pairs, not just the N matching ones, "
         "without any error.",
-        fix_code=f"y = torch.tensor({fmt_list(config.y)})  # shape ({n},), or y = y.view(-1)\n{body}",
-        fixed_outcome=_lines(f"(y_hat - y).shape = {shape}", f"loss = {loss:g}, w.grad = {grad}"),
+        fix_code=shown(fixed.fn, config),
+        fixed_outcome=_lines(f"(y_hat - y).shape = {tuple(shape)}", f"loss = {loss.item():g}, w.grad = {grad}"),
     )
 
 
@@ -325,9 +273,9 @@ def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
     if key not in _RUNNERS:
         raise ValueError(f"pitfall {key!r} is unknown; choose one of {PITFALLS}")
     # warnings.catch_warnings swaps process-wide state, and Streamlit runs each session in its own thread:
-    # one pitfall at a time, and only warnings raised on this module's lines count as the pitfall's own.
+    # one pitfall at a time, and only warnings raised on the pitfalls' own lines count as a pitfall's.
     # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
-    with _ONE_AT_A_TIME, silenced(_HERE), torch.inference_mode(False), torch.enable_grad():
+    with _ONE_AT_A_TIME, silenced(_CODE), torch.inference_mode(False), torch.enable_grad():
         return _RUNNERS[key](config)
 
 

@@ -52,10 +52,6 @@ class GradCheck:
     b: float
 
     @property
-    def max_abs_diff(self) -> float:
-        return max(max(r.analytic_diff, r.finite_diff_diff) for r in self.rows)
-
-    @property
     def largest_gradient(self) -> float:
         return max(abs(r.analytic) for r in self.rows)
 
@@ -73,11 +69,6 @@ class GradCheck:
     def agrees(self) -> bool:
         """All three gradients agree to within the rounding that each computation can explain."""
         return self.autograd_agrees and self.finite_diff_agrees
-
-
-def param_names(n_features: int) -> list[str]:
-    """w1, w2, …, b: the names the rest of the lesson uses."""
-    return [f"w{j + 1}" for j in range(n_features)] + ["b"]
 
 
 def autograd_grad(
@@ -167,7 +158,7 @@ def gradient_check(config: RunConfig, w: tuple[float, ...], b: float) -> GradChe
     fd = [*fd_w.tolist(), float(fd_b)]
     rows = tuple(
         GradCheckRow(name, a, c, d, abs(c - a), abs(d - c), ab, fb)
-        for name, a, c, d, ab, fb in zip(param_names(config.n_features), ag, an, fd, auto_bound, fd_bound, strict=True)
+        for name, a, c, d, ab, fb in zip(config.param_names, ag, an, fd, auto_bound, fd_bound, strict=True)
     )
     return GradCheck(rows=rows, device=str(device), w=tuple(w), b=float(b))
 
@@ -190,20 +181,20 @@ def explain_check(check: GradCheck) -> list[str]:
             "gradient exactly here."
         )
     else:
-        big = max(off, key=lambda r: r.analytic_diff)
+        worst = max(off, key=lambda r: r.analytic_diff)
         lead = f"Autograd's float32 `.grad` equals the analytic gradient exactly for {_names(exact)}. " if exact else ""
         if too_far:  # not rounding: the sentence after this one says what it means
             out.append(
-                f"{lead}|analytic − autograd| for {_names(off)}: the largest, {big.analytic_diff:.2e} for "
-                f"{big.param}, is more than the {big.rounding_bound:.2e} that float32 rounding can produce for "
-                f"{big.param} here."
+                f"{lead}|analytic − autograd| for {_names(off)}: the largest, {worst.analytic_diff:.2e} for "
+                f"{worst.param}, is more than the {worst.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{worst.param} here."
             )
         else:
             out.append(
                 f"{lead}|analytic − autograd| for {_names(off)} is float32 rounding in autograd's forward and "
-                f"backward passes on the float32 values of X, y, w and b. The largest, {big.analytic_diff:.2e} for "
-                f"{big.param}, is within the {big.rounding_bound:.2e} that float32 rounding can produce for "
-                f"{big.param} here."
+                f"backward passes on the float32 values of X, y, w and b. The largest, {worst.analytic_diff:.2e} for "
+                f"{worst.param}, is within the {worst.rounding_bound:.2e} that float32 rounding can produce for "
+                f"{worst.param} here."
             )
     if too_far:
         out.append(

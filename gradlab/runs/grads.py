@@ -9,14 +9,6 @@ import torch
 from gradlab.settings.config import ZeroMode
 
 
-def snapshot(params: dict[str, torch.Tensor]) -> dict[str, tuple[float, ...] | None]:
-    """Each parameter's `.grad` as plain floats, or None where `.grad` is None."""
-    return {
-        name: None if p.grad is None else tuple(p.grad.detach().cpu().reshape(-1).tolist())
-        for name, p in params.items()
-    }
-
-
 def zero_(params: Iterable[torch.Tensor]) -> None:
     """`p.grad.zero_()`: keep the gradient tensor, fill it with zeros."""
     for p in params:

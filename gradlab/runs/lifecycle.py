@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gradlab.runs.code import BACKWARD, FORWARD, INIT, LOSS, OPTIMIZER, SET_TO_NONE, UPDATE, ZERO_GRAD, commented
 from gradlab.runs.grads import set_to_none, update, zero_
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
@@ -25,23 +26,17 @@ ACTIONS: dict[str, str] = {
     "reset": "reset",
 }
 SGD_STEP_LABEL = "opt.step()"
-SGD_STEP_CODE = "opt = torch.optim.SGD([w, b], lr=lr)  # created once\nopt.step()  # runs under no_grad inside"
-
+_SGD = {OPTIMIZER: "created once", UPDATE["sgd"]: "runs under no_grad inside"}
+SGD_STEP_CODE = commented(f"{OPTIMIZER}\n{UPDATE['sgd']}", _SGD)
+_AGAIN = {FORWARD: "a fresh forward pass, a fresh graph", BACKWARD: "no zeroing: adds to .grad"}
 CODE: dict[str, str] = {
-    "forward": "y_hat = X @ w + b\nloss = ((y_hat - y) ** 2).mean()",
-    "backward": "loss.backward()",
-    "backward_again": (
-        "y_hat = X @ w + b                  # a fresh forward pass, a fresh graph\n"
-        "loss = ((y_hat - y) ** 2).mean()\n"
-        "loss.backward()                    # no zeroing: adds to .grad"
-    ),
-    "zero": "w.grad.zero_()\nb.grad.zero_()",
-    "none": "w.grad = None\nb.grad = None",
-    "step": "with torch.no_grad():\n    w -= lr * w.grad\n    b -= lr * b.grad",
-    "reset": (
-        "w = torch.tensor(w0, requires_grad=True, device=device)\n"
-        "b = torch.tensor(b0, requires_grad=True, device=device)"
-    ),
+    "forward": f"{FORWARD}\n{LOSS}",
+    "backward": BACKWARD,
+    "backward_again": commented(f"{FORWARD}\n{LOSS}\n{BACKWARD}", _AGAIN, column=35),
+    "zero": ZERO_GRAD,
+    "none": SET_TO_NONE,
+    "step": UPDATE["manual"],
+    "reset": INIT.format(w0="w0", b0="b0"),
 }
 
 

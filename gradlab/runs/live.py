@@ -23,10 +23,6 @@ class Live:
     b: torch.Tensor  # 0-d leaf, requires_grad=True
     opt: torch.optim.SGD | None  # torch.optim.SGD([w, b], lr) when config.update == "sgd", else None
 
-    @property
-    def params(self) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.w, self.b
-
 
 def live(config: RunConfig) -> Live:
     """Device, X, y, leaf w and b, and `torch.optim.SGD([w, b], lr=lr)` when the config asks for SGD."""

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gradlab.runs.model import code_lines, forward, make_data, make_params, mse
+from gradlab.runs.code import stage_code
+from gradlab.runs.model import forward, make_data, make_params, mse
 from gradlab.runs.tensors import TensorInfo, describe
 from gradlab.settings.config import RunConfig, resolve_device
 
@@ -25,8 +26,9 @@ class Stage:
 
 @dataclass(frozen=True)
 class StageRun:
-    """The five stages of one forward/backward pass, and the device used."""
+    """The five stages of one forward/backward pass of `config`, and the device used."""
 
+    config: RunConfig
     stages: tuple[Stage, ...]
     device: str
     device_note: str | None
@@ -36,10 +38,10 @@ class StageRun:
     predictions: tuple[float, ...]
 
 
-def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
+def run_stages(config: RunConfig) -> StageRun:
     """Run data → init → forward → loss → backward, snapshotting after each step."""
     device, note = resolve_device(config.device)
-    code = code_lines(config)
+    code = stage_code(config)
     n, f = config.n_samples, config.n_features
 
     X, y = make_data(config, device)
@@ -58,10 +60,8 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     )  # fmt: skip
 
     y_hat = forward(X, w, b)
-    forward_code = code["forward"]
-    if retain_grad:
-        y_hat.retain_grad()  # keep the non-leaf's gradient so it can be shown
-        forward_code += "\ny_hat.retain_grad()  # a non-leaf keeps .grad only when asked"
+    y_hat.retain_grad()  # keep the non-leaf's gradient so it can be shown
+    forward_code = code["forward"] + "\ny_hat.retain_grad()  # a non-leaf keeps .grad only when asked"
     s3 = Stage(
         3, "forward", "Forward pass",
         "Compute predictions ŷ = Xw + b; autograd records how, in grad_fn.",
@@ -80,14 +80,15 @@ def run_stages(config: RunConfig, *, retain_grad: bool = True) -> StageRun:
     s5 = Stage(
         5, "backward", "Backward pass",
         "loss.backward() computes the gradient of the loss and adds it into .grad of every leaf that requires grad "
-        "and that the loss depends on: here w and b, not X or y (they do not require grad)."
-        + (" The non-leaf y_hat keeps its gradient too, because stage 3 called retain_grad()." if retain_grad else ""),
+        "and that the loss depends on: here w and b, not X or y (they do not require grad). "
+        "The non-leaf y_hat keeps its gradient too, because stage 3 called retain_grad().",
         "loss [] (scalar)", f"w.grad [{f}], b.grad []", code["backward"],
         (describe("w", w), describe("b", b), describe("y_hat", y_hat)),
     )  # fmt: skip
 
     assert w.grad is not None and b.grad is not None
     return StageRun(
+        config=config,
         stages=(s1, s2, s3, s4, s5),
         device=str(device),
         device_note=note,

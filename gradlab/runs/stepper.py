@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gradlab.runs.code import UPDATE, epoch_code, one_line
 from gradlab.runs.grads import update, zero_grads
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
@@ -20,14 +21,7 @@ from gradlab.settings.config import RunConfig
 
 LOG_LIMIT = 120
 
-SUBSTEPS: tuple[tuple[str, str], ...] = (
-    ("forward", "y_hat = X @ w + b"),
-    ("loss", "loss = ((y_hat - y) ** 2).mean()"),
-    ("backward", "loss.backward()"),
-    ("read .grad", "w.grad, b.grad"),
-    ("update", "with torch.no_grad(): w -= lr * w.grad; b -= lr * b.grad"),
-    ("zero", "w.grad.zero_(); b.grad.zero_()"),
-)
+SUBSTEPS: tuple[tuple[str, str], ...] = tuple((name, one_line(c)) for name, c in epoch_code(RunConfig()).items())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,7 +83,7 @@ class Stepper:
         if name == "zero":
             code = _zero_code(self.config)
         elif name == "update" and self.opt is not None:
-            code = "opt.step()  # torch.optim.SGD"
+            code = one_line(UPDATE["sgd"])
         step = SubStep(
             epoch=self.epoch,
             name=name,
@@ -162,11 +156,7 @@ _BACKWARD = next(i for i, (name, _) in enumerate(SUBSTEPS) if name == "backward"
 
 
 def _zero_code(config: RunConfig) -> str:
-    if config.zeroing == "never":
-        return "(nothing: .grad is never zeroed, so the next backward() adds to it)"
-    if config.update == "sgd":
-        return f"opt.zero_grad(set_to_none={config.zeroing == 'none'})"
-    return "w.grad = None; b.grad = None" if config.zeroing == "none" else "w.grad.zero_(); b.grad.zero_()"
+    return one_line(epoch_code(config)["zero"])
 
 
 def _values(t: torch.Tensor) -> tuple[float, ...]:

@@ -87,10 +87,6 @@ class Trace:
     def __len__(self) -> int:
         return len(self.epoch)
 
-    @property
-    def diverged(self) -> bool:
-        return self.stop is not None
-
     def rises(self) -> np.ndarray:
         """(E,) bool: the loss rose from the epoch before by more than rounding noise (never at epoch 1)."""
         up = np.zeros(len(self), dtype=bool)

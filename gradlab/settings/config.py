@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
@@ -81,6 +81,11 @@ class RunConfig:
         return len(self.X[0])
 
     @property
+    def param_names(self) -> tuple[str, ...]:
+        """w1 … wF, then b: the names the lesson gives the parameters, in the order of [w, b]."""
+        return (*(f"w{j + 1}" for j in range(self.n_features)), "b")
+
+    @property
     def is_card_setup(self) -> bool:
         """True when data and initial weights are the seed card's."""
         return (self.X, self.y, self.w0, self.b0) == (CARD_X, CARD_Y, CARD_W, CARD_B)
@@ -88,9 +93,6 @@ class RunConfig:
     def with_(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
         return replace(self, **changes)
-
-    def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
 def _is_real(value: object) -> bool:

@@ -2,8 +2,9 @@
 
 The MSE loss of ŷ = Xw + b is quadratic: its Hessian is H = 2/N·AᵀA with A = [X | 1], the same at every
 point. Plain gradient descent converges exactly when lr < 2/λmax(H). The sidebar shows that limit next to the
-learning-rate control before PyTorch has even loaded, so this module needs only the standard library;
-`gradlab.probes.landscape.max_stable_lr` computes the same number with torch, and the tests compare the two.
+learning-rate control before PyTorch has even loaded, so this module needs only the standard library. It is
+the one implementation: the divergence words, the observations, the quiz and the step-through all use it, and
+tests/test_stability.py checks it against torch's eigenvalues.
 """
 
 from __future__ import annotations

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from gradlab.fmt import num, vec
 from gradlab.probes.chain import ChainStep, ChainWalk
+from gradlab.views.graph_dot import escape
+from gradlab.views.style import INK, body_px
 
-INK = "#111827"
 DONE, CURRENT, PENDING, LEAF = "#dbeafe", "#fdba74", "#ffffff", "#d9f2e3"
 LEAVES = ("w", "b")
-
-
-def font_size(present: bool) -> int:
-    """The graph's text size in its own units (drawn at about 1 px each when the picture is not scaled)."""
-    return 26 if present else 17
 
 
 def current_step(walk: ChainWalk, position: int) -> ChainStep | None:
@@ -36,17 +32,11 @@ def _grad_text(values: tuple[float, ...] | None) -> str:
     return num(values[0]) if len(values) == 1 else vec(values)
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
 def _box(box_id: str, label: str, fill: str, *, current: bool, pending: bool = False) -> str:
     style = '"filled,bold"' if current else ('"filled,dashed"' if pending else '"filled"')
     pen = 4 if current else 1.5
     colour = "#c2410c" if current else INK
-    return (
-        f'  {box_id} [label="{_escape(label)}", style={style}, fillcolor="{fill}", color="{colour}", penwidth={pen}];'
-    )
+    return f'  {box_id} [label="{escape(label)}", style={style}, fillcolor="{fill}", color="{colour}", penwidth={pen}];'
 
 
 def chain_dot(walk: ChainWalk, position: int, *, present: bool = False) -> str:
@@ -55,11 +45,10 @@ def chain_dot(walk: ChainWalk, position: int, *, present: bool = False) -> str:
     done = {s.node_id for s in walk.steps[:position]}
     again = now is not None and now.kind == "again"
     nodes = [s for s in walk.steps if s.kind != "again"]
-    size = font_size(present)
     lines = [
         "digraph backward {",
         '  rankdir=TB; nodesep=0.35; ranksep=0.3; bgcolor="transparent";',
-        f'  node [shape=box, fontname="Helvetica", fontsize={size}, fontcolor="{INK}", margin="0.2,0.08"];',
+        f'  node [shape=box, fontname="Helvetica", fontsize={body_px(present)}, fontcolor="{INK}", margin="0.2,0.08"];',
         '  edge [color="#374151", penwidth=1.5];',
         _box(
             "loss",

@@ -15,6 +15,7 @@ import numpy as np
 
 from gradlab.probes.landscape import LandscapeView
 from gradlab.runs.trace import Trace, downsample
+from gradlab.views.style import FONT, INK, body_px, title_px
 
 MAX_POINTS = 2000  # per series
 MAX_ROWS = 4800  # per chart, under Altair's 5,000-row guard
@@ -23,30 +24,25 @@ POINTS_UP_TO = 60  # draw a marker on each epoch for short runs
 Spec = dict[str, Any]
 
 
-# Chart text matches the page: the app's font at body size (17 px; 26 px in presentation mode, where body text
-# is 1.6rem), in the theme's text colour at full contrast. The page draws the charts with theme=None, so
-# these settings are the whole theme.
-FONT = '"Source Sans", sans-serif'
-INK = "#111827"
-BODY_PX = {False: 17, True: 26}
-TITLE_PX = {False: 20, True: 30}
+# Chart text matches the page (gradlab.views.style): the app's font at body size, in the theme's text colour at
+# full contrast. The page draws the charts with theme=None, so these settings are the whole theme.
 
 
 # The chart fills the container's width, and `height` is the plot's own: titles, axes and legends add to it.
 # (Streamlit's default for a stretched chart, "fit", squeezes them into `height`: the plot shrank to ~100 px and
 # Vega pushed a title out of the top of the picture.)
-AUTOSIZE = {"type": "fit-x", "contains": "padding"}
+AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
-def plot_height(height: int, big: bool) -> int:
+def plot_height(height: int, present: bool) -> int:
     """The plot area's height: a fifth taller when projected, where the room reads it from further away."""
-    return int(height * 1.2) if big else height
+    return int(height * 1.2) if present else height
 
 
-def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
-    size = BODY_PX[big]
+def _style(chart: alt.TopLevelMixin, present: bool) -> alt.TopLevelMixin:
+    size = body_px(present)
     return (
-        chart.properties(autosize=alt.AutoSizeParams(**AUTOSIZE))
+        chart.properties(autosize=AUTOSIZE)
         .configure(font=FONT)
         .configure_axis(
             labelFontSize=size,
@@ -59,13 +55,13 @@ def _style(chart: alt.TopLevelMixin, big: bool) -> alt.TopLevelMixin:
             tickCount=6,  # large labels need room: about six an axis, not twelve
         )
         .configure_legend(labelFontSize=size, titleFontSize=size, labelColor=INK, titleColor=INK, orient="bottom")
-        .configure_title(fontSize=TITLE_PX[big], color=INK)
+        .configure_title(fontSize=title_px(present), color=INK)
     )
 
 
-def _title(text: str, big: bool) -> alt.TitleParams:
+def _title(text: str, present: bool) -> alt.TitleParams:
     """A title sized on the chart itself."""
-    return alt.TitleParams(text, fontSize=TITLE_PX[big], anchor="start", color=INK, font=FONT)
+    return alt.TitleParams(text, fontSize=title_px(present), anchor="start", color=INK, font=FONT)
 
 
 def _records(**columns: np.ndarray) -> list[dict[str, float]]:
@@ -89,7 +85,7 @@ _NUMBERS = alt.Axis(format=".6~g")
 
 
 @lru_cache(maxsize=32)
-def _loss_template(log: bool, points: bool, big: bool, marked: bool, zero_note: bool) -> Spec:
+def _loss_template(log: bool, points: bool, present: bool, marked: bool, zero_note: bool) -> Spec:
     scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
     axis_note = " — log scale" if log else f" — {NO_LOG_FOR_ZERO}" if zero_note else ""
     line = (
@@ -111,15 +107,15 @@ def _loss_template(log: bool, points: bool, big: bool, marked: bool, zero_note: 
         )
         layers.append(mark)
     chart = alt.layer(*layers).properties(
-        height=plot_height(280, big),
-        title=_title("Loss per epoch", big),
+        height=plot_height(280, present),
+        title=_title("Loss per epoch", present),
         description="Line chart of the training loss per epoch" + (" on a log scale" if log else "")
         + (f" ({NO_LOG_FOR_ZERO})" if zero_note else "") + ".",
     )  # fmt: skip
-    return _style(chart, big).to_dict()
+    return _style(chart, present).to_dict()
 
 
-def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, big: bool = False) -> Spec:
+def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, present: bool = False) -> Spec:
     """Loss per epoch (on a log scale when asked and every loss is above 0), with an optional highlighted epoch."""
     idx = downsample(len(trace), [trace.loss], MAX_POINTS)
     rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx])
@@ -130,13 +126,13 @@ def loss_spec(trace: Trace, *, log: bool = False, highlight: int | None = None, 
     marked: list[dict[str, float]] = []
     if highlight is not None and 1 <= highlight <= len(trace):
         marked = _records(epoch=np.array([highlight]), loss=trace.loss[highlight - 1 : highlight])
-    template = _loss_template(log, len(rows) <= POINTS_UP_TO, big, bool(marked), zero_note)
+    template = _loss_template(log, len(rows) <= POINTS_UP_TO, present, bool(marked), zero_note)
     datasets = {"trace": rows, "highlight": marked} if marked else {"trace": rows}
     return _fill(template, **datasets)
 
 
 @lru_cache(maxsize=32)
-def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bool, big: bool) -> Spec:
+def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bool, present: bool) -> Spec:
     chart = (
         alt.Chart(alt.Data(name="series"))
         .mark_line(point=points, strokeWidth=3)
@@ -148,15 +144,15 @@ def _series_template(title: str, ytitle: str, names: tuple[str, ...], points: bo
             tooltip=["epoch:Q", "tensor:N", alt.Tooltip("value:Q", format=".6g")],
         )
         .properties(
-            height=plot_height(250, big),
-            title=_title(title, big),
+            height=plot_height(250, present),
+            title=_title(title, present),
             description=f"{title}: one line per tensor ({', '.join(names)}).",
         )
     )
-    return _style(chart, big).to_dict()
+    return _style(chart, present).to_dict()
 
 
-def _series_spec(trace: Trace, kind: str, big: bool) -> Spec:
+def _series_spec(trace: Trace, kind: str, present: bool) -> Spec:
     f = trace.config.n_features
     if kind == "params":
         cols = {f"w{j + 1}": trace.w[:, j] for j in range(f)} | {"b": trace.b}
@@ -172,22 +168,22 @@ def _series_spec(trace: Trace, kind: str, big: bool) -> Spec:
         for e, v in zip(epochs, values[idx].tolist(), strict=True)
         if np.isfinite(v)
     ]
-    template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, big)
+    template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, present)
     return _fill(template, series=rows)  # type: ignore[arg-type]
 
 
-def params_spec(trace: Trace, *, big: bool = False) -> Spec:
+def params_spec(trace: Trace, *, present: bool = False) -> Spec:
     """w and b per epoch."""
-    return _series_spec(trace, "params", big)
+    return _series_spec(trace, "params", present)
 
 
-def grads_spec(trace: Trace, *, big: bool = False) -> Spec:
+def grads_spec(trace: Trace, *, present: bool = False) -> Spec:
     """w.grad and b.grad per epoch."""
-    return _series_spec(trace, "grads", big)
+    return _series_spec(trace, "grads", present)
 
 
 @lru_cache(maxsize=8)
-def _landscape_template(big: bool) -> Spec:
+def _landscape_template(present: bool) -> Spec:
     heat = (
         alt.Chart(alt.Data(name="heat"))
         .mark_rect()
@@ -220,17 +216,17 @@ def _landscape_template(big: bool) -> Spec:
         .encode(x="x2:Q", y="y2:Q")
     )
     chart = alt.layer(heat, path, rule, head).properties(
-        height=plot_height(380, big),
-        title=_title("Loss landscape over (w1, w2), b fixed", big),
+        height=plot_height(380, present),
+        title=_title("Loss landscape over (w1, w2), b fixed", present),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
             "and a red arrow points along minus .grad, the direction of the update."
         ),
     )
-    return _style(chart, big).to_dict()
+    return _style(chart, present).to_dict()
 
 
-def landscape_spec(view: LandscapeView, *, big: bool = False) -> Spec:
+def landscape_spec(view: LandscapeView, *, present: bool = False) -> Spec:
     """Heatmap of log10(loss) over (w1, w2), the training path, and the −.grad arrow at the current point."""
     g = view.grid
     w1s, w2s = np.unique(g.w1), np.unique(g.w2)
@@ -246,11 +242,11 @@ def landscape_spec(view: LandscapeView, *, big: bool = False) -> Spec:
     if view.arrow is not None:
         x, y, x2, y2 = view.arrow
         arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
-    return _fill(_landscape_template(big), heat=heat, path=path, arrow=arrow)
+    return _fill(_landscape_template(present), heat=heat, path=path, arrow=arrow)
 
 
 @lru_cache(maxsize=32)
-def _loss_upto_template(total: int, big: bool) -> Spec:
+def _loss_upto_template(total: int, present: bool) -> Spec:
     line = (
         alt.Chart(alt.Data(name="trace"))
         .mark_line(point=True, strokeWidth=3)
@@ -266,16 +262,16 @@ def _loss_upto_template(total: int, big: bool) -> Spec:
         )
     )
     chart = line.properties(
-        height=plot_height(280, big),
-        title=_title("Loss of the epochs run so far", big),
+        height=plot_height(280, present),
+        title=_title("Loss of the epochs run so far", present),
         description="Line chart of the loss of each epoch stepped through so far.",
     )
-    return _style(chart, big).to_dict()
+    return _style(chart, present).to_dict()
 
 
-def loss_upto_spec(trace: Trace, upto: int, *, big: bool = False) -> Spec:
+def loss_upto_spec(trace: Trace, upto: int, *, present: bool = False) -> Spec:
     """The loss of epochs 1…`upto` only, on an axis that already spans the whole run."""
     upto = max(0, min(upto, len(trace)))
     idx = downsample(upto, [trace.loss[:upto]], MAX_POINTS)
     rows = _records(epoch=trace.epoch[idx], loss=trace.loss[idx]) if upto else []
-    return _fill(_loss_upto_template(min(len(trace), trace.config.epochs), big), trace=rows)
+    return _fill(_loss_upto_template(min(len(trace), trace.config.epochs), present), trace=rows)

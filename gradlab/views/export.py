@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import math
-import re
 from collections.abc import Iterable
 from string import Template
 
 import numpy as np
 
+from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.observations import convergence_text
-from gradlab.runs.model import fmt_list
+from gradlab.runs.code import BACKWARD, FORWARD, LOSS, OPTIMIZER, UPDATE, commented, fmt_list, zero_code
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
 from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig
 from gradlab.views.table import epoch_table
@@ -45,8 +44,8 @@ import math
 
 import torch
 
-LR = $lr
-EPOCHS = $epochs
+lr = $lr
+epochs = $epochs
 
 # The device set in GradLab; fall back to the CPU rather than crash.
 device = $device
@@ -82,11 +81,10 @@ b = torch.tensor(
     device=device,
 )  # ()
 $optimizer
-for epoch in range(1, EPOCHS + 1):
-    y_hat = X @ w + b  # (N,)
-    loss = ((y_hat - y) ** 2).mean()  # 0-d
+for epoch in range(1, epochs + 1):
+$forward
     # backward() *adds* d(loss)/dw into w.grad and d(loss)/db into b.grad.
-    loss.backward()
+$backward
 
     # Record before the update changes w and b. str() of a Python float round-trips.
     w_now, b_now = w.tolist(), b.item()
@@ -112,52 +110,32 @@ if not finite:
     print(f"diverged at epoch {epoch}: a value became inf/NaN (overflowed float32)")
 ''')
 
-_OPTIMIZER = """
+_OPTIMIZER = f"""
 # The optimizer updates these very leaf tensors in place.
-opt = torch.optim.SGD([w, b], lr=LR)
+{OPTIMIZER}
 """
-
-_UPDATES = {
-    "manual": """\
-    # no_grad(): the update must not join the graph; in-place keeps w and b leaves.
-    with torch.no_grad():
-        w -= LR * w.grad
-        b -= LR * b.grad""",
-    "sgd": """\
-    # Plain SGD (no momentum): for each parameter p, p -= LR * p.grad.
-    opt.step()""",
+# What each step does, as a comment above the card's own lines (gradlab.runs.code).
+_UPDATE_NOTES = {
+    "manual": "no_grad(): the update must not join the graph; in-place keeps w and b leaves.",
+    "sgd": "Plain SGD (no momentum): for each parameter p, p -= lr * p.grad.",
+}
+_ZERO_NOTES = {
+    ("manual", "zero"): "zero_() keeps the .grad tensors but fills them with zeros for the next backward().",
+    ("manual", "none"): "Dropping .grad (set to None) makes the next backward() allocate fresh gradients.",
+    ("sgd", "zero"): "set_to_none=False: zero_() each .grad in place, keeping the tensors.",
+    ("sgd", "none"): "set_to_none=True: drop each .grad; the next backward() allocates a fresh one.",
 }
 
-_ZEROING = {
-    ("manual", "zero"): """\
-    # zero_() keeps the .grad tensors but fills them with zeros for the next backward().
-    w.grad.zero_()
-    b.grad.zero_()""",
-    ("manual", "none"): """\
-    # Dropping .grad (set to None) makes the next backward() allocate fresh gradients.
-    w.grad = None
-    b.grad = None""",
-    ("sgd", "zero"): """\
-    # set_to_none=False: zero_() each .grad in place, keeping the tensors.
-    opt.zero_grad(set_to_none=False)""",
-    ("sgd", "none"): """\
-    # set_to_none=True: drop each .grad; the next backward() allocates a fresh one.
-    opt.zero_grad(set_to_none=True)""",
-}
 
-_NEVER = "    # No zeroing on purpose: the next backward() adds onto these gradients."
-
-_EPOCH_LINE = re.compile(
-    r"epoch (?P<epoch>\d+) loss (?P<loss>\S+) w \[(?P<w>[^\]]*)\] b (?P<b>\S+) "
-    r"w\.grad \[(?P<w_grad>[^\]]*)\] b\.grad (?P<b_grad>\S+)"
-)
-_FINAL_LINE = re.compile(r"final w \[(?P<w>[^\]]*)\] b (?P<b>\S+)")
-_DIVERGED_LINE = re.compile(r"diverged at epoch (?P<epoch>\d+): .*")
+def _in_loop(code: str, note: str | None = None) -> str:
+    """Lines of code inside the epoch loop (indented once), after a comment line when there is a note."""
+    lines = ([f"# {note}"] if note else []) + code.splitlines()
+    return "\n".join(f"    {line}" for line in lines)
 
 
 def to_script(config: RunConfig) -> str:
     """A standalone PyTorch script that reproduces `train(config)` number for number."""
-    zeroing = _NEVER if config.zeroing == "never" else _ZEROING[(config.update, config.zeroing)]
+    zero_note = _ZERO_NOTES.get((config.update, config.zeroing))  # "never" says it in its own line
     return _SCRIPT.substitute(
         lr=repr(config.lr),
         epochs=repr(config.epochs),
@@ -171,8 +149,10 @@ def to_script(config: RunConfig) -> str:
         w0=_literal(config.w0, 4),
         b0=repr(config.b0),
         optimizer=_OPTIMIZER if config.update == "sgd" else "",
-        update_code=_UPDATES[config.update],
-        zeroing_code=zeroing,
+        forward=_in_loop(commented(f"{FORWARD}\n{LOSS}", {FORWARD: "(N,)", LOSS: "0-d"})),
+        backward=_in_loop(BACKWARD),
+        update_code=_in_loop(UPDATE[config.update], _UPDATE_NOTES[config.update]),
+        zeroing_code=_in_loop(zero_code(config.update, config.zeroing), zero_note),
     )
 
 
@@ -182,31 +162,6 @@ def _literal(values: tuple[float, ...], indent: int) -> str:
     if indent + len(flat) + 1 <= SCRIPT_WIDTH:  # + 1 for the comma after it
         return flat
     return "[\n" + "".join(f"{' ' * (indent + 4)}{v!r},\n" for v in values) + " " * indent + "]"
-
-
-def _floats(text: str) -> list[float]:
-    return [float(v) for v in text.split(",") if v.strip()]
-
-
-def parse_script_output(text: str) -> list[dict]:
-    """The script's per-epoch lines as dicts: epoch, loss, w, b, w_grad, b_grad."""
-    rows = []
-    for line in text.splitlines():
-        if m := _EPOCH_LINE.fullmatch(line.strip()):
-            row = {k: _floats(v) if k in ("w", "w_grad") else float(v) for k, v in m.groupdict().items()}
-            rows.append(row | {"epoch": int(m["epoch"])})
-    return rows
-
-
-def parse_script_end(text: str) -> dict:
-    """The script's closing lines: final_w, final_b, and diverged_at (None when it ran to the end)."""
-    end: dict = {"final_w": None, "final_b": None, "diverged_at": None}
-    for line in text.splitlines():
-        if m := _FINAL_LINE.fullmatch(line.strip()):
-            end["final_w"], end["final_b"] = _floats(m["w"]), float(m["b"])
-        elif m := _DIVERGED_LINE.fullmatch(line.strip()):
-            end["diverged_at"] = int(m["epoch"])
-    return end
 
 
 def to_csv(trace: Trace) -> bytes:
@@ -223,18 +178,12 @@ def table_rows(n: int, max_rows: int = MAX_TABLE_ROWS) -> np.ndarray:
     return np.unique(evenly)
 
 
-def _num(x: float) -> str:
-    """Six significant digits; a non-finite value reads "n/a", never nan or inf."""
-    return f"{x:.6g}" if math.isfinite(x) else "n/a"
-
-
-def _nums(values: Iterable[float]) -> str:
-    return "[" + ", ".join(_num(float(v)) for v in values) + "]"
+NA = "n/a"  # a non-finite number in a Markdown table or headline: never "nan" or "inf"
 
 
 def _table(header: list[str], rows: Iterable[Iterable[object]]) -> list[str]:
     def line(cells: Iterable[object]) -> str:
-        text = (_num(c) if isinstance(c, float) else str(c) for c in cells)  # np.float64 is a float
+        text = (num(c, nonfinite=NA) if isinstance(c, float) else str(c) for c in cells)  # np.float64 is a float
         return "| " + " | ".join(t.replace("|", "\\|") for t in text) + " |"
 
     return [line(header), "|" + "---|" * len(header), *(line(r) for r in rows)]
@@ -253,7 +202,7 @@ def to_markdown(trace: Trace) -> str:
             ["device", f"requested {c.device}, ran on {device}"],
             ["zeroing", f"`{c.zeroing}`: {ZERO_MODES[c.zeroing]}"],
             ["update", f"`{c.update}`: {_UPDATE_DOCS[c.update]}"],
-            ["initial w", _nums(c.w0)],
+            ["initial w", vec(c.w0, nonfinite=NA)],
             ["initial b", c.b0],
         ],
     )
@@ -271,8 +220,8 @@ def to_markdown(trace: Trace) -> str:
     divergence = explain(trace)
     out += [
         "\n## Headline\n",
-        f"- Start loss: {_num(trace.start_loss)}",
-        f"- End loss: {_num(trace.end_loss)} (epoch {e})",
+        f"- Start loss: {num(trace.start_loss, nonfinite=NA)}",
+        f"- End loss: {num(trace.end_loss, nonfinite=NA)} (epoch {e})",
         f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
         f"- Divergence: {divergence.message if divergence else 'none'}",
         *([f"- Warning: {warning.message}"] if (warning := warn(trace)) else []),
@@ -286,10 +235,10 @@ def to_markdown(trace: Trace) -> str:
 
     out.append("\n## Final parameters\n")
     if trace.final_w is not None and trace.final_b is not None:
-        out += [f"- w = {_nums(trace.final_w)}", f"- b = {_num(trace.final_b)}"]
+        out += [f"- w = {vec(trace.final_w, nonfinite=NA)}", f"- b = {num(trace.final_b, nonfinite=NA)}"]
     else:
         out.append(
             "The run diverged, so it has no final parameters; the last recorded epoch "
-            f"used w = {_nums(trace.w[-1])} and b = {_num(trace.b[-1])}."
+            f"used w = {vec(trace.w[-1], nonfinite=NA)} and b = {num(trace.b[-1], nonfinite=NA)}."
         )
     return "\n".join(out) + "\n"

@@ -14,40 +14,34 @@ import altair as alt
 import numpy as np
 
 from gradlab.probes.nudge import Nudge
+from gradlab.views.style import INK, body_px, title_px
 
 Spec = dict[str, Any]
-INK = "#111827"  # body text colour: full contrast on white
 CURVE, TANGENT, NOW, REAL, ESTIMATE, MISS = "#1d4ed8", "#c2410c", INK, "#1d4ed8", "#c2410c", "#dc2626"
 LINES = ("loss (real forward passes)", "tangent line: slope = .grad")
 POINTS = ("current point", "real loss after the nudge", "estimate: loss + .grad·Δ")
 
 
-def _sizes(big: bool) -> tuple[int, int]:
-    """(label, title) font sizes in px: body size (17) normally, ≥ 24 for a projector."""
-    return (24, 26) if big else (17, 18)
-
-
-def _axis(title: str, big: bool) -> alt.Axis:
-    label, head = _sizes(big)
+def _axis(title: str, present: bool) -> alt.Axis:
+    size = body_px(present)
     return alt.Axis(
-        title=title, labelFontSize=label, titleFontSize=head, labelColor=INK, titleColor=INK,
+        title=title, labelFontSize=size, titleFontSize=size, labelColor=INK, titleColor=INK,
         titleFontWeight="bold", tickCount=6,
     )  # fmt: skip
 
 
-def _legend(big: bool, **extra: Any) -> alt.Legend:
-    label = _sizes(big)[0]
+def _legend(present: bool, **extra: Any) -> alt.Legend:
     return alt.Legend(
-        title=None, orient="bottom", direction="vertical", labelFontSize=label, labelColor=INK, labelLimit=0,
-        symbolSize=300 if big else 200, symbolStrokeWidth=3, columnPadding=24, **extra,
+        title=None, orient="bottom", direction="vertical", labelFontSize=body_px(present), labelColor=INK, labelLimit=0,
+        symbolSize=300 if present else 200, symbolStrokeWidth=3, columnPadding=24, **extra,
     )  # fmt: skip
 
 
 @lru_cache(maxsize=16)
-def _template(param: str, big: bool) -> Spec:
-    head = _sizes(big)[1]
-    x = alt.X("x:Q", axis=_axis(f"{param} (the other parameters fixed)", big), scale=alt.Scale(zero=False, nice=False))
-    y = alt.Y("loss:Q", axis=_axis("loss", big), scale=alt.Scale(zero=False))
+def _template(param: str, present: bool) -> Spec:
+    along = _axis(f"{param} (the other parameters fixed)", present)
+    x = alt.X("x:Q", axis=along, scale=alt.Scale(zero=False, nice=False))
+    y = alt.Y("loss:Q", axis=_axis("loss", present), scale=alt.Scale(zero=False))
     # Lines and points get a legend each: lines drawn as strokes (the tangent dashed), points as their markers.
     line_scale = alt.Scale(domain=list(LINES), range=[CURVE, TANGENT])
     lines = (
@@ -56,7 +50,7 @@ def _template(param: str, big: bool) -> Spec:
         .encode(
             x=x,
             y=y,
-            color=alt.Color("line:N", scale=line_scale, legend=_legend(big, symbolType="stroke")),
+            color=alt.Color("line:N", scale=line_scale, legend=_legend(present, symbolType="stroke")),
             strokeDash=alt.StrokeDash("line:N", scale=alt.Scale(domain=list(LINES), range=[[1, 0], [10, 6]])),
             detail="line:N",
         )
@@ -68,12 +62,12 @@ def _template(param: str, big: bool) -> Spec:
     )
     points = (
         alt.Chart(alt.Data(name="points"))
-        .mark_point(filled=True, size=360 if big else 220, opacity=1, stroke="white", strokeWidth=1.5)
+        .mark_point(filled=True, size=360 if present else 220, opacity=1, stroke="white", strokeWidth=1.5)
         .encode(
             x=x,
             y=y,
             color=alt.Color("point:N", scale=alt.Scale(domain=list(POINTS), range=[NOW, REAL, ESTIMATE]),
-                            legend=_legend(big)),
+                            legend=_legend(present)),
             shape=alt.Shape("point:N", scale=alt.Scale(domain=list(POINTS), range=["circle", "diamond", "square"])),
             tooltip=[alt.Tooltip("point:N"), alt.Tooltip("x:Q", title=param, format=".6g"),
                      alt.Tooltip("loss:Q", format=".6g")],
@@ -84,8 +78,8 @@ def _template(param: str, big: bool) -> Spec:
         .resolve_scale(color="independent", strokeDash="independent", shape="independent")
         .resolve_legend(color="independent", strokeDash="independent", shape="independent")
         .properties(
-            height=460 if big else 360,
-            title=alt.TitleParams(f"Loss along {param}", fontSize=head + 4, anchor="start", color=INK),
+            height=460 if present else 360,
+            title=alt.TitleParams(f"Loss along {param}", fontSize=title_px(present), anchor="start", color=INK),
             description=(
                 f"Line chart of the loss as {param} changes with the other parameters fixed, the tangent line at the "
                 "current point whose slope is .grad, and the current point, the real loss after the nudge and the "
@@ -104,7 +98,7 @@ def _rows(**columns: Any) -> list[dict[str, Any]]:
     return [r for r in rows if all(np.isfinite(v) for v in r.values() if isinstance(v, float))]
 
 
-def slope_spec(n: Nudge, *, big: bool = False) -> Spec:
+def slope_spec(n: Nudge, *, present: bool = False) -> Spec:
     """The loss along the nudged parameter, the tangent at the current point, and the three points."""
     xs = np.asarray(n.slice_x)
     ends = np.array([xs.min(), xs.max()])
@@ -118,4 +112,4 @@ def slope_spec(n: Nudge, *, big: bool = False) -> Spec:
         point=[POINTS[0], POINTS[2], POINTS[1]],
     )
     miss = _rows(x=[n.new_value], loss=[n.estimate], loss2=[n.new_loss], gap=[n.error])
-    return {**_template(n.param, big), "datasets": {"lines": lines, "miss": miss, "points": points}}
+    return {**_template(n.param, present), "datasets": {"lines": lines, "miss": miss, "points": points}}

@@ -1,4 +1,4 @@
-"""The trace as a table: one row per epoch with its numbers and, optionally, the observation written from them."""
+"""The trace as a table: one row per epoch with its numbers and the observation written from them."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ if TYPE_CHECKING:  # pandas is imported only when a table is asked for (it costs
     import pandas as pd
 
 
-def epoch_table(trace: Trace, with_observations: bool = True) -> pd.DataFrame:
-    """One row per epoch: epoch, loss, w, b, .grad, gradient norm (and observation)."""
+def epoch_table(trace: Trace) -> pd.DataFrame:
+    """One row per epoch: epoch, loss, w, b, .grad, gradient norm and the observation written from them."""
     import pandas as pd
 
     f = trace.config.n_features
@@ -26,6 +26,5 @@ def epoch_table(trace: Trace, with_observations: bool = True) -> pd.DataFrame:
         data[f"w{j + 1}.grad"] = trace.w_grad[:, j]
     data["b.grad"] = trace.b_grad
     data["grad_norm"] = trace.grad_norm
-    if with_observations:
-        data["observation"] = observations(trace)
+    data["observation"] = observations(trace)
     return pd.DataFrame(data)

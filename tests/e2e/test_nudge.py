@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from browser_helpers import open_page, settle, wait_charts_drawn
 
-from gradlab.fmt import num
-from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, nudge, signed
+from gradlab.fmt import num, signed
+from gradlab.probes.nudge import DEFAULT_DELTA, DELTAS, nudge
 from gradlab.settings.config import RunConfig
 
 pytestmark = pytest.mark.e2e

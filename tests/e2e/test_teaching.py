@@ -9,11 +9,11 @@ import pytest
 from browser_helpers import metric, open_page, settle
 
 from gradlab.fmt import num, vec
-from gradlab.lesson.quiz import build_quiz
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
+from tests.quizruns import fresh_quiz
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +50,7 @@ def scores(page) -> tuple[str, str]:
 
 
 def test_quiz_keeps_answers_across_pages_scores_first_tries_and_resets(page, app_url, expect):
-    quiz = {q.qid: q for q in build_quiz(CARD)}
+    quiz = {q.qid: q for q in fresh_quiz(CARD)}
     total = len(quiz)
     card, b_grad, none_before = quiz["card"], quiz["data_b_grad"], quiz["none_before"]
     open_page(page, app_url, "/Quiz")
@@ -88,13 +88,13 @@ def test_quiz_radio_groups_have_plain_names(page, app_url):
         .get_by_role("radiogroup")
         .evaluate_all("(gs) => gs.map((g) => g.getAttribute('aria-label') || '')")
     )
-    assert len(names) == len(build_quiz(CARD))
+    assert len(names) == len(fresh_quiz(CARD))
     for name in names:
         assert name and not any(mark in name for mark in ("**", "`", ":red-badge", ":blue-badge")), name
 
 
 def test_presentation_mode_hides_the_answer_until_reveal(page, app_url, expect):
-    q = {q.qid: q for q in build_quiz(CARD)}["data_b_grad"]
+    q = {q.qid: q for q in fresh_quiz(CARD)}["data_b_grad"]
     open_page(page, app_url, "/Quiz?present=1")
     pick(page, q.qid, next(o for o in q.options if o != q.right))
     box = page.locator(f".st-key-quiz-q-{q.qid}")

@@ -10,10 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from gradlab.fmt import num, vec
-from gradlab.probes.chain import ChainStep, ChainWalk, Flow, walk_at
+from gradlab.probes.chain import ChainStep, ChainWalk, Flow
 from gradlab.runs.trace import Trace
-from gradlab.settings.config import RunConfig
-from gradlab.views.chain_dot import chain_dot, chain_text, current_step, font_size, leaf_grad
+from gradlab.views.chain_dot import chain_dot, chain_text, current_step, leaf_grad
+from gradlab.views.style import body_px
+from ui.cache import get_walk
 
 # Session keys, owned here.
 POS = "lab_chain_pos"  # how many nodes of the walk have run (0: backward() has not started)
@@ -28,11 +29,6 @@ SHOWN = 6  # values of a long vector shown before "…"
 _GRAPH_TEXT = "<style>.st-key-lab_chain_graph svg text {{font-size: {size}px !important;}}</style>"  # static CSS
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _walk_at(config: RunConfig, epoch: int, _trace: Trace) -> ChainWalk:
-    return walk_at(_trace, epoch)
-
-
 def chain_section(trace: Trace, epoch: int, *, present: bool = False) -> None:
     """The Grad Lab section: an expander holding the walk at the epoch's weights."""
     box = st.expander("Walk backward() node by node", expanded=True, key="lab_chain_open", on_change="rerun")
@@ -40,7 +36,7 @@ def chain_section(trace: Trace, epoch: int, *, present: bool = False) -> None:
         with box:
             st.markdown(INTRO.format(epoch=epoch))
             try:
-                walk = _walk_at(trace.config, epoch, trace)
+                walk = get_walk(trace, epoch)
             except ValueError as err:  # weights outside what the lesson accepts, e.g. far into a divergence
                 st.info(f"No walk at this epoch: {err}", icon=":material/info:")
                 return
@@ -90,7 +86,7 @@ def _panel(walk: ChainWalk, point: str, present: bool) -> None:
             st.caption(step.why)
     with picture, st.container(key="lab_chain_graph"):
         # Streamlit draws every graphviz text at a fixed ~10 px, whatever the DOT says; give it the DOT's size back.
-        st.markdown(_GRAPH_TEXT.format(size=font_size(present)), unsafe_allow_html=True)
+        st.markdown(_GRAPH_TEXT.format(size=body_px(present)), unsafe_allow_html=True)
         st.graphviz_chart(chain_dot(walk, pos, present=present))
         st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
     if pos:

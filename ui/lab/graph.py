@@ -17,7 +17,7 @@ def graph_tab(trace: Trace, *, present: bool) -> None:
         "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
         "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
     )
-    show_graph(graph_at(trace, epoch), big=present)
+    show_graph(graph_at(trace, epoch), present=present)
     if trace.config.zeroing == "never" and epoch > 1:
         st.info(
             f"Zeroing is *never*: the Training Trace's `.grad` at epoch {epoch} is the running sum of "

@@ -138,7 +138,7 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
         _history(lab, hide_latest=True)
         return
     with st.expander("w and b as PyTorch prints them", expanded=not present):
-        show_tensors(list(lab.tensors()), compact=present)
+        show_tensors(list(lab.tensors()), present=present)
     _history(lab)
 
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.probes.pitfalls import PitfallOutcome, run_all
 from gradlab.settings.config import RunConfig
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def _pitfalls(cfg: RunConfig) -> list[PitfallOutcome]:
-    return run_all(cfg)
+from ui.cache import get_pitfalls
 
 
 def pitfalls_panel(cfg: RunConfig) -> None:
     """Each common mistake, run safely, with PyTorch's real answer, why, and the fix (projected: larger by CSS)."""
     st.markdown("Each common mistake runs safely right here; you see PyTorch's real answer, why, and the fix.")
-    for p in _pitfalls(cfg):
+    for p in get_pitfalls(cfg):
         with st.expander(p.title, expanded=False):
             st.markdown("**The mistake**")
             st.code(p.wrong_code, language="python", wrap_lines=True)

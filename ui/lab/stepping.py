@@ -20,10 +20,10 @@ from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.prompts import loss_direction
 from gradlab.lesson.stepping import substep_result
-from gradlab.probes.landscape import max_stable_lr
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import stable_limit
 from ui.cache import show_chart
 from ui.panels import divergence_box
 from ui.predictions import note, show_verdict
@@ -172,7 +172,7 @@ def _shown(stepper: Stepper, trace: Trace) -> Shown:
 def stepper_panel(cfg: RunConfig, trace: Trace, *, present: bool = False, predict: bool = True) -> None:
     """Training one sub-step or one epoch at a time, with play/pause, revealed as it runs."""
     declared = _state(cfg).playing  # the fragment's timer is declared by a full run of the page
-    stable = max_stable_lr(cfg)
+    stable = stable_limit(cfg)
 
     @st.fragment(run_every=PLAY_INTERVAL_S if declared else None)
     def body() -> None:
@@ -234,14 +234,14 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
     left, right = st.columns(2)
     with left:
         if shown.ran:
-            show_chart(cfg, trace, "loss_upto", epoch=min(shown.ran, len(trace)), big=present)
+            show_chart(trace, "loss_upto", epoch=min(shown.ran, len(trace)), present=present)
         else:  # an empty chart has no extent to draw (and Vega warns about it)
             st.caption("The loss chart grows here, one point per epoch, as you step.")
     with right:
         if state.playing:  # a landscape per tick would cost a class's server dearly
             st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
         elif shown.completed >= 1 and cfg.n_features == 2:
-            show_chart(cfg, trace, "step", epoch=min(shown.completed, len(trace)), big=present)
+            show_chart(trace, "step", epoch=min(shown.completed, len(trace)), present=present)
             st.caption(
                 "The red arrow is the update just taken, −lr·.grad, in (w1, w2); the slice is drawn at that epoch's b."
             )
