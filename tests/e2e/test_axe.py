@@ -7,23 +7,24 @@ buttons clicked, expanders and switches opened. The views of one mode run in ord
 view is scanned once however many tests read it.
 
 Violations that Streamlit itself causes are listed in STREAMLIT_CAUSES (rule, selector, reason) and matched by
-rule *and* selector in the browser, so the same rule on a GradLab element still fails; test_bare_streamlit_shows_
-the_known_exceptions proves each entry on a bare Streamlit app served the same way. Moderate and minor findings
-do not fail the run: each is a warning in pytest's summary, and every finding is written to
-artifacts/axe-report.json. The moderate ones issue 19 names have strict xfail tests below, to flip once fixed.
+rule *and* selector in the browser, so the same rule on a GradLab element still fails; a test proves each entry
+on a bare Streamlit app (tests/e2e/bare_streamlit_app.py) served the same way. Moderate and minor findings do not
+fail the run: each is a warning in pytest's summary, and every finding is written to artifacts/axe-report.json.
+The moderate ones issue 19 names have strict xfail tests below, to flip once fixed.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from axe_checks import FAILING, Known, Scan, describe, icons_read_aloud, missing_axe, pinned_version, run_axe
-from browser_helpers import open_page, settle, wait_charts_drawn
+from browser_helpers import open_page, wait_charts_drawn
 from conftest import REPO_ROOT, require
+from show_more import ACTIONS, click_and_settle
 
 from harness import Server
 
@@ -34,8 +35,8 @@ STREAMLIT_CAUSES = (
     Known(
         "empty-table-header",
         '[data-testid="stTable"] thead th.blank.index_name',
-        "st.table draws the header cell above an unnamed index as a blank <th> (&nbsp;); the data has no name "
-        "for it (a row label column)",
+        "st.table draws the header cell above a shown index as a blank <th> (&nbsp;) when the index has no "
+        "name; a table can avoid it with a named label column and hide_index=True",
     ),
 )
 # Streamlit causes these too, but ui/base.css overrides them; the bare app must still show them and GradLab not.
@@ -64,7 +65,7 @@ LAB = "/Grad_Lab"
 
 @dataclass(frozen=True)
 class View:
-    """A page (and lab tab) in a mode, scanned after `then` (a name in ACTIONS) has been done there."""
+    """A page (and lab tab) in a mode, scanned after `then` (a name in show_more.ACTIONS) has been done there."""
 
     mode: str
     path: str
@@ -107,98 +108,6 @@ def _views() -> list[View]:
 VIEWS = _views()
 
 
-def _main(page):
-    return page.get_by_test_id("stMain")
-
-
-def _click(locator) -> None:
-    locator.click()
-    settle(locator.page)
-
-
-def _answer(page) -> None:
-    """Lock in every open prediction (first option, or 0), and answer the quiz's first question."""
-    main = _main(page)
-    lock = main.get_by_role("button", name="Lock in my prediction")
-    quiz = page.url.split("?")[0].endswith("/Quiz")
-    assert quiz or lock.count(), "no prediction to lock in"
-    for _ in range(12):
-        if lock.count() == 0:
-            break
-        box = lock.first.locator(
-            "xpath=ancestor::div[@data-testid='stVerticalBlock'][.//input[@type='radio' or @type='number']][1]"
-        )
-        number = box.locator("input[type=number]")
-        if number.count():
-            number.first.fill("0")
-            number.first.press("Enter")
-            settle(page)
-        else:
-            _click(box.get_by_test_id("stRadioOption").first)
-        _click(lock.first)
-    if quiz:
-        _click(main.get_by_test_id("stRadioOption").first)
-        check = main.get_by_role("button", name="Check", exact=True)
-        if check.count():
-            _click(check.first)
-
-
-def _reveal(page) -> None:
-    """Press every Reveal (each shows the next part of the page) and the quiz's first Reveal the answer."""
-    pressed = 0
-    for name, most in (("Reveal", 30), ("Reveal the answer", 1)):
-        buttons = _main(page).get_by_role("button", name=name, exact=True)
-        for _ in range(most):
-            if buttons.count() == 0:
-                break
-            _click(buttons.first)
-            pressed += 1
-    assert pressed, "nothing to reveal"
-    _expand(page, switches=False)
-
-
-def _expand(page, switches: bool = True) -> None:
-    """Open every closed expander in the main area and, with `switches`, turn on every switch there."""
-    main = _main(page)
-    # All at once: a click on each would wait for the page to settle in between.
-    page.evaluate(
-        "document.querySelectorAll('[data-testid=stMain] details:not([open])').forEach((d) => { d.open = true; })"
-    )
-    settle(page)
-    off = main.get_by_test_id("stCheckbox").filter(has=page.get_by_role("switch", checked=False))
-    for _ in range(6 if switches else 0):
-        if off.count() == 0:
-            break
-        _click(off.first.locator("label"))
-
-
-def _predict_if_asked(page, button) -> None:
-    """A lab button waits for a prediction: pick the first option of the one asked."""
-    if button.is_disabled():
-        _click(_main(page).get_by_test_id("stRadioOption").first)
-
-
-def _lab_clicks(page) -> None:
-    """Grad Lab ①: forward + loss, then backward(), each predicted first where asked (the history table appears)."""
-    for name in ("forward + loss", "backward()"):
-        button = _main(page).get_by_role("button", name=name, exact=True)
-        _predict_if_asked(page, button)
-        _click(button)
-
-
-def _step(page) -> None:
-    """Grad Lab ②: two epochs, the second predicted first where asked."""
-    for _ in range(2):
-        button = _main(page).get_by_role("button", name="Step one epoch", exact=True)
-        _predict_if_asked(page, button)
-        _click(button)
-
-
-ACTIONS: dict[str, Callable[..., None]] = {
-    "answer": _answer, "reveal": _reveal, "expand": _expand, "lab clicks": _lab_clicks, "step": _step,
-}  # fmt: skip
-
-
 class Scanner:
     """One browser page per mode; views of a mode are scanned in VIEWS order, each once."""
 
@@ -229,7 +138,7 @@ class Scanner:
             if page.url.split("?")[0] != self.base_url + view.path:
                 open_page(page, self.base_url, target)
             if view.tab is not None:
-                _click(page.get_by_role("tab", name=LAB_TABS[view.tab]))
+                click_and_settle(page.get_by_role("tab", name=LAB_TABS[view.tab]))
             if view.then:
                 ACTIONS[view.then](page)
             if page.locator("[data-testid=stMain] .vega-embed").count():
