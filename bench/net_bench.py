@@ -30,7 +30,7 @@ def bare_net_loop(config: RunConfig) -> None:
         loss.backward()
         with torch.no_grad():
             for p in params:
-                p -= config.lr * p.grad
+                p -= config.lr * p.grad  # type: ignore[operator, misc]  # set by backward()
         for p in params:
             p.grad.zero_()  # type: ignore[union-attr]  # set by backward()
 

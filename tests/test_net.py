@@ -9,7 +9,7 @@ from torch import nn
 from torch.testing import assert_close
 
 from gradlab.runs.net import Net, forward_parts, make_net, mse, net_code, net_data
-from gradlab.runs.net_train import Layout, train_net
+from gradlab.runs.net_train import Layout, hidden_stats, train_net
 from gradlab.settings.config import RunConfig
 
 CARD = RunConfig()
@@ -150,6 +150,14 @@ def test_layout_names_every_recorded_block():
     assert list(layout.slices)[:5] == ["loss", "hidden.weight", "hidden.bias", "out.weight", "out.bias"]
 
 
+def test_hidden_stats_chunk_by_chunk_equal_the_whole():
+    h = np.random.default_rng(0).uniform(-1, 1, (10, 7, 3)).astype(np.float32)
+    sq, mean, top = hidden_stats(h, chunk=3)
+    assert_close(sq, (h.astype(np.float64) ** 2).mean(axis=1))
+    assert_close(mean, np.abs(h.astype(np.float64)).mean(axis=1))
+    assert_close(top, np.abs(h.astype(np.float64)).max(axis=1))
+
+
 def test_trace_matches_a_plain_pytorch_loop():
     config = CARD.with_(lr=0.01, epochs=40)
     trace = train_net(config)
@@ -166,6 +174,7 @@ def test_trace_matches_a_plain_pytorch_loop():
     h = torch.stack([r[3] for r in rows]).double()  # (E, N, 3)
     assert_close(torch.tensor(trace.h_sq_mean), (h * h).mean(dim=1))
     assert_close(torch.tensor(trace.h_abs_max), h.abs().amax(dim=1))
+    assert_close(torch.tensor(trace.h_abs_mean), h.abs().mean(dim=1))
     assert_close(torch.tensor(trace.tanh_slope_mean), (1 - h * h).mean(dim=1))
     assert trace.predictions.shape == (40, 4)
 

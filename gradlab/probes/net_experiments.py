@@ -55,7 +55,7 @@ def freeze_hidden(config: RunConfig, steps: int = FREEZE_STEPS) -> Freeze:
             first = grads_of(net)
         opt.step()
         opt.zero_grad()
-        losses.append(float(loss))
+        losses.append(loss.item())
     end = values_of(net)
     assert first is not None
     return Freeze(
@@ -154,7 +154,7 @@ def accumulate(config: RunConfig, k: int, divide: bool = True) -> Accumulation:
         if divide:
             loss = loss / k
         loss.backward()  # adds into .grad: no zeroing between micro-batches
-        losses.append(float(loss))
+        losses.append(loss.item())
     accumulated = grads_of(net)
     opt.step()
     acc_step = values_of(net)
@@ -164,7 +164,7 @@ def accumulate(config: RunConfig, k: int, divide: bool = True) -> Accumulation:
         divided=divide,
         lr=config.lr,
         micro_losses=tuple(losses),
-        full_loss=float(full),
+        full_loss=full.item(),
         full_grads=full_grads,
         accumulated=accumulated,
         grad_diff=max_diffs(accumulated, full_grads, scale=1.0 if divide else float(k)),

@@ -101,6 +101,7 @@ class NetTrace:
     grad_norms: Arrays  # name → (E,) ‖p.grad‖₂ per parameter
     grad_norm: np.ndarray  # (E,) ‖all .grad together‖₂
     h_sq_mean: np.ndarray  # (E, 3) mean over samples of h², per hidden unit
+    h_abs_mean: np.ndarray  # (E, 3) mean over samples of |h|, per hidden unit
     h_abs_max: np.ndarray  # (E, 3) max over samples of |h|, per hidden unit
     predictions: np.ndarray  # (E, N) float32 as computed; (0, N) when E·N > PREDICTIONS_KEPT
     stop: Stop | None
@@ -196,18 +197,19 @@ def train_net(config: RunConfig, on_epoch: EpochCallback | None = None) -> NetTr
     return trace_from_rows(run, layout, names, rows, stop, final)
 
 
-def hidden_stats(h: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """From h (E, N, 3): the mean over samples of h² and the max over samples of |h|, each (E, 3), in float64.
+def hidden_stats(h: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """From h (E, N, 3): the mean over samples of h², of |h|, and the max of |h|, each (E, 3), in float64.
 
     Computed `chunk` epochs at a time, so a long run on many rows never holds all of h in float64 at once.
     """
     sq = np.empty((len(h), h.shape[2]))
-    top = np.empty_like(sq)
+    mean, top = np.empty_like(sq), np.empty_like(sq)
     for at in range(0, len(h), chunk):
         part = h[at : at + chunk].astype(np.float64)
         sq[at : at + chunk] = (part * part).mean(axis=1)
+        mean[at : at + chunk] = np.abs(part).mean(axis=1)
         top[at : at + chunk] = np.abs(part).max(axis=1, initial=0.0)
-    return sq, top
+    return sq, mean, top
 
 
 def trace_from_rows(
@@ -224,7 +226,7 @@ def trace_from_rows(
     grads = {n: layout.block(rows, f"{n}.grad") for n in names}
     norms = {n: np.sqrt((g.reshape(e, -1) ** 2).sum(axis=1)) for n, g in grads.items()}
     total = np.sqrt(sum((v**2 for v in norms.values()), np.zeros(e)))
-    h_sq_mean, h_abs_max = hidden_stats(rows[:, layout.slices["h"]].reshape(e, *layout.shapes["h"]))
+    h_sq_mean, h_abs_mean, h_abs_max = hidden_stats(rows[:, layout.slices["h"]].reshape(e, *layout.shapes["h"]))
     predictions = rows[:, layout.slices["y_hat"]]
     if predictions.size > PREDICTIONS_KEPT:
         predictions = predictions[:0]
@@ -239,6 +241,7 @@ def trace_from_rows(
         grad_norms=MappingProxyType(norms),
         grad_norm=total,
         h_sq_mean=h_sq_mean,
+        h_abs_mean=h_abs_mean,
         h_abs_max=h_abs_max,
         predictions=predictions.astype(np.float32),
         stop=stop,
