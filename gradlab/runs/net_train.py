@@ -1,13 +1,14 @@
 """The network's training loop: real autograd each epoch, recorded into one preallocated tensor, as `train.py` does.
 
 Each epoch: forward → loss → backward() → record → update → zero. The record holds the loss, every parameter
-and its `.grad` (named as `named_parameters()` names them), the hidden activations' statistics that show
-saturation, and ŷ. The run stops at the first epoch that records an inf or NaN, with the same `Stop` facts
+and its `.grad` (named as `named_parameters()` names them), the hidden activation h (N, 3), from which the
+statistics that show saturation are taken after the run, and ŷ. The run stops at the first epoch that records an inf or NaN, with the same `Stop` facts
 as the linear model's run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -21,7 +22,7 @@ from gradlab.runs.trace import PREDICTIONS_KEPT, Stop
 from gradlab.runs.train import CHECK_EVERY, EpochCallback, first_nonfinite
 from gradlab.settings.config import RunConfig, resolve_device
 
-Arrays = MappingProxyType  # read-only name → array views of a trace
+Arrays = Mapping[str, np.ndarray]  # parameter name → array (a read-only MappingProxyType in a trace)
 
 
 @dataclass
