@@ -11,7 +11,6 @@ from typing import ParamSpec, TypeVar
 import torch
 
 from gradlab.probes.capture import silenced
-from gradlab.runs.grads import snapshot
 from gradlab.runs.net import Net
 from gradlab.runs.net_train import NetLive, net_live
 from gradlab.settings.config import RunConfig
@@ -32,7 +31,10 @@ def fresh(config: RunConfig) -> NetLive:
 
 def grads_of(net: Net) -> Grads:
     """Each parameter's `.grad` as floats (None stays None), by `named_parameters()` name."""
-    return snapshot(dict(net.named_parameters()))
+    return {
+        n: None if p.grad is None else tuple(p.grad.detach().cpu().reshape(-1).tolist())
+        for n, p in net.named_parameters()
+    }
 
 
 def values_of(net: Net) -> Values:

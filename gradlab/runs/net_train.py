@@ -2,8 +2,8 @@
 
 Each epoch: forward → loss → backward() → record → update → zero. The record holds the loss, every parameter
 and its `.grad` (named as `named_parameters()` names them), the hidden activation h (N, 3), from which the
-statistics that show saturation are taken after the run, and ŷ. The run stops at the first epoch that records an inf or NaN, with the same `Stop` facts
-as the linear model's run.
+statistics that show saturation are taken after the run, and ŷ. The run stops at the first epoch that records
+an inf or NaN, with the same `Stop` facts as the linear model's run.
 """
 
 from __future__ import annotations
