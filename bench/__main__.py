@@ -17,7 +17,7 @@ from pathlib import Path
 from bench.common import Row, loadavg, log
 
 Measure = Callable[[dict[str, float], bool], list[Row]]
-ORDER = ("train", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity", "replicas")
+ORDER = ("train", "net", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity", "replicas")
 NEEDS = {"largest": ("train", "coldstart")}  # largest is reported as ratios to these
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
@@ -28,11 +28,13 @@ def _measures() -> dict[str, Measure]:
     from bench.browser_bench import coldstart, largest, memory, roundtrip
     from bench.capacity_bench import capacity
     from bench.load_bench import load
+    from bench.net_bench import net_measure
     from bench.replicas_bench import replicas
     from bench.train_bench import train_measure
 
     return {
         "train": train_measure,
+        "net": net_measure,
         "apptest": apptest,
         "roundtrip": roundtrip,
         "coldstart": coldstart,

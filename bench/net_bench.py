@@ -1,7 +1,6 @@
-"""`gradlab.runs.net_train.train_net` (full per-epoch trace) vs a bare `nn.Module` loop that records nothing.
+"""`gradlab.runs.train.train` of the network (full per-epoch trace) vs a bare `nn.Module` loop that records nothing.
 
-A prototype for issue 21: `python -m bench.net_bench [--quick]` prints one table row. Once `bench/__main__.py`
-lists it ("net" in ORDER and `net_measure` in `_measures`), `python -m bench --only net` runs it the same way.
+`python -m bench --only net` (or `python -m bench.net_bench [--quick]`) prints one table row.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import torch
 
 from bench.common import Row, compared, log, median, ms, ratio
 from gradlab.runs.net import make_net, net_data
-from gradlab.runs.net_train import train_net
+from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 
 EPOCHS = 10_000
@@ -45,12 +44,12 @@ def _time(fn: Callable[[RunConfig], object], config: RunConfig) -> tuple[float, 
 def net_measure(ctx: dict[str, float], quick: bool) -> list[Row]:
     """Interleaved repeats (traced, bare, traced, …) after one untimed warm-up of each; wall-clock medians."""
     repeats = 2 if quick else 7
-    config = RunConfig(epochs=EPOCHS)
-    train_net(config)
+    config = RunConfig(epochs=EPOCHS, model="net")
+    train(config)
     bare_net_loop(config)
     traced, bare = [], []
     for _ in range(repeats):
-        traced.append(_time(train_net, config))
+        traced.append(_time(train, config))
         bare.append(_time(bare_net_loop, config))
     t_wall, b_wall = [w for w, _ in traced], [w for w, _ in bare]
     t_cpu, b_cpu = median([c for _, c in traced]), median([c for _, c in bare])
@@ -61,7 +60,7 @@ def net_measure(ctx: dict[str, float], quick: bool) -> list[Row]:
         f"{t_cpu * 1000:.0f} vs {b_cpu * 1000:.0f} ms = {ratio(t_cpu, b_cpu)}"
     )
     ctx["net_train_s"] = median(t_wall)
-    what = f"net: `train_net(RunConfig(epochs=10_000))` vs bare nn.Module loop (wall median of {repeats}, interleaved)"
+    what = f"net: `train(RunConfig(epochs=10_000, model='net'))` vs bare nn.Module loop (wall median of {repeats})"
     return [compared("1n", what, median(t_wall), median(b_wall), ms, 1.3)]
 
 

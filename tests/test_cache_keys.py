@@ -31,6 +31,7 @@ CHANGES = {
     "y": (3.0, 5.0, 7.0, 10.0),
     "zeroing": "never",
     "update": "sgd",
+    "model": "net",
 }
 
 

@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from gradlab.lesson.divergence import explain
-from gradlab.runs.trace import Trace
+from gradlab.runs.trace import Layout, Trace
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.views.export import to_csv, to_markdown, to_script
@@ -272,12 +272,12 @@ def doctored(trace: Trace) -> Trace:
     rows[-1, 0], rows[-1, 4] = np.inf, np.nan  # loss, w1.grad
     return Trace.from_rows(
         config=trace.config,
+        layout=Layout.linear(trace.config.n_features, trace.config.n_samples),
         rows=rows,
         device=trace.device,
         device_note=None,
         stop=None,
-        final_w=trace.final_w,
-        final_b=trace.final_b,
+        final=trace.final_params,
     )
 
 

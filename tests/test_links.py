@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradlab.fmt import shown
+from gradlab.settings.config import RunConfig
 from gradlab.settings.links import DATA_KEYS, DEFAULTS, format_lr, lr_options, parse_query, sanitize, to_query
 
 
@@ -25,6 +26,8 @@ from gradlab.settings.links import DATA_KEYS, DEFAULTS, format_lr, lr_options, p
         pytest.param({"zeroing": "never", "update": "sgd"}, {"zeroing": "never", "update": "sgd"}, id="modes"),
         pytest.param({"lr": ["0.02", "0.02"]}, {"lr": 0.02}, id="repeated-same"),
         pytest.param({"utm_source": "mail"}, {}, id="unknown-ignored"),
+        pytest.param({"model": "net"}, {"model": "net"}, id="model-net"),
+        pytest.param({"model": "Linear"}, {"model": "linear"}, id="model-case"),
     ],
 )
 def test_good_values_are_taken_exactly(raw, values):
@@ -53,6 +56,8 @@ def test_good_values_are_taken_exactly(raw, values):
         pytest.param({"present": "maybe"}, "`maybe` is not 1 or 0", id="present-bad"),
         pytest.param({"predict": "no way"}, "`no way` is not 1 or 0", id="predict-bad"),
         pytest.param({"lr": ["0.02", "0.03"]}, "gives **lr** 2 different values", id="repeated-different"),
+        pytest.param({"model": "resnet"}, "`resnet` is not one of linear, net", id="model-unknown"),
+        pytest.param({"model": ""}, "is not one of linear, net", id="model-empty"),
     ],
 )
 def test_bad_values_fall_back_to_the_default_with_a_note(raw, fragment):
@@ -82,11 +87,12 @@ def test_lr_options_are_log_spaced_and_include_an_exact_extra():
 def test_to_query_leaves_defaults_out_and_round_trips():
     assert to_query(DEFAULTS) == {}
     values = {
-        "lr": 0.0237, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True,
-        "predict": False,
+        "model": "net", "lr": 0.0237, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd",
+        "present": True, "predict": False,
     }  # fmt: skip
     query = to_query(values)
     assert query == {
+        "model": "net",
         "lr": "0.0237",
         "epochs": "50",
         "device": "cuda",
@@ -118,10 +124,25 @@ def test_parse_query_never_raises(raw):
 
 def test_sanitize_keeps_good_values_and_replaces_bad_ones():
     good = {
-        "lr": 0.03, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd", "present": True,
-        "predict": False,
+        "model": "net", "lr": 0.03, "epochs": 50, "device": "cuda", "zeroing": "never", "update": "sgd",
+        "present": True, "predict": False,
     }  # fmt: skip
     assert sanitize(good) == (good, [])
-    clean, notes = sanitize({"lr": float("inf"), "epochs": True, "device": "tpu", "predict": 1})
-    assert clean == DEFAULTS and len(notes) == 4
-    assert "**lr** had an invalid value `inf`" in notes[0]
+    clean, notes = sanitize({"lr": float("inf"), "epochs": True, "device": "tpu", "predict": 1, "model": "cnn"})
+    assert clean == DEFAULTS and len(notes) == 5
+    assert any("**model** had an invalid value `'cnn'`" in n for n in notes)
+    assert "**lr** had an invalid value `inf`" in notes[1]
+
+
+def test_the_model_travels_in_a_link_and_the_default_is_left_out():
+    assert "model" not in to_query({**DEFAULTS, "model": "linear"})
+    assert to_query({**DEFAULTS, "model": "net"}) == {"model": "net"}
+    assert parse_query(to_query({**DEFAULTS, "model": "net"})).values == {"model": "net"}
+    assert DEFAULTS["model"] == "linear"
+
+
+def test_a_network_link_with_own_data_keeps_both():
+    parsed = parse_query({"model": "net", "data": "1_2_3~2_0_1"})
+    assert parsed.values == {"model": "net"} and parsed.notes == [] and parsed.data is not None
+    config = parsed.data.apply(RunConfig(model="net"))
+    assert config.model == "net" and config.X == ((1.0, 2.0), (2.0, 0.0))

@@ -9,10 +9,18 @@ from torch import nn
 from torch.testing import assert_close
 
 from gradlab.runs.net import Net, forward_parts, make_net, mse, net_code, net_data
-from gradlab.runs.net_train import Layout, hidden_stats, train_net
+from gradlab.runs.trace import Layout, hidden_stats
+from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 
 CARD = RunConfig()
+
+
+def train_net(config: RunConfig, on_epoch=None):
+    """`train` with the config's model set to the network, as the sidebar's Model choice sets it."""
+    return train(config.with_(model="net"), on_epoch)
+
+
 # The issue's starting values, typed here again: the module's constants are checked, not reused.
 START = {
     "hidden.weight": [[0.5, -0.5], [0.3, -0.2], [-0.4, 0.3]],
@@ -152,7 +160,8 @@ def test_layout_names_every_recorded_block():
 
 def test_hidden_stats_chunk_by_chunk_equal_the_whole():
     h = np.random.default_rng(0).uniform(-1, 1, (10, 7, 3)).astype(np.float32)
-    sq, mean, top = hidden_stats(h, chunk=3)
+    stats = hidden_stats(h, chunk=3)
+    sq, mean, top = stats.sq_mean, stats.abs_mean, stats.abs_max
     assert_close(sq, (h.astype(np.float64) ** 2).mean(axis=1))
     assert_close(mean, np.abs(h.astype(np.float64)).mean(axis=1))
     assert_close(top, np.abs(h.astype(np.float64)).max(axis=1))
@@ -172,10 +181,10 @@ def test_trace_matches_a_plain_pytorch_loop():
         assert_close(torch.tensor(trace.grad_norms[name]), norms)
         assert_close(torch.tensor(trace.final_params[name]), final[name].detach().double())
     h = torch.stack([r[3] for r in rows]).double()  # (E, N, 3)
-    assert_close(torch.tensor(trace.h_sq_mean), (h * h).mean(dim=1))
-    assert_close(torch.tensor(trace.h_abs_max), h.abs().amax(dim=1))
-    assert_close(torch.tensor(trace.h_abs_mean), h.abs().mean(dim=1))
-    assert_close(torch.tensor(trace.tanh_slope_mean), (1 - h * h).mean(dim=1))
+    assert_close(torch.tensor(trace.hidden.sq_mean), (h * h).mean(dim=1))
+    assert_close(torch.tensor(trace.hidden.abs_max), h.abs().amax(dim=1))
+    assert_close(torch.tensor(trace.hidden.abs_mean), h.abs().mean(dim=1))
+    assert_close(torch.tensor(trace.hidden.tanh_slope_mean), (1 - h * h).mean(dim=1))
     assert trace.predictions.shape == (40, 4)
 
 

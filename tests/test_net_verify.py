@@ -22,7 +22,7 @@ from gradlab.probes.net_saturation import (
     stays_below,
 )
 from gradlab.probes.net_verify import check_epoch_net, gradient_check_net
-from gradlab.runs.net_train import train_net
+from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import LR_SLIDER_MAX, LR_SLIDER_MIN
 
@@ -33,6 +33,12 @@ START = {
     "out.weight": [[1.0, -1.0, 0.5]],
     "out.bias": [0.0],
 }
+
+
+def train_net(config: RunConfig):
+    return train(config.with_(model="net"))
+
+
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)")
 
 

@@ -10,7 +10,7 @@ from gradlab.settings.userdata import CARD_DATA, parse_dataset, rows_text
 from tests.apptest import open_page
 from ui.lab import TAB
 from ui.lab.data import ERROR, VERSION, entry_key
-from ui.settings_state import DATA, DATA_SET, SETTING, use_data
+from ui.settings_state import DATA, DATA_SET, LAST_GOOD, NOTES, SETTING, use_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 OWN = parse_dataset([(1.0, 0.0, 2.0), (0.0, 1.0, 3.0)], [0.0, 0.0], 0.0)
@@ -66,3 +66,30 @@ def test_settings_that_cannot_make_a_config_fall_back_to_the_last_good_one_with_
     at.run()
     assert at.session_state["made"] == good
     assert "can't be used" in at.error[0].value and "last good settings" in at.error[0].value
+
+
+def test_the_model_flows_from_the_link_to_the_widget_the_config_and_back_to_the_link():
+    """`model=net` in a link reaches the session, the sidebar's Model radio and the RunConfig; the radio rewrites it."""
+    at = open_page("grad_lab", {"model": "net", "predict": "0"}, run=False)
+    at.session_state[TAB] = "⑦ Your data"  # a tab that runs nothing of the model (the pages follow in phase 2b)
+    at.run()
+    assert not at.exception
+    radio = at.sidebar.radio(key="model")
+    assert radio.label == "Model" and radio.value == "net" and radio.options == [
+        "linear ŷ = Xw + b",
+        "network (nn.Module)",
+    ]
+    assert at.session_state[SETTING["model"]] == "net" and at.session_state[LAST_GOOD].model == "net"
+    assert any("curvature changes as the weights move" in c.value for c in at.sidebar.caption)
+    radio.set_value("linear").run()
+    assert at.session_state[LAST_GOOD].model == "linear" and "model" not in at.query_params
+    at.sidebar.radio(key="model").set_value("net").run()
+    assert at.session_state[LAST_GOOD].model == "net" and at.query_params["model"] == "net"
+
+
+def test_an_unknown_model_in_a_link_is_noted_and_falls_back_to_the_linear_model():
+    at = open_page("grad_lab", {"model": "resnet", "predict": "0"}, run=False)
+    at.session_state[TAB] = "⑦ Your data"
+    at.run()
+    assert at.sidebar.radio(key="model").value == "linear" and at.session_state[LAST_GOOD].model == "linear"
+    assert any("`resnet` is not one of linear, net" in text for text in at.session_state[NOTES])

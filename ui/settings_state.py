@@ -29,6 +29,7 @@ from gradlab.settings.userdata import CARD_DATA, Dataset
 # --- session keys, all owned here --------------------------------------------------------------------------
 # Each setting's value. Its widget's key is the setting's URL name ("lr"), so a widget is found by that name.
 SETTING: dict[str, str] = {
+    "model": "gl_model",
     "lr": "gl_lr",
     "epochs": "gl_epochs",
     "device": "gl_device",
@@ -205,6 +206,7 @@ def run_config(now: Mapping[str, object], own: Dataset | None) -> RunConfig:
             device=str(now["device"]),
             zeroing=now["zeroing"],  # type: ignore[arg-type]
             update=now["update"],  # type: ignore[arg-type]
+            model=now.get("model", DEFAULTS["model"]),  # type: ignore[arg-type]
         )
         if own is not None:
             config = own.apply(config)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig, device_note
+from gradlab.settings.config import MODELS, UPDATE_RULES, ZERO_MODES, RunConfig, device_note
 from gradlab.settings.links import format_lr
-from gradlab.settings.stability import stable_limit
+from gradlab.settings.stability import NET_LIMIT_NOTE, stable_limit
 from gradlab.settings.userdata import Dataset
 from ui import settings_state as state
 from ui.guide import PATH
@@ -46,8 +46,11 @@ def _run_context() -> tuple[str, bool]:
     return ctx.page_script_hash, bool(ctx.is_history_navigation)
 
 
-def _stable_note(lr: float, data: Dataset | None) -> None:
+def _stable_note(lr: float, data: Dataset | None, model: object = "linear") -> None:
     """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
+    if model == "net":  # the network's curvature is not constant: no single limit to show
+        st.caption(NET_LIMIT_NOTE)
+        return
     limit = stable_limit(data.apply(RunConfig()) if data is not None else RunConfig())
     if lr > limit:
         st.caption(
@@ -86,6 +89,14 @@ def _navigation(query: dict[str, str]) -> None:
 def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) -> str | None:
     """The settings' widgets, each bound to its setting; returns the note when CUDA was asked for but is missing."""
     st.markdown("---\n### Settings")
+    st.radio(
+        "Model",
+        options=list(MODELS),
+        format_func=MODELS.__getitem__,
+        **state.bind("model", fresh),
+        help="The card's linear model, or a small network written as an nn.Module: "
+        "nn.Linear(2, 3) → tanh → nn.Linear(3, 1).",
+    )
     st.select_slider(
         "Learning rate",
         options=state.options("lr"),
@@ -93,7 +104,7 @@ def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) ->
         **state.bind("lr", fresh),
         help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
     )
-    _stable_note(float(values["lr"]), data)  # type: ignore[arg-type]
+    _stable_note(float(values["lr"]), data, values["model"])  # type: ignore[arg-type]
     st.select_slider(
         "Epochs",
         options=state.options("epochs"),

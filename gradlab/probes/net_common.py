@@ -11,8 +11,8 @@ from typing import ParamSpec, TypeVar
 import torch
 
 from gradlab.probes.capture import silenced
+from gradlab.runs.live import NetLive, net_live
 from gradlab.runs.net import Net
-from gradlab.runs.net_train import NetLive, net_live
 from gradlab.settings.config import RunConfig
 
 Grads = dict[str, tuple[float, ...] | None]  # parameter name → its .grad flattened, or None where .grad is None

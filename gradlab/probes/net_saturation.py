@@ -1,7 +1,7 @@
 """Saturated hidden units, read from a network run: when |h| → 1, tanh's factor 1 − h² → 0 and `.grad` vanishes.
 
 backward() multiplies the gradient reaching h = tanh(z) by 1 − h² before it reaches `hidden.weight` and
-`hidden.bias`. `NetTrace.tanh_slope_mean` holds that factor's mean over samples, per unit and epoch; a unit whose
+`hidden.bias`. `Trace.hidden.tanh_slope_mean` holds that factor's mean over samples, per unit and epoch; a unit whose
 mean stays below SATURATED passes less than that share of its gradient on. Facts only; no words of ours.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradlab.runs.net_train import NetTrace, train_net
-from gradlab.runs.trace import CONVERGED_LOSS
+from gradlab.runs.trace import CONVERGED_LOSS, Trace
+from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import lr_options
 
@@ -89,11 +89,13 @@ def stall_start(loss: np.ndarray, share: float = STALL_SHARE, least: int = STALL
     return start
 
 
-def saturation(trace: NetTrace, threshold: float = SATURATED) -> Saturation:
-    """Per-unit saturation and the loss's stall, read from a run's recorded h and loss."""
+def saturation(trace: Trace, threshold: float = SATURATED) -> Saturation:
+    """Per-unit saturation and the loss's stall, read from a network run's recorded h and loss."""
+    if trace.hidden is None:
+        raise ValueError("trace: a run of the linear model, which has no hidden units")
     if len(trace) == 0:
         raise ValueError("the run recorded no epoch: its first epoch already overflowed")
-    slope = trace.tanh_slope_mean  # (E, 3)
+    slope = trace.hidden.tanh_slope_mean  # (E, 3)
     units = tuple(
         UnitSaturation(
             unit=j,
@@ -101,12 +103,13 @@ def saturation(trace: NetTrace, threshold: float = SATURATED) -> Saturation:
             first_below=_first(slope[:, j] < threshold),
             slope_start=float(slope[0, j]),
             slope_end=float(slope[-1, j]),
-            abs_max_end=float(trace.h_abs_max[-1, j]),
+            abs_max_end=float(trace.hidden.abs_max[-1, j]),
         )
         for j in range(slope.shape[1])
     )
     every = stays_below(slope.max(axis=1), threshold)
-    hidden = np.sqrt(trace.grad_norms["hidden.weight"] ** 2 + trace.grad_norms["hidden.bias"] ** 2)
+    norms = trace.grad_norms
+    hidden = np.sqrt(norms["hidden.weight"] ** 2 + norms["hidden.bias"] ** 2)
     y = np.asarray(trace.config.y, dtype=np.float32).astype(np.float64)
     return Saturation(
         lr=trace.config.lr,
@@ -138,7 +141,7 @@ def scan_saturation(
     """
     found = []
     for lr in lr_options() if lrs is None else lrs:
-        trace = train_net(config.with_(lr=float(lr), epochs=epochs))
+        trace = train(config.with_(model="net", lr=float(lr), epochs=epochs))
         if len(trace):
             found.append(saturation(trace))
     return tuple(found)

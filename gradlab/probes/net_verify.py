@@ -18,7 +18,7 @@ import torch
 from torch.func import functional_call
 
 from gradlab.runs.net import Net, make_net, mse, net_data
-from gradlab.runs.net_train import NetTrace
+from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig, resolve_device
 
 FD_STEP = 1e-6
@@ -208,7 +208,9 @@ def _gradcheck(
     return bool(torch.autograd.gradcheck(loss_of, inputs, raise_exception=False, **GRADCHECK))  # type: ignore[arg-type]
 
 
-def check_epoch_net(trace: NetTrace, epoch: int) -> NetGradCheck:
-    """The check at the parameters a network trace used in `epoch` (1-based)."""
+def check_epoch_net(trace: Trace, epoch: int) -> NetGradCheck:
+    """The check at the parameters a network trace used in `epoch` (1-based); a ValueError for a linear trace."""
+    if trace.config.model != "net":
+        raise ValueError("trace: a run of the linear model; check it with gradlab.probes.verify.check_epoch")
     i = trace.index(epoch)
     return gradient_check_net(trace.config, {n: v[i] for n, v in trace.params.items()})

@@ -11,20 +11,22 @@ import torch
 from torch import nn
 
 from gradlab.runs.model import DTYPE
+from gradlab.runs.net_code import (  # noqa: F401  (re-exported: the network's constants live with its code text)
+    HIDDEN_BIAS,
+    HIDDEN_WEIGHT,
+    N_HIDDEN,
+    N_INPUTS,
+    NET_CLASS,
+    NET_MODEL,
+    OUT_BIAS,
+    OUT_WEIGHT,
+    PARAM_NAMES,
+    PARAM_SHAPES,
+    START,
+    data_code,
+    start_code,
+)
 from gradlab.settings.config import RunConfig
-
-N_INPUTS, N_HIDDEN = 2, 3
-HIDDEN_WEIGHT: tuple[tuple[float, ...], ...] = ((0.5, -0.5), (0.3, -0.2), (-0.4, 0.3))  # (3, 2)
-HIDDEN_BIAS: tuple[float, ...] = (0.0, 0.1, -0.1)  # (3,)
-OUT_WEIGHT: tuple[tuple[float, ...], ...] = ((1.0, -1.0, 0.5),)  # (1, 3)
-OUT_BIAS: tuple[float, ...] = (0.0,)  # (1,)
-START: dict[str, tuple] = {
-    "hidden.weight": HIDDEN_WEIGHT,
-    "hidden.bias": HIDDEN_BIAS,
-    "out.weight": OUT_WEIGHT,
-    "out.bias": OUT_BIAS,
-}
-PARAM_NAMES: tuple[str, ...] = tuple(START)  # the order named_parameters() gives them
 
 
 class Net(nn.Module):
@@ -101,26 +103,4 @@ def named_params(net: nn.Module) -> dict[str, nn.Parameter]:
 
 def net_code(config: RunConfig) -> str:
     """The class and the start as PyTorch lines a learner can paste (the card's or the learner's data)."""
-    rows = "[" + ", ".join("[" + ", ".join(repr(v) for v in r) + "]" for r in config.X) + "]"
-    targets = "[" + ", ".join(f"[{v!r}]" for v in config.y) + "]"
-    start = "\n".join(f"    model.{name}.copy_(torch.tensor({_lit(v)}))" for name, v in START.items())
-    return (
-        "class Net(nn.Module):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        "        self.hidden = nn.Linear(2, 3)\n"
-        "        self.act = nn.Tanh()\n"
-        "        self.out = nn.Linear(3, 1)\n\n"
-        "    def forward(self, x):\n"
-        "        return self.out(self.act(self.hidden(x)))\n\n\n"
-        "model = Net().to(device)\n"
-        f"with torch.no_grad():\n{start}\n"
-        f"X = torch.tensor({rows}, device=device)\n"
-        f"y = torch.tensor({targets}, device=device)  # (N, 1)\n"
-    )
-
-
-def _lit(value: tuple) -> str:
-    if isinstance(value, tuple):
-        return "[" + ", ".join(_lit(v) for v in value) + "]"
-    return repr(float(value))
+    return f"{NET_CLASS}\n\n{NET_MODEL}\n{start_code()}\n{data_code(config)}\n"

@@ -1,43 +1,92 @@
-"""The training loop: real autograd each epoch, recorded into one preallocated tensor."""
+"""The training loop of either model: real autograd each epoch, recorded into one preallocated tensor.
+
+`train(config)` trains the model the config names (`config.model`): the card's ŷ = Xw + b, or the network
+`gradlab.runs.net.Net`. Both go through the same loop, the same record (`gradlab.runs.trace.Layout`), the same
+stop rule and the same `Trace`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
+from gradlab.runs import net as netmod
 from gradlab.runs.grads import update, zero_grads
-from gradlab.runs.live import live
+from gradlab.runs.live import live, net_live
 from gradlab.runs.model import DTYPE, forward, mse
-from gradlab.runs.trace import Stop, Trace
+from gradlab.runs.trace import Layout, Stop, Trace
 from gradlab.settings.config import RunConfig
 
 EpochCallback = Callable[[int, int], None]
+# One epoch's forward pass and loss: (loss, the hidden activation h to record or None, ŷ).
+Step = Callable[[], tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]]
 
 CHECK_EVERY = 64  # epochs between the (synchronising) checks for inf/NaN
 
 
-def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
-    """Train the card's model; call `on_epoch(epoch, total)` after every epoch; return the trace.
+@dataclass
+class _Model:
+    """What the loop needs of a model: its device, named parameters, optimizer and one forward pass."""
 
-    Each epoch: forward → loss → backward() → record (loss, w, b, .grad, ŷ) → update → zero.
-    The recorded w and b are the values the epoch's forward pass used. The run stops at the first epoch
-    that records an inf or NaN (float32 overflowed); that epoch is described in `Trace.stop`, not kept.
-    """
+    device: torch.device
+    device_note: str | None
+    names: list[str]
+    params: list[torch.Tensor]
+    opt: torch.optim.Optimizer | None
+    step: Step
+    layout: Layout
+
+
+def _linear(config: RunConfig) -> _Model:
     run = live(config)
-    X, y, w, b, opt = run.X, run.y, run.w, run.b, run.opt
-    n, f, total = config.n_samples, config.n_features, config.epochs
-    buf = torch.empty((total, row_width(n, f)), dtype=DTYPE, device=run.device)
+    X, y, w, b = run.X, run.y, run.w, run.b
+
+    def step() -> tuple[torch.Tensor, None, torch.Tensor]:
+        y_hat = forward(X, w, b)
+        return mse(y_hat, y), None, y_hat
+
+    layout = Layout.linear(config.n_features, config.n_samples)
+    return _Model(run.device, run.device_note, ["w", "b"], [w, b], run.opt, step, layout)
+
+
+def _net(config: RunConfig) -> _Model:
+    run = net_live(config)
+    net, X, y = run.net, run.X, run.y
+
+    def step() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        _, h, y_hat = netmod.forward_parts(net, X)
+        return netmod.mse(y_hat, y), h, y_hat
+
+    named = list(net.named_parameters())
+    shapes = {n: tuple(p.shape) for n, p in named}
+    layout = Layout.of(shapes, netmod.N_HIDDEN, config.n_samples)
+    return _Model(run.device, run.device_note, [n for n, _ in named], [p for _, p in named], run.opt, step, layout)
+
+
+def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
+    """Train the config's model; call `on_epoch(epoch, total)` after every epoch; return the trace.
+
+    Each epoch: forward → loss → backward() → record (loss, every parameter and its .grad, h for the network,
+    ŷ) → update → zero. The recorded parameters are the values the epoch's forward pass used. The run stops at
+    the first epoch that records an inf or NaN (float32 overflowed); that epoch is described in `Trace.stop`,
+    not kept. A ValueError when the network is asked to train on data without 2 features.
+    """
+    model = _net(config) if config.model == "net" else _linear(config)
+    params, step, opt, layout = model.params, model.step, model.opt, model.layout
+    flat = [p.view(-1) for p in params]  # views: they follow the in-place updates
+    total, lr, zeroing = config.epochs, config.lr, config.zeroing
+    buf = torch.empty((total, layout.width), dtype=DTYPE, device=model.device)
 
     done, checked, bad = 0, 0, None
     for epoch in range(total):
-        y_hat = forward(X, w, b)
-        loss = mse(y_hat, y)
+        loss, h, y_hat = step()
         loss.backward()
-        record(loss, w, b, y_hat, out=buf[epoch])
-        update((w, b), config.lr, opt)
-        zero_grads((w, b), config.zeroing, opt)
+        record_row(loss, flat, params, h, y_hat, out=buf[epoch])
+        update(params, lr, opt)
+        zero_grads(params, zeroing, opt)
         done = epoch + 1
         if on_epoch is not None:
             on_epoch(done, total)
@@ -48,35 +97,54 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
             if bad is not None:
                 break
 
-    rows = buf[:done].detach().cpu().double().numpy()
+    rows = buf[:done].detach().cpu().numpy()  # float32; split into float64 arrays block by block
     stop = None
     if bad is not None:
-        stop = Stop(epoch=bad + 1, nonfinite=nonfinite_names(rows[bad], f), loss=float(rows[bad, 0]))
+        stop = Stop(epoch=bad + 1, nonfinite=layout.nonfinite(rows[bad]), loss=float(rows[bad, 0]))
         rows = rows[:bad]  # a non-finite epoch never reaches the trace
+    final = None if stop else {n: p.detach().cpu().double().numpy() for n, p in zip(model.names, params, strict=True)}
     return Trace.from_rows(
         config=config,
+        layout=layout,
         rows=rows,
-        device=str(run.device),
-        device_note=run.device_note,
+        device=str(model.device),
+        device_note=model.device_note,
         stop=stop,
-        final_w=None if stop else tuple(w.detach().cpu().tolist()),
-        final_b=None if stop else float(b.detach().cpu().item()),
+        final=final,
     )
 
 
-def row_width(n_samples: int, n_features: int) -> int:
-    """Numbers recorded per epoch: loss | w (F) | b | w.grad (F) | b.grad | y_hat (N)."""
-    return 3 + 2 * n_features + n_samples
+def record_row(
+    loss: torch.Tensor,
+    flat_params: Sequence[torch.Tensor],
+    params: Sequence[torch.Tensor],
+    h: torch.Tensor | None,
+    y_hat: torch.Tensor,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """One epoch's row (`Layout`), read right after backward(): loss | params | .grads | h | ŷ, one `torch.cat`.
+
+    `flat_params` are `p.view(-1)` of the parameters; each `p.grad` is read now (set_to_none replaces it).
+    """
+    with torch.no_grad():
+        parts = [loss.view(1), *flat_params, *(p.grad.view(-1) for p in params)]  # type: ignore[union-attr]
+        if h is not None:
+            parts.append(h.view(-1))
+        parts.append(y_hat.view(-1))
+        return torch.cat(parts) if out is None else torch.cat(parts, out=out)
 
 
 def record(
     loss: torch.Tensor, w: torch.Tensor, b: torch.Tensor, y_hat: torch.Tensor, out: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """One epoch's record, read right after backward(): loss | w | b | w.grad | b.grad | y_hat."""
+    """The linear model's row, read right after backward(): loss | w | b | w.grad | b.grad | y_hat."""
     assert w.grad is not None and b.grad is not None
-    with torch.no_grad():
-        parts = (loss.view(1), w, b.view(1), w.grad, b.grad.view(1), y_hat)
-        return torch.cat(parts) if out is None else torch.cat(parts, out=out)
+    return record_row(loss, (w.view(-1), b.view(-1)), (w, b), None, y_hat, out)
+
+
+def row_width(n_samples: int, n_features: int) -> int:
+    """Numbers recorded per epoch of the linear model: loss | w (F) | b | w.grad (F) | b.grad | y_hat (N)."""
+    return Layout.linear(n_features, n_samples).width
 
 
 def first_nonfinite(rows: torch.Tensor) -> int | None:
@@ -88,8 +156,5 @@ def first_nonfinite(rows: torch.Tensor) -> int | None:
 
 
 def nonfinite_names(row: np.ndarray, n_features: int) -> tuple[str, ...]:
-    """Which recorded quantities of one row (loss | w | b | w.grad | b.grad | ŷ) are inf or NaN."""
-    f = n_features
-    parts = {"loss": row[:1], "w": row[1 : 1 + f], "b": row[1 + f : 2 + f], "w.grad": row[2 + f : 2 + 2 * f]}
-    parts |= {"b.grad": row[2 + 2 * f : 3 + 2 * f], "y_hat": row[3 + 2 * f :]}
-    return tuple(name for name, values in parts.items() if not np.isfinite(values).all())
+    """Which recorded quantities of one linear row (loss | w | b | w.grad | b.grad | ŷ) are inf or NaN."""
+    return Layout.linear(n_features, len(row) - 3 - 2 * n_features).nonfinite(row)

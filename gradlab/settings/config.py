@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 ZeroMode = Literal["zero", "none", "never"]
 UpdateRule = Literal["manual", "sgd"]
+ModelKind = Literal["linear", "net"]
 
 CARD_X: tuple[tuple[float, ...], ...] = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 5.0))
 CARD_Y: tuple[float, ...] = (3.0, 5.0, 7.0, 9.0)
@@ -32,12 +33,23 @@ UPDATE_RULES: dict[str, str] = {
     "manual": "manual: with torch.no_grad(): p -= lr * p.grad",
     "sgd": "torch.optim.SGD(params, lr=lr)",
 }
+MODELS: dict[str, str] = {
+    "linear": "linear ŷ = Xw + b",
+    "net": "network (nn.Module)",
+}
+# The network's hidden layer is nn.Linear(2, 3): it takes exactly this many features (gradlab.runs.net.Net).
+NET_FEATURES = 2
 CUDA_UNAVAILABLE = "CUDA is not available on this machine; running on CPU."
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that decides a run: same config, same numbers."""
+    """Everything that decides a run: same config, same numbers.
+
+    `model` picks the card's linear model ŷ = Xw + b ("linear") or the small network ("net", which needs
+    NET_FEATURES features). `w0` and `b0` are the linear model's start; the network always starts from its
+    fixed constants (gradlab.runs.net.START).
+    """
 
     lr: float = 0.01
     epochs: int = 5
@@ -48,6 +60,7 @@ class RunConfig:
     y: tuple[float, ...] = CARD_Y
     zeroing: ZeroMode = "zero"
     update: UpdateRule = "manual"
+    model: ModelKind = "linear"
 
     def __post_init__(self) -> None:
         _check_number("lr", self.lr, LR_MIN, LR_MAX, low_open=True)
@@ -58,8 +71,12 @@ class RunConfig:
             raise ValueError(f"zeroing: {self.zeroing!r} is not allowed; choose one of {tuple(ZERO_MODES)}")
         if self.update not in UPDATE_RULES:
             raise ValueError(f"update: {self.update!r} is not allowed; choose one of {tuple(UPDATE_RULES)}")
+        if self.model not in MODELS:
+            raise ValueError(f"model: {self.model!r} is not allowed; choose one of {tuple(MODELS)}")
         _check_data(self.X, self.y)
         n_features = len(self.X[0])
+        if self.model == "net":
+            check_net_features(n_features)
         if not _is_seq(self.w0) or len(self.w0) != n_features:
             raise ValueError(f"w0: {self.w0!r} must hold {n_features} numbers, one per feature")
         for i, v in enumerate(self.w0):
@@ -81,8 +98,13 @@ class RunConfig:
         return len(self.X[0])
 
     @property
+    def is_net(self) -> bool:
+        """True when the run trains the network (`gradlab.runs.net.Net`), not the card's linear model."""
+        return self.model == "net"
+
+    @property
     def param_names(self) -> tuple[str, ...]:
-        """w1 … wF, then b: the names the lesson gives the parameters, in the order of [w, b]."""
+        """w1 … wF, then b: the names the lesson gives the linear model's parameters, in the order of [w, b]."""
         return (*(f"w{j + 1}" for j in range(self.n_features)), "b")
 
     @property
@@ -93,6 +115,15 @@ class RunConfig:
     def with_(self, **changes: object) -> RunConfig:
         """A validated copy with some fields changed."""
         return replace(self, **changes)
+
+
+def check_net_features(n_features: int) -> None:
+    """A ValueError naming the field `model` unless the data has the NET_FEATURES features the network takes."""
+    if n_features != NET_FEATURES:
+        unit = "feature" if n_features == 1 else "features"
+        raise ValueError(
+            f"model: the network's hidden layer takes {NET_FEATURES} features; this data has {n_features} {unit}"
+        )
 
 
 def _is_real(value: object) -> bool:

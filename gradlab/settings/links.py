@@ -1,6 +1,7 @@
 """Settings from a shared link: strict parsing of URL query parameters, with a note for each rejection.
 
-Own data travels too, when it is small: `data=1_2_3~2_3_5` (rows x1_x2_y joined by ~) and `init=0.5_-0.5_0`
+The model travels as `model=net` (the card's linear model, the default, is left out). Own data travels too,
+when it is small: `data=1_2_3~2_3_5` (rows x1_x2_y joined by ~) and `init=0.5_-0.5_0`
 (w1_w2_b). These characters pass through a URL unescaped, so the link stays readable.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from gradlab.fmt import shown
-from gradlab.settings.config import DEVICES, EPOCHS_MAX, EPOCHS_MIN, UPDATE_RULES, ZERO_MODES, RunConfig
+from gradlab.settings.config import DEVICES, EPOCHS_MAX, EPOCHS_MIN, MODELS, UPDATE_RULES, ZERO_MODES, RunConfig
 from gradlab.settings.userdata import CARD_DATA, DECIMAL, Dataset, number_text, parse_dataset
 
 LR_SLIDER_MIN, LR_SLIDER_MAX = 0.001, 1.0
@@ -23,6 +24,7 @@ MAX_LINK_CHARS = 2_000  # a `data` value longer than 20 rows of long numbers is 
 _BASE = RunConfig()
 # The URL's settings and their defaults: the RunConfig's own, plus two views of the lesson (not of the run).
 DEFAULTS: dict[str, object] = {
+    "model": _BASE.model,
     "lr": _BASE.lr,
     "epochs": _BASE.epochs,
     "device": _BASE.device,
@@ -104,6 +106,7 @@ def _parse_switch(raw: str) -> bool | str:
 
 
 _PARSERS = {
+    "model": lambda raw: _parse_choice(raw, tuple(MODELS)),
     "lr": _parse_lr,
     "epochs": _parse_epochs,
     "device": lambda raw: _parse_choice(raw, DEVICES),
@@ -208,8 +211,8 @@ def _valid(key: str, value: object) -> bool:
         return isinstance(value, int) and EPOCHS_MIN <= value <= EPOCHS_MAX
     if key in SWITCHES:
         return True
-    allowed = {"device": DEVICES, "zeroing": tuple(ZERO_MODES), "update": tuple(UPDATE_RULES)}[key]
-    return value in allowed
+    allowed = {"model": tuple(MODELS), "device": DEVICES, "zeroing": tuple(ZERO_MODES), "update": tuple(UPDATE_RULES)}
+    return value in allowed[key]
 
 
 def sanitize(values: Mapping[str, object]) -> tuple[dict[str, object], list[str]]:

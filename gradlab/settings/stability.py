@@ -14,6 +14,12 @@ import math
 from gradlab.settings.config import RunConfig
 
 _SWEEPS = 60
+# For the network the Hessian of the loss depends on the weights (tanh is not quadratic), so 2/λmax computed at one
+# point is a limit for steps near that point only. gradlab.probes.net_curvature computes it at a given point.
+NET_LIMIT_NOTE = (
+    "For the network the loss's curvature changes as the weights move, so a stable limit computed from it holds "
+    "only near the weights it was computed at; a run's divergence is named from its loss."
+)
 
 
 def hessian(config: RunConfig) -> list[list[float]]:
@@ -49,6 +55,11 @@ def largest_eigenvalue(m: list[list[float]]) -> float:
 
 
 def stable_limit(config: RunConfig) -> float:
-    """2/λmax: gradient descent with zeroed gradients diverges at any larger learning rate."""
+    """2/λmax: gradient descent with zeroed gradients diverges at any larger learning rate (the linear model's).
+
+    A ValueError for the network, whose curvature is not constant (NET_LIMIT_NOTE).
+    """
+    if config.model == "net":
+        raise ValueError("stable_limit: the network's loss has no constant curvature, so no single stable limit")
     lam = largest_eigenvalue(hessian(config))
     return 2.0 / lam if lam > 0 else math.inf

@@ -32,7 +32,10 @@ class Dataset:
     b0: float
 
     def apply(self, config: RunConfig) -> RunConfig:
-        """The config with this data and these initial weights."""
+        """The config with this data and these initial weights (w0, b0 start the linear model only).
+
+        A ValueError naming the field when the config's model cannot take the data (the network needs 2 features).
+        """
         return config.with_(X=self.X, y=self.y, w0=self.w0, b0=self.b0)
 
     def rows(self) -> list[tuple[float, float, float]]:
