@@ -75,10 +75,8 @@ def test_the_model_flows_from_the_link_to_the_widget_the_config_and_back_to_the_
     at.run()
     assert not at.exception
     radio = at.sidebar.radio(key="model")
-    assert radio.label == "Model" and radio.value == "net" and radio.options == [
-        "linear ŷ = Xw + b",
-        "network (nn.Module)",
-    ]
+    assert radio.label == "Model" and radio.value == "net"
+    assert radio.options == ["linear ŷ = Xw + b", "network (nn.Module)"]
     assert at.session_state[SETTING["model"]] == "net" and at.session_state[LAST_GOOD].model == "net"
     assert any("curvature changes as the weights move" in c.value for c in at.sidebar.caption)
     radio.set_value("linear").run()
