@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch.autograd.graph import Node
 
 from gradlab.fmt import num, vec
-from gradlab.runs.live import live
+from gradlab.runs.live import live, net_live
+from gradlab.runs.net import forward_parts, mse
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 
@@ -127,7 +130,30 @@ def graph_for(config: RunConfig, w0: tuple[float, ...] | None = None, b0: float 
     return build_graph(loss, {"w": w, "b": b}, outputs)
 
 
+def graph_for_net(config: RunConfig, point: Mapping[str, np.ndarray] | None = None) -> AutogradGraph:
+    """Forward + backward of the network at `point` (parameter name → values; default: its start) and the graph.
+
+    The nodes: MseLossBackward0, an AddmmBackward0 per layer (with a TBackward0 for each weight, used transposed),
+    TanhBackward0, and an AccumulateGrad for each of the four parameters; z, h and ŷ are labelled with their values.
+    """
+    run = net_live(config)
+    params = dict(run.net.named_parameters())
+    if point is not None:
+        with torch.no_grad():
+            for name, p in params.items():
+                p.copy_(torch.as_tensor(np.asarray(point[name]), dtype=p.dtype).view(p.shape))
+    z, h, y_hat = forward_parts(run.net, run.X)
+    loss = mse(y_hat, run.y)
+    outputs = {"z = hidden(X)": z, "h = tanh(z)": h, "y_hat = out(h)": y_hat}
+    for t in outputs.values():
+        t.retain_grad()
+    loss.backward()
+    return build_graph(loss, dict(params), outputs)
+
+
 def graph_at(trace: Trace, epoch: int) -> AutogradGraph:
-    """The graph of epoch `epoch`'s loss (1-based), built at the weights that epoch started from."""
+    """The graph of epoch `epoch`'s loss (1-based), built at the parameters that epoch started from (either model)."""
     i = trace.index(epoch)
+    if trace.config.model == "net":
+        return graph_for_net(trace.config, {n: v[i] for n, v in trace.params.items()})
     return graph_for(trace.config, tuple(float(v) for v in trace.w[i]), float(trace.b[i]))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gradlab.probes.net_verify import NetGradCheck, check_epoch_net
 from gradlab.runs.model import DTYPE, forward, make_data, mse
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig, resolve_device
@@ -226,6 +227,15 @@ def explain_check(check: GradCheck) -> list[str]:
             "analytic gradient disagree."
         )
     return out
+
+
+def check_any_epoch(trace: Trace, epoch: int) -> GradCheck | NetGradCheck:
+    """The gradient check at the parameters `epoch` (1-based) used, for either model: `check_epoch` for the linear
+    model, `gradlab.probes.net_verify.check_epoch_net` (float64 autograd, finite differences, gradcheck) for the
+    network."""
+    if trace.config.model == "net":
+        return check_epoch_net(trace, epoch)
+    return check_epoch(trace, epoch)
 
 
 def check_epoch(trace: Trace, epoch: int) -> GradCheck:

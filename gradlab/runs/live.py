@@ -31,7 +31,13 @@ class Live:
 
 
 def live(config: RunConfig) -> Live:
-    """Device, X, y, leaf w and b, and `torch.optim.SGD([w, b], lr=lr)` when the config asks for SGD."""
+    """Device, X, y, leaf w and b, and `torch.optim.SGD([w, b], lr=lr)` when the config asks for SGD.
+
+    A ValueError for a config of the network (its live tensors are `net_live`'s): a linear probe handed the
+    network's settings fails loudly instead of showing the linear model.
+    """
+    if config.model != "linear":
+        raise ValueError("config: a run of the network; its live tensors are gradlab.runs.live.net_live")
     device, note = resolve_device(config.device)
     X, y = make_data(config, device)
     w, b = make_params(config, device)

@@ -39,7 +39,12 @@ class StageRun:
 
 
 def run_stages(config: RunConfig) -> StageRun:
-    """Run data → init → forward → loss → backward, snapshotting after each step."""
+    """Run the linear model's data → init → forward → loss → backward, snapshotting after each step.
+
+    A ValueError for a config of the network, whose stages are `gradlab.runs.net_stages.run_net_stages`.
+    """
+    if config.model != "linear":
+        raise ValueError("config: a run of the network; its stages are gradlab.runs.net_stages.run_net_stages")
     device, note = resolve_device(config.device)
     code = stage_code(config)
     n, f = config.n_samples, config.n_features

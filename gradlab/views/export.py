@@ -1,4 +1,4 @@
-"""Take a run home: a standalone PyTorch script, the trace as CSV, a Markdown summary."""
+"""Take a run home: a standalone PyTorch script, the trace as CSV, a Markdown summary (either model)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import numpy as np
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
+from gradlab.lesson.net_observations import net_divergence
 from gradlab.lesson.observations import convergence_text
 from gradlab.runs.code import BACKWARD, FORWARD, LOSS, OPTIMIZER, UPDATE, commented, fmt_list, zero_code
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
 from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig
+from gradlab.views.net_export import net_script
 from gradlab.views.table import epoch_table
 
 MAX_TABLE_ROWS = 50  # epoch rows in the Markdown table
@@ -134,7 +136,9 @@ def _in_loop(code: str, note: str | None = None) -> str:
 
 
 def to_script(config: RunConfig) -> str:
-    """A standalone PyTorch script that reproduces `train(config)` number for number."""
+    """A standalone PyTorch script that reproduces `train(config)` number for number (an nn.Module for the network)."""
+    if config.model == "net":
+        return net_script(config)
     zero_note = _ZERO_NOTES.get((config.update, config.zeroing))  # "never" says it in its own line
     return _SCRIPT.substitute(
         lr=repr(config.lr),
@@ -193,17 +197,20 @@ def to_markdown(trace: Trace) -> str:
     """A notebook-friendly Markdown summary: config, data, headline, epoch table, final w and b."""
     c, e = trace.config, len(trace)
     device = trace.device + (f" ({trace.device_note})" if trace.device_note else "")
+    net = c.model == "net"
     out = [f"# GradLab run: lr = {c.lr!r}, {c.epochs} epochs\n", "## Config\n"]
+    start = [["start", "the network's fixed start (gradlab.runs.net_code.START)"]] if net else []
+    start = start or [["initial w", vec(c.w0, nonfinite=NA)], ["initial b", c.b0]]
     out += _table(
         ["setting", "value"],
         [
+            ["model", "network (nn.Module: Linear(2, 3) → Tanh → Linear(3, 1))" if net else "linear ŷ = Xw + b"],
             ["lr", repr(c.lr)],
             ["epochs", str(c.epochs)],
             ["device", f"requested {c.device}, ran on {device}"],
             ["zeroing", f"`{c.zeroing}`: {ZERO_MODES[c.zeroing]}"],
             ["update", f"`{c.update}`: {_UPDATE_DOCS[c.update]}"],
-            ["initial w", vec(c.w0, nonfinite=NA)],
-            ["initial b", c.b0],
+            *start,
         ],
     )
     shown = table_rows(c.n_samples, MAX_DATA_ROWS)
@@ -217,14 +224,14 @@ def to_markdown(trace: Trace) -> str:
     )
 
     reached, reached_said = convergence_text(trace)
-    divergence = explain(trace)
+    divergence = net_divergence(trace) if net else explain(trace)
     out += [
         "\n## Headline\n",
         f"- Start loss: {num(trace.start_loss, nonfinite=NA)}",
         f"- End loss: {num(trace.end_loss, nonfinite=NA)} (epoch {e})",
         f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
         f"- Divergence: {divergence.message if divergence else 'none'}",
-        *([f"- Warning: {warning.message}"] if (warning := warn(trace)) else []),
+        *([f"- Warning: {warning.message}"] if not net and (warning := warn(trace)) else []),
         "\n## Epochs\n",
     ]
     shown = table_rows(e)
@@ -234,6 +241,8 @@ def to_markdown(trace: Trace) -> str:
     out += _table([str(col) for col in df.columns], df.iloc[shown].itertuples(index=False))
 
     out.append("\n## Final parameters\n")
+    if net:
+        return "\n".join(out + _net_final(trace)) + "\n"
     if trace.final_w is not None and trace.final_b is not None:
         out += [f"- w = {vec(trace.final_w, nonfinite=NA)}", f"- b = {num(trace.final_b, nonfinite=NA)}"]
     else:
@@ -242,3 +251,13 @@ def to_markdown(trace: Trace) -> str:
             f"used w = {vec(trace.w[-1], nonfinite=NA)} and b = {num(trace.b[-1], nonfinite=NA)}."
         )
     return "\n".join(out) + "\n"
+
+
+def _net_final(trace: Trace) -> list[str]:
+    """The network's parameters after the last update, by name; or, for a stopped run, those of its last epoch."""
+    if trace.final_params is not None:
+        return [f"- {n} = {vec(v.reshape(-1), nonfinite=NA)}" for n, v in trace.final_params.items()]
+    lines = ["The run diverged, so it has no final parameters; the last recorded epoch used:"]
+    if len(trace) == 0:
+        return ["The run diverged in its first epoch, so it recorded no parameters."]
+    return lines + [f"- {n} = {vec(v[-1].reshape(-1), nonfinite=NA)}" for n, v in trace.params.items()]

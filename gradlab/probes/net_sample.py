@@ -1,0 +1,140 @@
+"""One sample through the network's real layers at one epoch, and its share of each parameter's `.grad`.
+
+The batch loss is the mean over N samples, so each parameter's `.grad` is the sum over samples of each sample's
+share: the gradient of (ŷᵣ − yᵣ)²/N. Each share is taken by autograd (`torch.autograd.grad` of that one term),
+and again by hand from the chain rule in float64 on the float32 values of the forward pass:
+g = 2/N·(ŷ − y) → out.bias: g, out.weight: g·h, hidden.bias: g·out.weight·(1 − h²), hidden.weight: that ⊗ x.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gradlab.probes.net_common import autograd_on
+from gradlab.runs.live import net_live
+from gradlab.runs.net import forward_parts, mse
+from gradlab.runs.trace import Trace
+
+Floats = tuple[float, ...]
+_HERE = Path(__file__).resolve()
+
+
+def _floats(t: torch.Tensor) -> Floats:
+    return tuple(t.detach().double().cpu().reshape(-1).tolist())
+
+
+@dataclass(frozen=True)
+class NetSample:
+    """One sample's path: x → z = hidden(x) → h = tanh(z) → ŷ = out(h) → its loss term → its share of every `.grad`.
+
+    Per-parameter values are keyed by `named_parameters()` names and flattened (row-major); `shapes` gives each
+    parameter's shape.
+    """
+
+    epoch: int
+    row: int  # 0-based
+    n_samples: int
+    device: str
+    x: Floats  # (2,)
+    y: float
+    shapes: dict[str, tuple[int, ...]]
+    params: dict[str, Floats]  # the parameters this epoch's forward pass used
+    z: Floats  # (3,) hidden pre-activation
+    h: Floats  # (3,) tanh(z)
+    y_hat: float
+    residual: float  # ŷ − y
+    sq_error: float  # (ŷ − y)²
+    loss_share: float  # (ŷ − y)² / N: this sample's part of the loss
+    batch_loss: float
+    share: dict[str, Floats]  # autograd of this sample's loss share, per parameter
+    by_hand: dict[str, Floats]  # the chain rule, float64 on the float32 forward values
+    all_shares: dict[str, tuple[Floats, ...]]  # every sample's share (N rows), per parameter
+    sums: dict[str, Floats]  # Σ over samples of the shares
+    grads: dict[str, Floats]  # the .grad the trace recorded for this epoch
+    accumulated: bool  # .grad holds earlier epochs too (zeroing "never", after epoch 1)
+
+    @property
+    def max_sum_diff(self) -> float:
+        """The largest |Σ shares − .grad| over every entry (float32 rounding when .grad is zeroed each epoch)."""
+        return max(abs(s - g) for n in self.sums for s, g in zip(self.sums[n], self.grads[n], strict=True))
+
+    @property
+    def max_hand_diff(self) -> float:
+        """The largest |autograd share − chain rule by hand| over every entry of this sample's share."""
+        return max(abs(a - b) for n in self.share for a, b in zip(self.share[n], self.by_hand[n], strict=True))
+
+
+def trace_net_sample(trace: Trace, epoch: int, row: int) -> NetSample:
+    """Rebuild epoch `epoch` (1-based) of a network trace at its parameters and follow sample `row` (0-based).
+
+    A ValueError for a linear trace (its sample is `gradlab.probes.sample.trace_sample`), an epoch outside the
+    run, or a row outside the data.
+    """
+    if trace.config.model != "net":
+        raise ValueError("trace: a run of the linear model; follow its samples with gradlab.probes.sample")
+    i = trace.index(epoch)
+    n = trace.config.n_samples
+    if not 0 <= row < n:
+        raise ValueError(f"row: {row} is out of range; the data has rows 0 to {n - 1}")
+    return _sample(trace, epoch, i, row)
+
+
+@autograd_on(_HERE)
+def _sample(trace: Trace, epoch: int, i: int, row: int) -> NetSample:
+    config = trace.config
+    n = config.n_samples
+    run = net_live(config)
+    named = dict(run.net.named_parameters())
+    with torch.no_grad():
+        for name, p in named.items():
+            p.copy_(torch.as_tensor(trace.params[name][i], dtype=p.dtype).view(p.shape))
+    params = list(named.values())
+
+    z, h, y_hat = forward_parts(run.net, run.X)  # (N, 3), (N, 3), (N, 1)
+    batch_loss = mse(y_hat, run.y)
+    terms = ((y_hat - run.y) ** 2 / n).view(-1)  # (N,): each sample's share of the loss
+    shares: dict[str, list[Floats]] = {name: [] for name in named}
+    for r in range(n):
+        got = torch.autograd.grad(terms[r], params, retain_graph=True)
+        for name, g in zip(named, got, strict=True):
+            shares[name].append(_floats(g))
+
+    x64 = run.X[row].detach().double().cpu()
+    h64, w_out = h[row].detach().double().cpu(), named["out.weight"].detach().double().cpu().view(-1)
+    g = 2.0 / n * (float(y_hat[row].detach()) - float(run.y[row]))
+    gz = g * w_out * (1 - h64 * h64)  # (3,) the gradient reaching z through tanh
+    by_hand = {
+        "hidden.weight": tuple(torch.outer(gz, x64).reshape(-1).tolist()),
+        "hidden.bias": tuple(gz.tolist()),
+        "out.weight": tuple((g * h64).tolist()),
+        "out.bias": (g,),
+    }
+    sums = {name: tuple(np.sum(np.array(rows), axis=0).tolist()) for name, rows in shares.items()}
+    residual = float(y_hat[row].detach()) - float(run.y[row])
+    return NetSample(
+        epoch=epoch,
+        row=row,
+        n_samples=n,
+        device=str(run.device),
+        x=_floats(run.X[row]),
+        y=float(run.y[row]),
+        shapes={name: tuple(p.shape) for name, p in named.items()},
+        params={name: _floats(p) for name, p in named.items()},
+        z=_floats(z[row]),
+        h=_floats(h[row]),
+        y_hat=float(y_hat[row].detach()),
+        residual=residual,
+        sq_error=residual**2,
+        loss_share=float(terms[row].detach()),
+        batch_loss=float(batch_loss.detach()),
+        share={name: rows[row] for name, rows in shares.items()},
+        by_hand=by_hand,
+        all_shares={name: tuple(rows) for name, rows in shares.items()},
+        sums=sums,
+        grads={name: tuple(trace.grads[name][i].reshape(-1).tolist()) for name in named},
+        accumulated=config.zeroing == "never" and epoch > 1,
+    )
