@@ -100,8 +100,8 @@ def _sample(trace: Trace, epoch: int, i: int, row: int) -> NetSample:
     shares: dict[str, list[Floats]] = {name: [] for name in named}
     for r in range(n):
         got = torch.autograd.grad(terms[r], params, retain_graph=True)
-        for name, g in zip(named, got, strict=True):
-            shares[name].append(_floats(g))
+        for name, grad in zip(named, got, strict=True):
+            shares[name].append(_floats(grad))
 
     x64 = run.X[row].detach().double().cpu()
     h64, w_out = h[row].detach().double().cpu(), named["out.weight"].detach().double().cpu().view(-1)

@@ -199,8 +199,9 @@ def to_markdown(trace: Trace) -> str:
     device = trace.device + (f" ({trace.device_note})" if trace.device_note else "")
     net = c.model == "net"
     out = [f"# GradLab run: lr = {c.lr!r}, {c.epochs} epochs\n", "## Config\n"]
-    start = [["start", "the network's fixed start (gradlab.runs.net_code.START)"]] if net else []
-    start = start or [["initial w", vec(c.w0, nonfinite=NA)], ["initial b", c.b0]]
+    start: list[list[object]] = [["initial w", vec(c.w0, nonfinite=NA)], ["initial b", c.b0]]
+    if net:
+        start = [["start", "the network's fixed start (gradlab.runs.net_code.START)"]]
     out += _table(
         ["setting", "value"],
         [
