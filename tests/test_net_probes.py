@@ -9,11 +9,14 @@ import torch
 from torch import nn
 from torch.testing import assert_close
 
-from gradlab.probes.graph import graph_at, graph_for_net
+from gradlab.probes.graph import graph_at, graph_for_net, graph_nodes
+from gradlab.probes.hooks import record, values
 from gradlab.probes.net_curvature import curvature, curvature_at
 from gradlab.probes.net_sample import trace_net_sample
 from gradlab.probes.net_verify import NetGradCheck
 from gradlab.probes.verify import GradCheck, check_any_epoch
+from gradlab.runs.live import net_live
+from gradlab.runs.net import mse
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 
@@ -176,3 +179,21 @@ def test_the_sample_and_graph_on_cuda_match_the_cpu():
     for name in NAMES:
         assert_close(torch.tensor(a.share[name]), torch.tensor(b.share[name]), rtol=1e-4, atol=1e-5)
     assert graph_for_net(NET.with_(device="cuda")).nodes
+
+
+def test_the_hooks_record_every_node_of_the_networks_backward_in_engine_order():
+    run = net_live(NET)
+    loss = mse(run.net(run.X), run.y)
+    nodes = graph_nodes(loss)
+    seen, handles = record(nodes)
+    loss.backward()
+    for handle in handles:
+        handle.remove()
+    assert len(seen) == len(nodes) == 10  # every node ran once
+    assert seen[0].fn is loss.grad_fn  # the engine starts at the loss
+    params = dict(run.net.named_parameters())
+    accumulated = [s for s in seen if getattr(s.fn, "variable", None) is not None]
+    assert len(accumulated) == 4
+    for s in accumulated:
+        name = next(n for n, p in params.items() if p is s.fn.variable)
+        assert s.before is None and s.after == values(params[name].grad)  # .grad created by this backward()
