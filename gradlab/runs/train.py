@@ -76,7 +76,8 @@ def train(config: RunConfig, on_epoch: EpochCallback | None = None) -> Trace:
     """
     model = _net(config) if config.model == "net" else _linear(config)
     params, step, opt, layout = model.params, model.step, model.opt, model.layout
-    flat = [p.view(-1) for p in params]  # views: they follow the in-place updates
+    with torch.no_grad():  # plain views (no autograd view tracking): they follow the in-place updates
+        flat = [p.view(-1) for p in params]
     total, lr, zeroing = config.epochs, config.lr, config.zeroing
     buf = torch.empty((total, layout.width), dtype=DTYPE, device=model.device)
 
@@ -127,7 +128,9 @@ def record_row(
     `flat_params` are `p.view(-1)` of the parameters; each `p.grad` is read now (set_to_none replaces it).
     """
     with torch.no_grad():
-        parts = [loss.view(1), *flat_params, *(p.grad.view(-1) for p in params)]  # type: ignore[union-attr]
+        parts = [loss.view(1), *flat_params]
+        for p in params:
+            parts.append(p.grad.view(-1))  # type: ignore[union-attr]
         if h is not None:
             parts.append(h.view(-1))
         parts.append(y_hat.view(-1))
