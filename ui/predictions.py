@@ -92,7 +92,7 @@ def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
         st.markdown(f":material/psychology: **Predict first:** {p.question}")
         widget = f"w_{_key(p)}"
         if p.options:
-            guess = st.radio(
+            guess: str | float | None = st.radio(
                 p.question,
                 options=list(p.options),
                 format_func=p.options.__getitem__,

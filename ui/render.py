@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +17,9 @@ from gradlab.runs.tensors import TensorInfo
 from gradlab.runs.trace import Trace, downsample
 from gradlab.views.graph_dot import graph_dot, graph_text
 from gradlab.views.table import epoch_table
+
+if TYPE_CHECKING:  # what st.column_config.*Column returns; Streamlit names the type only in this module
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 TABLE_ROWS = 500
 
@@ -79,9 +83,9 @@ def text_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(object).map(lambda v: num(v) if isinstance(v, float) else str(v))
 
 
-def number_columns(df: pd.DataFrame) -> dict[str, st.column_config.Column]:
+def number_columns(df: pd.DataFrame) -> dict[str, ColumnConfig]:
     """Six significant digits for every float column; a wide observation column."""
-    cfg: dict[str, st.column_config.Column] = {
+    cfg: dict[str, ColumnConfig] = {
         c: st.column_config.NumberColumn(c, format="%.6g") for c in df.columns if df[c].dtype.kind == "f"
     }
     if "observation" in df.columns:

@@ -169,7 +169,7 @@ def _series_spec(trace: Trace, kind: str, present: bool) -> Spec:
         if np.isfinite(v)
     ]
     template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, present)
-    return _fill(template, series=rows)  # type: ignore[arg-type]
+    return _fill(template, series=rows)
 
 
 def params_spec(trace: Trace, *, present: bool = False) -> Spec:
