@@ -33,7 +33,7 @@ PANELS = {
     "landscape": lambda: landscape_tab(trace, present=present),
     "graph": lambda: graph_tab(trace, present=present),
     "check": lambda: check_tab(trace),
-    "pitfalls": lambda: pitfalls_panel(cfg),
+    "pitfalls": lambda: pitfalls_panel(cfg, predict=settings.predict, present=present),
     "data": data_panel,
 }
 

@@ -27,7 +27,10 @@ def update_in_place_under_no_grad(X, y, w, b, lr):
     loss.backward()
     with torch.no_grad():
         w -= lr * w.grad
-    return w
+        b -= lr * b.grad
+    w.grad.zero_()
+    b.grad.zero_()
+    return w, b
 
 
 def move_after_requires_grad(X, y, b, w0, device):
@@ -47,27 +50,26 @@ def create_on_the_device(X, y, b, w0, device):
 
 
 def update_out_of_place(X, y, w, b, lr):
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    w = w - lr * w.grad
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    return w, w.grad
+    for step in range(2):
+        y_hat = X @ w + b
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        print(f"step {step}: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
+        w = w - lr * w.grad
+        b = b - lr * b.grad
 
 
 def update_in_place_then_zero(X, y, w, b, lr):
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    with torch.no_grad():
-        w -= lr * w.grad
-    w.grad.zero_()
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    return w, w.grad
+    for step in range(2):
+        y_hat = X @ w + b
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        print(f"step {step}: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
 
 
 def backward_twice(X, y, w, b):
@@ -79,14 +81,13 @@ def backward_twice(X, y, w, b):
 
 
 def backward_on_a_fresh_graph(X, y, w, b):
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    w.grad.zero_()
-    y_hat = X @ w + b  # a fresh forward pass builds a fresh graph
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    return w.grad
+    for step in range(2):
+        y_hat = X @ w + b  # each step: a fresh forward pass builds a fresh graph
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        print(f"step {step}: w.grad = {w.grad}, b.grad = {b.grad}")
+        w.grad.zero_()
+        b.grad.zero_()
 
 
 def read_a_nonleaf_grad(X, y, w, b):
@@ -130,7 +131,7 @@ def step_before_backward(X, y, w, b, lr):
         loss = ((y_hat - y) ** 2).mean()
         opt.step()
         loss.backward()
-        print(step, loss.item())
+        print(f"step {step}: loss = {loss.item():.4f}")
     return w
 
 
@@ -142,7 +143,7 @@ def backward_before_step(X, y, w, b, lr):
         loss = ((y_hat - y) ** 2).mean()
         loss.backward()
         opt.step()
-        print(step, loss.item())
+        print(f"step {step}: loss = {loss.item():.4f}")
     return w
 
 
