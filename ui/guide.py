@@ -113,7 +113,8 @@ LAB_EXPERIMENTS: dict[str, Experiment] = {
         {"zeroing": "never"},
     ),
     "pitfalls": Experiment(
-        "Open *Calling opt.step() before loss.backward()*: three steps, and the loss never changes, without an error."
+        "Open *Calling opt.step() before loss.backward()*: predict what its three steps do, then compare the loss "
+        "they print with the fix's."
     ),
     "data": Experiment(
         "Add a row that the starting weights already predict exactly (with the card's w = [0.5, -0.5] and b = 0, "
