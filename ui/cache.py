@@ -160,6 +160,8 @@ def chart_spec(trace: Trace, kind: str, *, log: bool = False, present: bool = Fa
         return loss_upto_spec(trace, epoch, present=present)
     if kind == "step":  # step-through: the path so far and the update −lr·.grad itself
         return landscape_spec(landscape_view(trace, epoch, true_step=True), present=present)
+    if kind == "path":  # step-through, while "up or down?" is asked: the path so far, not where the step landed
+        return landscape_spec(landscape_view(trace, epoch, arrow=False), present=present)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.guess import GRAD_OUTCOMES, GradOutcome, Verdict, check_choice, grad_outcome
+from gradlab.lesson.stepping import restart_note
 from gradlab.runs.lifecycle import GradLifecycle, LabEvent, action_labels
 from gradlab.settings.config import RunConfig
 from ui.predictions import note, show_verdict
@@ -49,9 +50,12 @@ class LabState:
     last: LastClick | None = None
     guess_round: int = 0  # one per click: the next operation gets a fresh, empty prediction widget
     notes: int = 0  # verdicts counted towards this session's progress
+    restarted: str | None = None  # why a settings change gave fresh tensors; said until the next click
 
     def restart(self, cfg: RunConfig) -> None:
         """Fresh tensors for these settings; the counters go on, so no widget key or note is used twice."""
+        old = self.lab.config  # only the settings the lab uses count as the reason
+        self.restarted = restart_note(old, cfg.with_(epochs=old.epochs, zeroing=old.zeroing))
         self.lab, self.last = GradLifecycle(cfg), None
 
     @property
@@ -66,7 +70,6 @@ def _state(cfg: RunConfig) -> LabState:
         state = LabState(GradLifecycle(cfg))
         st.session_state[STATE] = state
     elif not _same_setup(state.lab.config, cfg):
-        st.toast("Settings changed: the lab restarted with fresh tensors.")
         state.restart(cfg)
     return state
 
@@ -93,6 +96,7 @@ def _run(state: LabState, action: str) -> None:
         note("Grad Lab", f"lifecycle-{state.notes}", verdict)
     state.last = LastClick(event=event, outcome=outcome, verdict=verdict)
     state.guess_round += 1
+    state.restarted = None
 
 
 def _reveal(state: LabState) -> None:
@@ -104,6 +108,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     """Buttons that each run one real PyTorch operation; what .grad became, right under them."""
     state = _state(cfg)
     lab = state.lab
+    if state.restarted:
+        st.info(f"{state.restarted} The lab started again with fresh tensors.", icon=":material/restart_alt:")
     if not present:  # a projector needs the buttons and the result on one screen
         st.markdown(
             "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
