@@ -366,9 +366,12 @@ def _defined(shown: str) -> tuple[str, object]:
 
 
 def test_the_code_shown_is_the_code_that_ran(card: dict[str, PitfallOutcome]) -> None:
+    from gradlab.probes.stale_graph import stale_graph
+
     ran = set()
-    for outcome in card.values():
-        for shown in (outcome.wrong_code, outcome.fix_code):
+    lab = "# X, y, w, b, lr: the lab's\n" + stale_graph(CARD).code  # Grad Lab ①'s backward() after an update
+    for shown in [lab, *(text for o in card.values() for text in (o.wrong_code, o.fix_code))]:
+        if shown:
             assert shown.startswith("# ") and shown.count("\ndef ") == 1, shown
             name, _ = _defined(shown)  # the shown text is runnable Python that defines one function
             real = getattr(pitfall_code, name)  # the function of that name is the one the runner called

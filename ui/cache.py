@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from gradlab.probes.chain import ChainWalk
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
+    from gradlab.probes.stale_graph import StaleGraph
     from gradlab.runs.stages import StageRun
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
@@ -201,6 +202,15 @@ def get_pitfalls(config: RunConfig) -> list[PitfallOutcome]:
 
     freeze_loaded_libraries()  # torch may have just loaded
     return run_all(config)
+
+
+@_cached(16, "1MB")  # ~1 KB
+def get_stale_graph(config: RunConfig) -> StaleGraph:
+    """backward() after an in-place update, run for real on X as it is and on X with requires_grad."""
+    from gradlab.probes.stale_graph import stale_graph
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return stale_graph(config)
 
 
 def show_chart(trace: Trace, kind: str, **options: Any) -> None:

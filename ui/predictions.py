@@ -57,11 +57,11 @@ def _verdict_of(p: Prompt, entry: Prediction) -> Verdict | None:
         return None
 
 
-def show_verdict(v: Verdict, options: Mapping[str, str] | None = None) -> None:
-    """The learner's prediction beside PyTorch's answer, and why."""
+def show_verdict(v: Verdict, options: Mapping[str, str] | None = None, *, answered_by: str = "PyTorch") -> None:
+    """The learner's prediction beside PyTorch's answer (or Python's, where Python raised first), and why."""
     label = (options or {}).get(v.guess, v.guess)
     actual = (options or {}).get(v.actual, v.actual)
-    text = f"**You predicted:** {label} · **PyTorch:** {actual}. {v.why}"
+    text = f"**You predicted:** {label} · **{answered_by}:** {actual}. {v.why}"
     if v.correct:
         st.success(text, icon=":material/check_circle:")
     else:

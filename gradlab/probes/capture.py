@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+# One capture at a time in this process: catch_warnings and sys.stdout are process-wide, and two captures of the
+# same file in two threads would each see the other's warnings.
+ONE_AT_A_TIME = threading.Lock()
 # PyTorch's C++ warnings (TORCH_WARN) arrive as UserWarning, attributed to the Python line that triggered them.
 PYTORCH_WARNINGS = (UserWarning,)
 # PyTorch appends its C++ source location to warnings; that is noise for a learner.

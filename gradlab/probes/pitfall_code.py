@@ -1,4 +1,5 @@
-"""The pitfalls' code: each common mistake and its fix, as a real function that is both run and shown.
+"""The pitfalls' code: each common mistake and its fix, as a real function that is both run and shown; and the
+lab's backward() after an update (`gradlab.probes.stale_graph`), run on X with and without requires_grad.
 
 `gradlab.probes.pitfalls` calls these functions on fresh tensors and shows their source (`inspect.getsource`, as
 Streamlit's own `hello` demo shows its demos), so the code on the page is the code that ran, line for line. The
@@ -161,3 +162,16 @@ def targets_as_a_vector(X, y, w, b):
     loss = ((y_hat - y) ** 2).mean()
     loss.backward()
     return (y_hat - y).shape, loss, w.grad
+
+
+def update_then_backward(X, y, w, b, lr):
+    y_hat = X @ w + b
+    loss = ((y_hat - y) ** 2).mean()
+    loss.backward()  # w.grad and b.grad for the update
+    y_hat = X @ w + b  # forward + loss: the graph is recorded
+    loss = ((y_hat - y) ** 2).mean()
+    with torch.no_grad():  # the update, in place
+        w -= lr * w.grad
+        b -= lr * b.grad
+    loss.backward()  # backward() through the graph recorded before the update
+    return w.grad

@@ -7,7 +7,6 @@ module runs exactly those functions on fresh tensors and writes down what PyTorc
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ import torch
 
 from gradlab.fmt import num
 from gradlab.probes import pitfall_code as code
-from gradlab.probes.capture import Captured, capture, silenced
+from gradlab.probes.capture import ONE_AT_A_TIME, Captured, capture, silenced
 from gradlab.runs.code import fmt_list
 from gradlab.runs.live import live
 from gradlab.runs.model import DTYPE
@@ -47,7 +46,6 @@ class PitfallOutcome:
 # it ran without a word to a wrong result, or it did what was meant (the fix's result).
 BEHAVIOURS: tuple[str, ...] = ("error", "warning", "silent", "works")
 
-_ONE_AT_A_TIME = threading.Lock()
 _CODE = Path(inspect.getfile(code)).resolve()  # the pitfalls' own lines: only their warnings count
 
 
@@ -294,7 +292,7 @@ def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
     # warnings.catch_warnings swaps process-wide state, and Streamlit runs each session in its own thread:
     # one pitfall at a time, and only warnings raised on the pitfalls' own lines count as a pitfall's.
     # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
-    with _ONE_AT_A_TIME, silenced(_CODE), torch.inference_mode(False), torch.enable_grad():
+    with ONE_AT_A_TIME, silenced(_CODE), torch.inference_mode(False), torch.enable_grad():
         return _RUNNERS[key](config)
 
 
