@@ -146,3 +146,36 @@ def test_the_what_if_panel_appears_once_the_lab_has_shown_a_stale_backward():
     text = text_of(at)
     assert "modified by an inplace operation" in text and "X does not require grad" in text
     assert any(e.label == STALE_TITLE for e in open_page("grad_lab", {"predict": "0"}).expander)
+
+
+# --- the quiz's "loss after E updates" says which loss it means, in the app's words --------------------------
+
+
+@pytest.mark.parametrize("epochs", [5, 1], ids=["five", "one"])
+def test_the_loss_after_updates_question_names_both_losses_as_the_app_does(epochs: int):
+    from gradlab.fmt import num
+    from gradlab.lesson.sentences import LOSS_AFTER_UPDATES, LOSS_AT_EPOCH
+    from tests.quizruns import fresh_quiz
+
+    cfg = CARD.with_(epochs=epochs)
+    q = next(q for q in fresh_quiz(cfg) if q.qid == "live_loss_after")
+    X, y, w, b = card_tensors()
+    losses = []
+    for _ in range(epochs):  # plain PyTorch: each epoch's loss, then its update
+        loss = ((X @ w + b - y) ** 2).mean()
+        losses.append(loss.item())
+        loss.backward()
+        with torch.no_grad():
+            w -= CARD.lr * w.grad
+            b -= CARD.lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    with torch.no_grad():
+        after = ((X @ w + b - y) ** 2).mean().item()
+    at_epoch = LOSS_AT_EPOCH.format(E=epochs)
+    assert at_epoch == f"loss at epoch {epochs} (before its update)"
+    assert f"The Training Trace shows the {at_epoch}: {num(losses[-1], 4)}." in q.prompt
+    after_words = LOSS_AFTER_UPDATES.format(E=epochs) if epochs != 1 else "loss after 1 update"
+    assert f"What is the {after_words}," in q.prompt
+    assert q.right == num(after, 4) and num(losses[-1], 4) in q.options  # the trace's number: listed, not right
+    assert at_epoch in q.explanation and after_words in q.explanation

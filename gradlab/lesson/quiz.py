@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain
+from gradlab.lesson.sentences import LOSS_AFTER_UPDATES, LOSS_AT_EPOCH
 from gradlab.runs.model import loss_at
 from gradlab.runs.stages import StageRun
 from gradlab.runs.trace import Trace
@@ -255,8 +256,11 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
         )
     )
 
-    # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing.
+    # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing. The question says
+    # which loss it means in the app's words: the Training Trace shows the loss at epoch E, before its update.
     trace = runs.trace
+    epochs = f"{config.epochs:,}"
+    at_epoch, after_updates = LOSS_AT_EPOCH.format(E=epochs), _after_updates(config.epochs)
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
     stopped = explain(trace)
@@ -270,16 +274,17 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
         right = num(after, 4)
         why = (
             f"Training {config.epochs:,} epoch{'s' if config.epochs != 1 else ''} at lr = {lr}, {zero_words}, ends "
-            f"at w = {vec(trace.final_w, 4)}, b = {num(trace.final_b, 4)}, where the loss is {num(after)}. "
-            f"(The Training Trace's last row shows {num(trace.end_loss, 4)}: the loss of the last forward pass, "
-            "before the last update.)"
+            f"at w = {vec(trace.final_w, 4)}, b = {num(trace.final_b, 4)}, where the loss is {num(after)}: the "
+            f"{after_updates}. The Training Trace's last row shows the {at_epoch}, {num(trace.end_loss, 4)}, "
+            "computed by the last forward pass."
         )
         cands = [num(trace.end_loss, 4), num(trace.start_loss, 4), num(after * 10, 4), num(after / 10, 4)]
+    shows = "" if stopped is not None else f" The Training Trace shows the {at_epoch}: {num(trace.end_loss, 4)}."
     qs.append(
         _numeric(
             "live_loss_after",
-            f"With {_setup_words(config)} and {zero_words}, what is the loss after {config.epochs:,} "
-            f"update{'s' if config.epochs != 1 else ''}?",
+            f"With {_setup_words(config)} and {zero_words}, each epoch computes its loss, then updates w and b."
+            f"{shows} What is the {after_updates}, the loss of w and b once the last update has run?",
             right,
             cands,
             why,
@@ -338,6 +343,12 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
             )
         )
     return tuple(qs)
+
+
+def _after_updates(epochs: int) -> str:
+    """LOSS_AFTER_UPDATES for `epochs`, in the singular for one."""
+    text = LOSS_AFTER_UPDATES.format(E=f"{epochs:,}")
+    return text.replace("1 updates", "1 update") if epochs == 1 else text
 
 
 def _ordinal(n: int) -> str:

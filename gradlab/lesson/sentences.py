@@ -15,6 +15,10 @@ if TYPE_CHECKING:
 
 # The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
 LAST_LOSS = "loss at the last epoch"
+# The two losses an epoch E can mean, in the app's words (format with E=…): the one its forward pass computed,
+# which the Training Trace shows for epoch E, and the one of w and b once E updates have run.
+LOSS_AT_EPOCH = "loss at epoch {E} (before its update)"
+LOSS_AFTER_UPDATES = "loss after {E} updates"
 
 
 def _spans(code: str) -> str:

@@ -19,6 +19,7 @@ import streamlit as st
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.prompts import loss_direction
+from gradlab.lesson.sentences import LOSS_AT_EPOCH
 from gradlab.lesson.stepping import restart_note, substep_result
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import Trace
@@ -273,7 +274,11 @@ def _now(shown: Shown, stepper: Stepper, trace: Trace) -> None:
     with st.container(key="gl-step-now"):  # a stable hook: presentation mode enlarges these numbers
         c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
         c1.metric("epoch", f"{shown.epoch} of {epochs}")
-        c2.metric("last loss", "—" if shown.last_loss is None else num(shown.last_loss))
+        c2.metric(
+            "last loss",
+            "—" if shown.last_loss is None else num(shown.last_loss),
+            help=None if not shown.ran else f"The {LOSS_AT_EPOCH.format(E=shown.ran)}: its forward pass computed it.",
+        )
         c3.metric("w.grad now", vec(shown.w_grad))
         c4.metric("b.grad now", num(shown.b_grad))
     e = shown.backward_epoch
