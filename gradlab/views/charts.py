@@ -182,6 +182,10 @@ def grads_spec(trace: Trace, *, present: bool = False) -> Spec:
     return _series_spec(trace, "grads", present)
 
 
+# The landscape's plot height: with its title, axis and the slider above it, one screen of 1280×720 when projected.
+LANDSCAPE_PLOT_PX = {False: 380, True: 400}
+
+
 @lru_cache(maxsize=8)
 def _landscape_template(present: bool) -> Spec:
     heat = (
@@ -192,7 +196,14 @@ def _landscape_template(present: bool) -> Spec:
             x2="w1_end:Q",
             y=alt.Y("w2:Q", title="w2", scale=alt.Scale(zero=False, nice=False)),
             y2="w2_end:Q",
-            color=alt.Color("log10 loss:Q", scale=alt.Scale(scheme="viridis"), title="log10(loss)"),
+            # The colour bar stands at the right: below the plot it would make the chart taller than one projected
+            # screen can hold together with the epoch slider above it (1280×720, presentation mode).
+            color=alt.Color(
+                "log10 loss:Q",
+                scale=alt.Scale(scheme="viridis"),
+                title="log10(loss)",
+                legend=alt.Legend(orient="right", direction="vertical", gradientLength=LANDSCAPE_PLOT_PX[present] - 60),
+            ),
             tooltip=[
                 alt.Tooltip("w1:Q", format=".3f"),
                 alt.Tooltip("w2:Q", format=".3f"),
@@ -216,7 +227,7 @@ def _landscape_template(present: bool) -> Spec:
         .encode(x="x2:Q", y="y2:Q")
     )
     chart = alt.layer(heat, path, rule, head).properties(
-        height=plot_height(380, present),
+        height=LANDSCAPE_PLOT_PX[present],
         title=_title("Loss landscape over (w1, w2), b fixed", present),
         description=(
             "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
