@@ -312,7 +312,7 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
                 )
                 if o != right_words
             ),
-            f"For this data gradient descent is stable only below lr ≈ {limit:.4g} (2 divided by the largest "
+            f"For this data gradient descent is stable only below lr ≈ {num(limit, 3)} (2 divided by the largest "
             f"curvature of the loss). lr = {lr} is {'below' if converges else 'above'} it, so each step "
             + ("shrinks the error." if converges else "overshoots the minimum by more than it started from."),
             keep_order=True,

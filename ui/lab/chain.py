@@ -154,8 +154,8 @@ def _check(flow: Flow) -> str:
     if flow.exact:
         return "✓ equal"
     if flow.agrees:
-        return f"✓ equal to float32 rounding (largest difference {flow.max_diff:.1e})"
-    return f"✗ differs by {flow.max_diff:.1e}, more than float32 rounding ({flow.tolerance:.1e})"
+        return f"✓ equal to float32 rounding (largest difference {num(flow.max_diff, 2)})"
+    return f"✗ differs by {num(flow.max_diff, 2)}, more than float32 rounding ({num(flow.tolerance, 2)})"
 
 
 def _step_frame(step: ChainStep, n: int) -> pd.DataFrame:
