@@ -51,13 +51,15 @@ def create_on_the_device(X, y, b, w0, device):
 
 
 def update_out_of_place(X, y, w, b, lr):
-    for step in range(2):
-        y_hat = X @ w + b
-        loss = ((y_hat - y) ** 2).mean()
-        loss.backward()
-        print(f"step {step}: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
-        w = w - lr * w.grad
-        b = b - lr * b.grad
+    y_hat = X @ w + b
+    loss = ((y_hat - y) ** 2).mean()
+    loss.backward()
+    w = w - lr * w.grad
+    b = b - lr * b.grad
+    y_hat = X @ w + b
+    loss = ((y_hat - y) ** 2).mean()
+    loss.backward()
+    print(f"step 1: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
 
 
 def update_in_place_then_zero(X, y, w, b, lr):

@@ -145,12 +145,6 @@ def _to_after_requires_grad(config: RunConfig) -> PitfallOutcome:
 def _out_of_place_update(config: RunConfig) -> PitfallOutcome:
     wrong = _Run(code.update_out_of_place, config)
     fixed = _Run(code.update_in_place_then_zero, config)
-    error = wrong.got.error or ""
-    then = (
-        " Python then refuses the next update: lr * w.grad is lr * None, a TypeError."
-        if error.startswith("TypeError")
-        else ""
-    )
     return PitfallOutcome(
         key="out_of_place_update",
         title="Updating with w = w - lr * w.grad",
@@ -159,7 +153,8 @@ def _out_of_place_update(config: RunConfig) -> PitfallOutcome:
         outcome=_lines(*wrong.got.printed, *wrong.said()),
         why="w - lr * w.grad builds a new tensor from the old w, so after the first update the name w points at a "
         "non-leaf (w.is_leaf = False), and b likewise. The next backward() sends the gradient to the old leaves, "
-        "and the new w.grad stays None: PyTorch warns when it is read." + then,
+        "and the new w.grad stays None: PyTorch warns when it is read. In a loop, the update after it would fail "
+        "in Python: lr * None is a TypeError.",
         fix_code=shown(fixed.fn, config),
         fixed_outcome=_lines(*fixed.got.printed, *fixed.said()),
     )
