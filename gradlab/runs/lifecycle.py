@@ -14,7 +14,6 @@ from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
 from gradlab.runs.tensors import TensorInfo, describe
 from gradlab.settings.config import RunConfig
-from gradlab.settings.links import format_lr
 
 # Why backward() after an update runs at all here, and where it would not (gradlab.probes.stale_graph runs both).
 STALE_ALLOWED = (
@@ -241,7 +240,7 @@ class GradLifecycle:
         moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
         if moved:
             self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
-        lr = f"lr = {format_lr(self.config.lr)}"
+        lr = f"lr = {num(self.config.lr)}"
         if len(moved) == 2:
             return Did.done(f"w and b moved by −lr·.grad ({lr}); .grad itself is unchanged")
         still = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if n not in moved]
