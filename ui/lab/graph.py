@@ -13,17 +13,11 @@ from ui.render import show_graph
 def graph_tab(trace: Trace, *, present: bool) -> None:
     """An epoch slider (at epoch 1), the graph at that epoch, and the backward() walk there."""
     epoch = int(st.slider("Epoch", 1, len(trace), 1, key=f"lab_graph_{len(trace)}") if len(trace) > 1 else 1)
-    about = (
+    st.markdown(
         "The backward graph of this epoch's loss. Blue boxes are `grad_fn` nodes with the value they produced "
         "and the gradient flowing into them; yellow `AccumulateGrad` nodes **add** into the green leaves' `.grad`."
     )
-    if present:  # projected, the whole graph is taller than a screen: the walk below shows it a node at a time
-        with st.expander("The whole backward graph, with every value", expanded=False):
-            st.markdown(about)
-            show_graph(graph_at(trace, epoch), present=present)
-    else:
-        st.markdown(about)
-        show_graph(graph_at(trace, epoch), present=present)
+    show_graph(graph_at(trace, epoch), present=present)
     if trace.config.zeroing == "never" and epoch > 1:
         st.info(
             f"Zeroing is *never*: the Training Trace's `.grad` at epoch {epoch} is the running sum of "
