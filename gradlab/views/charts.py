@@ -187,7 +187,7 @@ LANDSCAPE_PLOT_PX = {False: 380, True: 400}
 
 
 @lru_cache(maxsize=8)
-def _landscape_template(present: bool) -> Spec:
+def _landscape_template(present: bool, arrow: bool) -> Spec:
     heat = (
         alt.Chart(alt.Data(name="heat"))
         .mark_rect()
@@ -226,13 +226,12 @@ def _landscape_template(present: bool) -> Spec:
         .mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b")
         .encode(x="x2:Q", y="y2:Q")
     )
-    chart = alt.layer(heat, path, rule, head).properties(
+    # The arrow's layers only with an arrow to draw: an empty layer makes Vega warn of an infinite extent.
+    chart = alt.layer(heat, path, *((rule, head) if arrow else ())).properties(
         height=LANDSCAPE_PLOT_PX[present],
         title=_title("Loss landscape over (w1, w2), b fixed", present),
-        description=(
-            "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
-            "and a red arrow points along minus .grad, the direction of the update."
-        ),
+        description="Heatmap of the loss over the two weights with the bias fixed; a white line shows the training "
+        + ("path and a red arrow points along minus .grad, the direction of the update." if arrow else "path."),
     )
     return _style(chart, present).to_dict()
 
@@ -253,7 +252,9 @@ def landscape_spec(view: LandscapeView, *, present: bool = False) -> Spec:
     if view.arrow is not None:
         x, y, x2, y2 = view.arrow
         arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
-    return _fill(_landscape_template(present), heat=heat, path=path, arrow=arrow)
+    if not arrow:
+        return _fill(_landscape_template(present, arrow=False), heat=heat, path=path)
+    return _fill(_landscape_template(present, arrow=True), heat=heat, path=path, arrow=arrow)
 
 
 @lru_cache(maxsize=32)
