@@ -155,14 +155,7 @@ class GradLifecycle:
 
     def _backward(self) -> Did:
         if self.loss is None:
-            try:  # the line as a script runs it before any forward pass: Python's answer, PyTorch is never reached
-                exec(BACKWARD, {})
-            except NameError as err:
-                return Did.error(
-                    f"NameError: {err}. There is no loss yet: a script that calls {BACKWARD} before its forward pass "
-                    "stops in Python, before any PyTorch code runs. Click “forward + loss” first.",
-                    by="Python",
-                )
+            return _no_loss_yet()
         had = self.w.grad is not None
         old_loss = self.loss.detach().item()
         try:
@@ -264,6 +257,19 @@ OPERATIONS: dict[str, Callable[[GradLifecycle], Did]] = {
     "step": GradLifecycle._step,
     "reset": GradLifecycle._reset,
 }
+
+
+def _no_loss_yet() -> Did:
+    """backward() before any forward pass, as a script runs the line: Python's NameError, before PyTorch is reached."""
+    try:
+        exec(BACKWARD, {})  # no name is defined: `loss` does not exist yet
+    except NameError as err:
+        return Did.error(
+            f"NameError: {err}. There is no loss yet: a script that calls {BACKWARD} before its forward pass "
+            "stops in Python, before any PyTorch code runs. Click “forward + loss” first.",
+            by="Python",
+        )
+    raise AssertionError(f"{BACKWARD!r} ran with no names defined")
 
 
 def _why_still(name: str, p: torch.Tensor) -> str:
