@@ -48,16 +48,28 @@ def nudge_panel(
     point_w = tuple(float(v) for v in (config.w0 if w is None else w))
     point_b = float(config.b0 if b is None else b)
     names = config.param_names
-    left, right = st.columns([2, 3], vertical_alignment="bottom")
-    param = left.segmented_control("Parameter to nudge", names, default=names[0], required=True, key=f"{key}_param")
-    delta = right.select_slider(
-        "Δ, the step added to it", DELTAS, value=DEFAULT_DELTA, format_func=signed, key=f"{key}_delta"
-    )
+    # The controls beside the chart they move, the numbers right under both: a projector (1280×720) shows the Δ
+    # slider, the chart and the four numbers on one screen. The chart's caption fills the room under the controls.
+    controls, picture = st.columns([1, 2], gap="medium")
+    with controls:
+        param = st.segmented_control("Parameter to nudge", names, default=names[0], required=True, key=f"{key}_param")
+        delta = st.select_slider(
+            "Δ, the step added to it", DELTAS, value=DEFAULT_DELTA, format_func=signed, key=f"{key}_delta"
+        )
     try:
         n = get_nudge(config, point_w, point_b, str(param), float(delta))
     except ValueError as err:  # a point outside what the lesson accepts, e.g. a diverged run's weights
         st.info(f"No nudge at this point: {err}", icon=":material/info:")
         return
+    if n.finite:
+        with picture:
+            st.vega_lite_chart(slope_spec(n, present=present), width="stretch")  # the spec's description names it
+        with controls:
+            st.caption(
+                f"The blue curve is the real loss along {n.param}, each point a float32 forward pass with the other "
+                f"parameters fixed. The dashed line touches it at the current point with slope `.grad` = "
+                f"{prose(n.grad)}; the red bar is the miss."
+            )
     if present:
         st.markdown(_BIG_METRICS.format(key=key), unsafe_allow_html=True)
     # Fixed-width metrics in a wrapping row: four across from 1280 px up, projected too; a narrower window wraps them.
@@ -68,14 +80,6 @@ def nudge_panel(
         _changed("estimate: loss + .grad·Δ", n.estimate, n.estimate_change, width)
         st.metric("miss: real − estimate", signed(n.error) if n.finite else num(n.error), width=width)
     st.markdown("\n\n".join(explain(n)))
-    if n.finite:
-        # the spec's description is the accessible name
-        st.vega_lite_chart(slope_spec(n, present=present), width="stretch")
-        st.caption(
-            f"The blue curve is the real loss along {n.param}, each point a float32 forward pass with the other "
-            f"parameters fixed. The dashed line touches it at the current point with slope `.grad` = {prose(n.grad)}; "
-            "the red bar is the miss."
-        )
 
 
 def _changed(label: str, value: float, change: float, width: int) -> None:
