@@ -27,6 +27,7 @@ trace = get_trace(cfg)
 st.markdown(loop_text(cfg))
 head = summary(trace)
 after = head["after_loss"]
+divergence_box(trace)  # above the numbers it explains, so that the numbers and the chart stay side by side
 
 # The headline numbers and the loss chart sit together: on a projector both fit one screen (1280×720).
 with st.container(key="tt-headline"):
@@ -42,7 +43,6 @@ with st.container(key="tt-headline"):
     reached, reached_help = convergence_text(trace)
     c4.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
     c5.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
-divergence_box(trace)
 
 
 @st.fragment

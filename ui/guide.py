@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -13,6 +14,21 @@ from ui.settings_state import set_settings, settings_now
 
 VISITED = "gl_visited"  # the page titles seen this session
 TRIALS = "gl_trials"  # the settings a *Try this* button changed and that still hold its value: {name: Trial}
+LAB_MOVED = "gl_lab_moved"  # the label of the tab Grad Lab's *Next* opened on this run: bring it into view
+# A script with no user text (a tab label is ours): the newly opened tab's bar scrolls into view (base.css keeps it
+# clear of the header) and its label takes the keyboard focus. The label makes each script new to the browser, so
+# that two *Next* presses in a row each run theirs.
+_SHOW_TAB = """<script>
+setTimeout(() => {
+  const label = %s;
+  const tabs = document.querySelectorAll('.st-key-gl-lab-tabs [role="tab"]');
+  const tab = [...tabs].find((t) => t.innerText.trim() === label);
+  if (tab) {
+    document.querySelector(".st-key-gl-lab-tabs").scrollIntoView({block: "start"});
+    tab.focus({preventScroll: true});
+  }
+}, 60);
+</script>"""
 # The one sentence that introduces the card, wherever a page first mentions it (a visitor may never have seen it).
 CARD_INTRO = "a learning card: a one-page summary of `.grad` whose printed numbers were written by hand"
 
@@ -217,6 +233,7 @@ def _lab_next() -> tuple[str, str] | None:
 def _open_tab(label: str) -> None:
     """Button callback: select a Grad Lab tab (the tab bar reads its state before it is drawn)."""
     st.session_state[TAB] = label
+    st.session_state[LAB_MOVED] = label
 
 
 def next_step(label: str, experiment: Experiment | None = None) -> None:
@@ -229,6 +246,10 @@ def next_step(label: str, experiment: Experiment | None = None) -> None:
     todo = experiment or here.experiment
     lab_next = _lab_next() if label == "Grad Lab" else None
     source = label if label != "Grad Lab" else f"Grad Lab {st.session_state.get(TAB, next(iter(TABS.values())))}"
+    moved = st.session_state.pop(LAB_MOVED, None)
+    if moved is not None:  # the *Next* below was pressed: the new tab starts at its top
+        with st.container(key="gl-lab-moved"):
+            st.html(_SHOW_TAB % json.dumps(moved), unsafe_allow_javascript=True)
     with st.container(border=True, key="gl-next"):
         st.markdown(f":material/science: **Try this:** {todo.text}")
         if todo.settings:

@@ -18,11 +18,14 @@ LEAD_IN = (
     "and compare the real new loss with what that slope alone predicts, loss + `.grad`·Δ."
 )
 
-# Projected, the four numbers are the point of the panel: larger than the page's other metrics (static CSS).
+# Projected, the four numbers are the point of the panel: larger than the page's other metrics (static CSS), and
+# growing with the window like them (ui/present.css).
 _BIG_METRICS = (
     "<style>.st-key-{key}_metrics [data-testid='stMetricValue'], .st-key-{key}_metrics [data-testid='stMetricValue'] * "
-    "{{font-size: 2.9rem !important;}}</style>"
+    "{{font-size: clamp(2.5rem, 3.1vw, 3.6rem) !important;}}</style>"
 )
+# Each number's width in a normal window: the miss, which can read +9.8114e-05, gets the most room.
+_WIDTHS = (165, 185, 205, 235)
 
 
 def nudge_section(config: RunConfig, *, present: bool = False) -> None:
@@ -72,17 +75,17 @@ def nudge_panel(
             )
     if present:
         st.markdown(_BIG_METRICS.format(key=key), unsafe_allow_html=True)
-    # Fixed-width metrics in a wrapping row: four across from 1280 px up, projected too; a narrower window wraps them.
-    with st.container(horizontal=True, key=f"{key}_metrics", gap="small" if present else "medium"):
-        width = 250 if present else 185
-        st.metric("loss now", num(n.loss), width=width)
-        _changed("real new loss", n.new_loss, n.real_change, width)
-        _changed("estimate: loss + .grad·Δ", n.estimate, n.estimate_change, width)
-        st.metric("miss: real − estimate", signed(n.error) if n.finite else num(n.error), width=width)
+    # A row of four: fixed widths that wrap in a narrow window; projected, four equal shares of the page's width.
+    widths: tuple[int | Literal["stretch"], ...] = ("stretch",) * 4 if present else _WIDTHS
+    with st.container(horizontal=True, key=f"{key}_metrics", gap="small"):
+        st.metric("loss now", num(n.loss), width=widths[0])
+        _changed("real new loss", n.new_loss, n.real_change, widths[1])
+        _changed("estimate: loss + .grad·Δ", n.estimate, n.estimate_change, widths[2])
+        st.metric("miss: real − estimate", signed(n.error) if n.finite else num(n.error), width=widths[3])
     st.markdown("\n\n".join(explain(n)))
 
 
-def _changed(label: str, value: float, change: float, width: int) -> None:
+def _changed(label: str, value: float, change: float, width: int | Literal["stretch"]) -> None:
     """A metric with its change as the delta: signed, an arrow from the sign, no good/bad colour."""
     arrow: Literal["up", "down", "off"] = "up" if change > 0 else "down" if change < 0 else "off"
     st.metric(label, num(value), width=width, delta=signed(change), delta_color="off", delta_arrow=arrow)
