@@ -9,14 +9,13 @@ import pytest
 import gradlab.runs.train
 import gradlab.settings.userdata
 from gradlab.fmt import num
-from gradlab.lesson.sentences import LAST_LOSS
 from gradlab.runs.lifecycle import ACTIONS
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import EPOCH_STOPS
 from gradlab.settings.userdata import MAX_TEXT_CHARS
 from gradlab.views.charts import NO_LOG_FOR_ZERO, loss_spec
-from tests.apptest import open_page
+from tests.apptest import last_loss, open_page
 from ui.lab import TAB
 from ui.settings_state import DATA
 
@@ -43,7 +42,7 @@ def test_epochs_is_a_log_spaced_control_that_keeps_an_exact_count_from_a_link():
     assert list(epochs.options) == [f"{n:,}" for n in EPOCH_STOPS] and epochs.value == 5
     linked = open_page("training_trace", {"epochs": "37"})
     assert linked.select_slider(key="epochs").value == 37
-    assert {m.label: m.value for m in linked.metric}[LAST_LOSS] == num(train(RunConfig(epochs=37)).end_loss)
+    assert last_loss(linked) == num(train(RunConfig(epochs=37)).end_loss)
 
 
 def test_predict_first_is_on_by_default_and_a_link_turns_it_off():

@@ -154,7 +154,7 @@ def test_the_what_if_panel_appears_once_the_lab_has_shown_a_stale_backward():
 @pytest.mark.parametrize("epochs", [5, 1], ids=["five", "one"])
 def test_the_loss_after_updates_question_names_both_losses_as_the_app_does(epochs: int):
     from gradlab.fmt import num
-    from gradlab.lesson.sentences import LOSS_AFTER_UPDATES, LOSS_AT_EPOCH
+    from gradlab.lesson.sentences import loss_after_updates, loss_at_epoch
     from tests.quizruns import fresh_quiz
 
     cfg = CARD.with_(epochs=epochs)
@@ -172,10 +172,11 @@ def test_the_loss_after_updates_question_names_both_losses_as_the_app_does(epoch
         b.grad.zero_()
     with torch.no_grad():
         after = ((X @ w + b - y) ** 2).mean().item()
-    at_epoch = LOSS_AT_EPOCH.format(E=epochs)
+    at_epoch = loss_at_epoch(epochs)
     assert at_epoch == f"loss at epoch {epochs} (before its update)"
     assert f"The Training Trace shows the {at_epoch}: {num(losses[-1], 4)}." in q.prompt
-    after_words = LOSS_AFTER_UPDATES.format(E=epochs) if epochs != 1 else "loss after 1 update"
+    after_words = loss_after_updates(epochs)
+    assert after_words == ("loss after 1 update" if epochs == 1 else f"loss after {epochs} updates")
     assert f"What is the {after_words}," in q.prompt
     assert q.right == num(after, 4) and num(losses[-1], 4) in q.options  # the trace's number: listed, not right
     assert at_epoch in q.explanation and after_words in q.explanation

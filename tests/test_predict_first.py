@@ -28,7 +28,7 @@ from gradlab.lesson.prompts import (
     share_value,
     w_grad_signs,
 )
-from gradlab.lesson.sentences import loop_text, slope_example
+from gradlab.lesson.sentences import loop_text, slope_example, trace_step
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.code import step_script
 from gradlab.runs.lifecycle import GradLifecycle
@@ -220,13 +220,13 @@ def test_data_flow_reveals_each_stage_only_after_a_prediction():
     assert "tensor([-37.5000, -50.5000])" in text_of(at)
 
 
-def test_prediction_trace_asks_sign_then_value_before_layer_four():
+def test_prediction_trace_asks_sign_then_value_before_step_four():
     at = open_page("prediction_trace")
-    assert not any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) not in [h.value for h in at.subheader]
     _lock(at, "negative")
-    assert not any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) not in [h.value for h in at.subheader]
     _lock(at, number=5.0)  # far from the true -1.75
-    assert any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) in [h.value for h in at.subheader]
     assert any("-1.75" in w.value for w in at.warning)
 
 

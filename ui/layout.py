@@ -7,7 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui.cookie import restore, save
-from ui.guide import Experiment, next_step, visit
+from ui.guide import Experiment, experiment_banner, next_step, visit
 from ui.perf import freeze_loaded_libraries
 from ui.settings_state import link_notes, take_repairs
 from ui.sidebar import Settings, sidebar
@@ -43,6 +43,7 @@ def page(title: str, intro: str, *, step: str) -> Settings:
         "<style>\n" + _BASE_CSS + (_PRESENT_CSS if settings.present else "") + "\n</style>", unsafe_allow_html=True
     )
     st.title(title)
+    experiment_banner()  # a setting an experiment changed says so, with one click back
     st.markdown(intro)
     for note in link_notes():
         st.warning(note, icon=":material/link:")

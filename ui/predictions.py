@@ -34,6 +34,12 @@ def _key(p: Prompt) -> str:
     return stable_key("pred", p.pid, p.signature)
 
 
+def committed(p: Prompt) -> Prediction | None:
+    """What this session recorded for `p` (a guess, or a room's *Reveal* with guess None), or None while it is
+    still open. Read-only: for a page that must know whether, and how, a question was answered."""
+    return records().get(_key(p))
+
+
 def _commit(p: Prompt, widget: str) -> None:
     guess = st.session_state.get(widget)
     if guess is None or guess == "":

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from gradlab.fmt import num
+from gradlab.fmt import PRECISE_DIGITS, num
 from gradlab.lesson.card import CardRow
 from gradlab.probes.graph import AutogradGraph
 from gradlab.probes.verify import GradCheck
@@ -100,11 +100,11 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "parameter": [r.param for r in check.rows],
-            "autograd .grad (float32)": [num(r.autograd, 9) for r in check.rows],
-            "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, 9) for r in check.rows],
-            "finite differences (float64)": [num(r.finite_diff, 9) for r in check.rows],
-            "|analytic − autograd|": [f"{r.analytic_diff:.2e}" for r in check.rows],
-            "|finite diff − analytic|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
+            "autograd .grad (float32)": [num(r.autograd, PRECISE_DIGITS) for r in check.rows],
+            "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, PRECISE_DIGITS) for r in check.rows],
+            "finite differences (float64)": [num(r.finite_diff, PRECISE_DIGITS) for r in check.rows],
+            "|analytic − autograd|": [num(r.analytic_diff, 3) for r in check.rows],
+            "|finite diff − analytic|": [num(r.finite_diff_diff, 3) for r in check.rows],
         }
     ).set_index("parameter")
 

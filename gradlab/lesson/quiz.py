@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain
-from gradlab.lesson.sentences import LOSS_AFTER_UPDATES, LOSS_AT_EPOCH
+from gradlab.lesson.sentences import loss_after_updates, loss_at_epoch
 from gradlab.runs.model import loss_at
 from gradlab.runs.stages import StageRun
 from gradlab.runs.trace import Trace
@@ -259,8 +259,7 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
     # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing. The question says
     # which loss it means in the app's words: the Training Trace shows the loss at epoch E, before its update.
     trace = runs.trace
-    epochs = f"{config.epochs:,}"
-    at_epoch, after_updates = LOSS_AT_EPOCH.format(E=epochs), _after_updates(config.epochs)
+    at_epoch, after_updates = loss_at_epoch(config.epochs), loss_after_updates(config.epochs)
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
     stopped = explain(trace)
@@ -343,12 +342,6 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
             )
         )
     return tuple(qs)
-
-
-def _after_updates(epochs: int) -> str:
-    """LOSS_AFTER_UPDATES for `epochs`, in the singular for one."""
-    text = LOSS_AFTER_UPDATES.format(E=f"{epochs:,}")
-    return text.replace("1 updates", "1 update") if epochs == 1 else text
 
 
 def _ordinal(n: int) -> str:

@@ -9,6 +9,7 @@ import pytest
 from browser_helpers import metric, open_page, settle
 
 from gradlab.fmt import num, vec
+from gradlab.lesson.sentences import trace_step
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
@@ -162,7 +163,7 @@ def test_prediction_trace_sign_then_value(page, app_url, expect):
     expect(verdict(page)).not_to_contain_text(num(s.contrib_w[0]))  # the value is the next question
     lock(page, number=s.contrib_w[0])  # right
     expect(verdict(page)).to_contain_text(f"PyTorch: {num(s.contrib_w[0])}")
-    expect(page.get_by_role("heading", name="Layer 4 · Backward pass (.backward())")).to_be_visible()
+    expect(page.get_by_role("heading", name=trace_step(4))).to_be_visible()
 
 
 def test_grad_lab_lifecycle_predictions_before_each_click(page, app_url, expect):

@@ -19,7 +19,7 @@ import streamlit as st
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.prompts import loss_direction
-from gradlab.lesson.sentences import LOSS_AT_EPOCH
+from gradlab.lesson.sentences import loss_at_epoch
 from gradlab.lesson.stepping import restart_note, substep_result
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import Trace
@@ -277,7 +277,7 @@ def _now(shown: Shown, stepper: Stepper, trace: Trace) -> None:
         c2.metric(
             "last loss",
             "—" if shown.last_loss is None else num(shown.last_loss),
-            help=None if not shown.ran else f"The {LOSS_AT_EPOCH.format(E=shown.ran)}: its forward pass computed it.",
+            help=None if not shown.ran else f"The {loss_at_epoch(shown.ran)}: its forward pass computed it.",
         )
         c3.metric("w.grad now", vec(shown.w_grad))
         c4.metric("b.grad now", num(shown.b_grad))
