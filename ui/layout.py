@@ -6,7 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.cookie import restore, save
+from ui.cookie import refused_note, restore, save
 from ui.guide import Experiment, next_step, visit
 from ui.perf import freeze_loaded_libraries
 from ui.settings_state import link_notes, take_repairs
@@ -48,6 +48,7 @@ def page(title: str, intro: str, *, step: str) -> Settings:
         st.warning(note, icon=":material/link:")
     for problem in take_repairs():
         st.warning(problem, icon=":material/warning:")
+    refused_note()
     if settings.device_note:
         st.info(settings.device_note, icon=":material/info:")
     if settings.own_data:
