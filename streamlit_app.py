@@ -15,7 +15,7 @@ settings = page(
     "by real PyTorch autograd, right now.",
     step="Home",
 )
-st.subheader("What is `.grad`?")
+st.header("What is `.grad`?")
 st.markdown(
     "After the first `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends "
     "on holds in `.grad` the derivative of the loss with respect to that tensor: for each entry, the slope of the "
@@ -37,7 +37,7 @@ st.info(
     icon=":material/lightbulb:",
 )
 
-st.subheader("The path through the lesson")
+st.header("The path through the lesson")
 st.markdown(
     "Predict first, then see PyTorch's answer: Data Flow, Prediction Trace and Grad Lab ask for your prediction "
     "before they reveal a result (*Predict first* in the sidebar turns this off). *Presentation mode* enlarges "
@@ -53,7 +53,7 @@ with live:
     from ui.progress import progress_panel
 
     run = get_stages(settings.config)
-    st.subheader("The worked example, live")
+    st.header("The worked example, live")
     st.caption(
         f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
         "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "

@@ -40,24 +40,24 @@ epoch = c2.slider("Epoch", 1, len(trace), 1, key=f"pt_epoch_{len(trace)}") if le
 s = trace_sample(trace, int(epoch), int(row))
 
 with st.container(border=True):
-    st.subheader("Layer 1 · Input features")
+    st.header("Layer 1 · Input features")
     features = ", ".join(f"**x{j + 1} = {num(v)}**" for j, v in enumerate(s.x))
     st.markdown(f"Sample {row + 1} of {s.n_samples}: {features}, target **y = {num(s.y)}**.")
 
 with st.container(border=True):
-    st.subheader("Layer 2 · Linear layer")
+    st.header("Layer 2 · Linear layer")
     st.markdown(f"At epoch {epoch}, w = {vec(s.w)} and b = {num(s.b)}:")
     st.code(linear_text(s), language="text", wrap_lines=True)
 
 with st.container(border=True):
-    st.subheader("Layer 3 · Loss term")
+    st.header("Layer 3 · Loss term")
     st.code(loss_text(s), language="text", wrap_lines=True)
 
 if gate(share_sign(s), predict=settings.predict, present=present) and gate(
     share_value(s), predict=settings.predict, present=present
 ):
     with st.container(border=True):
-        st.subheader("Layer 4 · Backward pass (.backward())")
+        st.header("Layer 4 · Backward pass (.backward())")
         st.markdown(
             "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
             "(`backward()` on this sample's share of the loss alone):"
@@ -65,7 +65,7 @@ if gate(share_sign(s), predict=settings.predict, present=present) and gate(
         st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
 
     with st.container(border=True):
-        st.subheader("Layer 5 · Access the .grad attribute")
+        st.header("Layer 5 · Access the .grad attribute")
         st.markdown(
             "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` "
             "read from the tensors:"

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ui.a11y import browser_aids
 from ui.cookie import refused_note, restore, save
 from ui.guide import Experiment, next_step, visit
 from ui.perf import freeze_loaded_libraries
@@ -42,6 +43,7 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     st.markdown(
         "<style>\n" + _BASE_CSS + (_PRESENT_CSS if settings.present else "") + "\n</style>", unsafe_allow_html=True
     )
+    browser_aids()  # focus kept after a rerun, decorative icons silent
     st.title(title)
     st.markdown(intro)
     for note in link_notes():

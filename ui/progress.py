@@ -19,7 +19,7 @@ def progress_panel(config: RunConfig) -> None:
     right, made = tally()
     score = quizbook.score(book(), get_quiz(config))
     with st.container(border=True, key="gl-progress"):
-        st.subheader("Your progress")
+        st.header("Your progress")
         c1, c2, c3 = st.columns(3)
         c1.metric("pages visited", f"{sum(s.label in seen for s in steps)} / {len(steps)}")
         c2.metric("predictions right", f"{right} / {made}")
