@@ -84,6 +84,8 @@ def test_typed_rows_survive_a_lab_tab_switch_and_a_page_switch(page, app_url, ex
     open_page(page, app_url, "/Grad_Lab")
     open_tab(page, DATA_TAB)
     panel = page.get_by_role("tabpanel", name=DATA_TAB)
+    expect(panel.get_by_text("4 rows; initial w", exact=False)).to_be_visible()
+    expect(panel.get_by_text("not applied yet", exact=False)).to_have_count(0)  # nothing typed: nothing to say
     box = panel.get_by_role("textbox", name="Rows: x1, x2, y")
     box.fill(ROWS)
     box.press("Control+Enter")
@@ -226,14 +228,24 @@ def test_a_lab_prediction_survives_a_reload(page, app_url, expect):
     expect(metric(page, "predictions right")).to_have_text("1 / 1")
 
 
-def test_a_browser_that_keeps_no_cookie_is_told_so(new_context, app_url, expect):
+# A browser that refuses cookies, two ways: Chromium's own switch for a page's cookies (DevTools protocol), and a page
+# where document.cookie keeps nothing and navigator.cookieEnabled is false (an init script).
+_NO_COOKIE_SCRIPT = (
+    "Object.defineProperty(Document.prototype, 'cookie', { get: () => '', set: () => {}, configurable: true });"
+    "Object.defineProperty(Navigator.prototype, 'cookieEnabled', { get: () => false, configurable: true });"
+)
+
+
+@pytest.mark.parametrize("how", ["chromium-setting", "script"])
+def test_a_browser_that_keeps_no_cookie_is_told_so(new_context, app_url, expect, how):
     ctx = new_context()
-    # A browser set to refuse cookies: document.cookie keeps nothing and navigator.cookieEnabled is false.
-    ctx.add_init_script(
-        "Object.defineProperty(Document.prototype, 'cookie', { get: () => '', set: () => {}, configurable: true });"
-        "Object.defineProperty(Navigator.prototype, 'cookieEnabled', { get: () => false, configurable: true });"
-    )
-    page = open_page(ctx.new_page(), app_url, "/Quiz")
+    page = ctx.new_page()
+    if how == "script":
+        ctx.add_init_script(_NO_COOKIE_SCRIPT)
+    else:
+        ctx.new_cdp_session(page).send("Emulation.setDocumentCookieDisabled", {"disabled": True})
+    open_page(page, app_url, "/Quiz")
+    assert page.evaluate("navigator.cookieEnabled") is False
     answer(page, Q1.qid, WRONG)
     note = page.get_by_test_id("stMain").get_by_text("does not keep cookies", exact=False)
     expect(note).to_be_visible()
