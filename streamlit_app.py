@@ -15,7 +15,7 @@ settings = page(
     "by real PyTorch autograd, right now.",
     step="Home",
 )
-st.subheader("What is `.grad`?")
+st.header("What is `.grad`?")
 st.markdown(
     "After the first `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends "
     "on holds in `.grad` the derivative of the loss with respect to that tensor: for each entry, the slope of the "
@@ -37,7 +37,7 @@ st.info(
     icon=":material/lightbulb:",
 )
 
-st.subheader("The path through the lesson")
+st.header("The path through the lesson")
 st.markdown(
     "Predict first, then see PyTorch's answer: Data Flow, Prediction Trace and Grad Lab ask for your prediction "
     "before they reveal a result (*Predict first* in the sidebar turns this off). *Presentation mode* enlarges "
@@ -59,7 +59,7 @@ with live:
     # These numbers are the answers to Data Flow's questions about backward(): with *Predict first* on, they wait
     # until those questions were answered (or, projected, revealed to the room) there.
     reveal = not settings.predict or all(committed(p) is not None for p in data_flow_prompts(run, cfg)[5])
-    st.subheader("The worked example, live")
+    st.header("The worked example, live")
     st.caption(
         f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
         "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "

@@ -51,7 +51,7 @@ if shown_all:
 
     rows = get_card_comparison(cfg)
     with st.container(border=True):
-        st.subheader(":material/warning: The learning card vs PyTorch")
+        st.header(":material/warning: The learning card vs PyTorch")
         if rows is None:
             st.markdown(f"GradLab grew from {CARD_INTRO}. You are using your own data, so its figures do not apply.")
         else:

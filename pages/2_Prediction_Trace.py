@@ -41,17 +41,17 @@ epoch = c2.slider("Epoch", 1, len(trace), 1, key=f"pt_epoch_{len(trace)}") if le
 s = trace_sample(trace, int(epoch), int(row))
 
 with st.container(border=True):
-    st.subheader(trace_step(1))
+    st.header(trace_step(1))
     features = ", ".join(f"**x{j + 1} = {num(v)}**" for j, v in enumerate(s.x))
     st.markdown(f"Sample {row + 1} of {s.n_samples}: {features}, target **y = {num(s.y)}**.")
 
 with st.container(border=True):
-    st.subheader(trace_step(2))
+    st.header(trace_step(2))
     st.markdown(f"At epoch {epoch}, w = {vec(s.w)} and b = {num(s.b)}:")
     st.code(linear_text(s), language="text", wrap_lines=True)
 
 with st.container(border=True):
-    st.subheader(trace_step(3))
+    st.header(trace_step(3))
     st.code(loss_text(s), language="text", wrap_lines=True)
 
 # The sign first, then the value; but a sign of "zero" (the learner's guess or PyTorch's answer) already is a value.
@@ -62,7 +62,7 @@ if revealed and value_is_asked(s, None if answer is None else answer.guess):
     revealed = gate(share_value(s), predict=settings.predict, present=present)
 if revealed:
     with st.container(border=True):
-        st.subheader(trace_step(4))
+        st.header(trace_step(4))
         st.markdown(
             "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
             "(`backward()` on this sample's share of the loss alone):"
@@ -70,7 +70,7 @@ if revealed:
         st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
 
     with st.container(border=True):
-        st.subheader(trace_step(5))
+        st.header(trace_step(5))
         st.markdown(
             "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` "
             "read from the tensors:"

@@ -60,7 +60,7 @@ with left:
 with right:
     show_chart(trace, "grads", present=present)
 
-st.subheader("Epoch by epoch")
+st.header("Epoch by epoch")
 rows = 40 if present else 500
 frame, thinned = trace_table(trace, rows, present=present)
 if thinned:
@@ -75,7 +75,7 @@ downloads(trace)
 
 @st.fragment
 def check_panel() -> None:
-    st.subheader("Check the gradients")
+    st.header("Check the gradients")
     if not st.toggle("Compare autograd with the analytic gradient and finite differences", key="tt_check"):
         return
     epoch = st.number_input("Epoch to check", 1, len(trace), CHECK_EPOCH_DEFAULT, step=1, key=f"tt_check_{len(trace)}")

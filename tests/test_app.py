@@ -113,7 +113,7 @@ def test_divergence_is_named_before_anything_overflows():
 def test_prediction_trace_five_layers_with_real_numbers():
     at = open_page("prediction_trace", {"predict": "0"})
     text = text_of(at)
-    assert [h.value for h in at.subheader][:5] == [trace_step(n) for n in range(1, 6)]
+    assert [h.value for h in at.header][:5] == [trace_step(n) for n in range(1, 6)]
     assert "= 1·0.5 + 2·(-0.5) + 0" in text and "= 0.5 - 1 + 0" in text and "= -0.5" in text  # row 1
     assert "share of loss    = (y_hat - y)² / N = 12.25 / 4 = 3.0625" in text
     last = at.table[-1].value

@@ -133,7 +133,7 @@ def test_data_flows_intro_does_not_answer_its_first_question():
     assert question.answer == "None"
     (intro,) = [m.value for m in at.markdown if m.value.startswith("One forward and backward pass")]
     assert "None" not in intro and "backward()" not in intro
-    assert not any("5. Backward" in h.value for h in at.subheader)  # the page stops at the question
+    assert not any("5. Backward" in h.value for h in at.header)  # the page stops at the question
     lock(at, "a tensor of zeros")  # the fact comes with PyTorch's answer, after the prediction
     assert any("its .grad stays None until the first backward()" in w.value for w in at.warning)
 
@@ -145,7 +145,7 @@ def test_a_sign_guess_of_zero_is_a_value_and_is_not_asked_again():
     at = open_page("prediction_trace")
     lock(at, "zero")  # the card's row 1 at epoch 1: its share of w1.grad is negative
     assert not any(n.label == "Your prediction" for n in at.main.number_input)
-    assert trace_step(4) in [h.value for h in at.subheader]
+    assert trace_step(4) in [h.value for h in at.header]
     s = trace_sample(train(CARD), 1, 0)
     assert value_is_asked(s, "negative") and not value_is_asked(s, "zero") and value_is_asked(s, None)
 
@@ -158,12 +158,12 @@ def test_a_share_that_is_zero_is_answered_by_its_sign():
     at.selectbox[0].set_value(4).run()
     lock(at, "positive")
     assert not any(n.label == "Your prediction" for n in at.main.number_input)
-    assert trace_step(4) in [h.value for h in at.subheader]
+    assert trace_step(4) in [h.value for h in at.header]
 
 
 def test_prediction_traces_headings_are_the_cards_five_steps_and_only_step_two_is_a_layer():
     at = open_page("prediction_trace", {"predict": "0"})
-    headings = [h.value for h in at.subheader][:5]
+    headings = [h.value for h in at.header][:5]
     assert headings == [f"Step {n} of 5 · {t}" for n, t in enumerate(TRACE_STEPS, 1)]
     assert [h for h in headings if "layer" in h.lower()] == [trace_step(2)] and "Layer" not in " ".join(headings)
     # What the intro says of the model: one layer, ŷ = Xw + b, is all there is between X and the loss.

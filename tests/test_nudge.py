@@ -167,7 +167,7 @@ def test_data_flow_panel_shows_pytorchs_numbers_and_follows_the_controls():
     shown = metrics(at)
     assert (shown["loss now"], shown["real new loss"], shown["estimate: loss + .grad·Δ"]) == ("47.25", "17.25", "9.75")
     assert shown["miss: real − estimate"] == "+7.5"
-    assert "What the number means: nudge a weight" in [h.value for h in at.subheader]
+    assert "What the number means: nudge a weight" in [h.value for h in at.header]
     assert any("Loss along w1" in s for s in chart_specs(at))
 
     at.segmented_control(key="nudge_param").set_value("b").run()

@@ -100,7 +100,7 @@ def rendered(at: AppTest) -> Iterator[tuple[str, str, int]]:
             yield "code", c.value, DIGITS
     for frame, digits in _frames(at):
         yield "table", frame.to_string(), digits
-    for h in at.subheader:
+    for h in at.header:
         yield "heading", h.value, DIGITS
 
 

@@ -207,26 +207,26 @@ def _lock(at, choice: str | None = None, number: float | None = None):
 
 def test_data_flow_reveals_each_stage_only_after_a_prediction():
     at = open_page("data_flow")
-    assert [h.value for h in at.subheader][:1] == ["1. Data input"]
-    assert not any("2. Model" in h.value for h in at.subheader)  # stage 2 waits for the prediction
+    assert [h.value for h in at.header][:1] == ["1. Data input"]
+    assert not any("2. Model" in h.value for h in at.header)  # stage 2 waits for the prediction
     _lock(at, "None")
     assert any("You predicted:** None" in s.value for s in at.success)
-    assert any("4. Loss" in h.value for h in at.subheader) and not any("5. Backward" in h.value for h in at.subheader)
+    assert any("4. Loss" in h.value for h in at.header) and not any("5. Backward" in h.value for h in at.header)
     _lock(at, "both positive")  # wrong: both entries are negative
     assert any("both negative" in w.value for w in at.warning)
-    assert not any("5. Backward" in h.value for h in at.subheader)
+    assert not any("5. Backward" in h.value for h in at.header)
     _lock(at, number=-13.0)
-    assert any("5. Backward" in h.value for h in at.subheader)
+    assert any("5. Backward" in h.value for h in at.header)
     assert "tensor([-37.5000, -50.5000])" in text_of(at)
 
 
 def test_prediction_trace_asks_sign_then_value_before_step_four():
     at = open_page("prediction_trace")
-    assert trace_step(4) not in [h.value for h in at.subheader]
+    assert trace_step(4) not in [h.value for h in at.header]
     _lock(at, "negative")
-    assert trace_step(4) not in [h.value for h in at.subheader]
+    assert trace_step(4) not in [h.value for h in at.header]
     _lock(at, number=5.0)  # far from the true -1.75
-    assert trace_step(4) in [h.value for h in at.subheader]
+    assert trace_step(4) in [h.value for h in at.header]
     assert any("-1.75" in w.value for w in at.warning)
 
 
@@ -240,7 +240,7 @@ def test_presentation_mode_asks_the_room_and_reveals_on_request():
 
 def test_predict_first_off_shows_everything_directly():
     at = open_page("data_flow", {"predict": "0"})
-    assert any("5. Backward" in h.value for h in at.subheader)
+    assert any("5. Backward" in h.value for h in at.header)
     assert not any(b.label == "Lock in my prediction" for b in at.main.button)
 
 

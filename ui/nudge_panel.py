@@ -31,7 +31,7 @@ _WIDTHS = (165, 185, 205, 235)
 def nudge_section(config: RunConfig, *, present: bool = False) -> None:
     """The Data Flow section: a heading, one sentence of lead-in, and the nudge panel at the config's start."""
     with st.container(border=True, key="nudge_section"):
-        st.subheader("What the number means: nudge a weight")
+        st.header("What the number means: nudge a weight")
         st.markdown(LEAD_IN)
         nudge_panel(config, present=present)
 

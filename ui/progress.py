@@ -25,7 +25,7 @@ def progress_panel(config: RunConfig, *, present: bool = False) -> None:
             with st.expander("Your own progress (not shown to the room)", expanded=False, icon=":material/lock:"):
                 _scores(config, steps)
         else:
-            st.subheader("Your progress")
+            st.header("Your progress")
             _scores(config, steps)
         cols = st.columns(len(steps))
         for col, s in zip(cols, steps, strict=True):

@@ -121,7 +121,7 @@ def show_graph(graph: AutogradGraph, *, present: bool = False) -> None:
 def stage_box(stage: Stage, *, present: bool = False) -> None:
     """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts."""
     with st.container(border=True):
-        st.subheader(f"{stage.number}. {stage.title}")
+        st.header(f"{stage.number}. {stage.title}")
         left, right = st.columns([1, 1])
         with left:
             st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")

@@ -45,11 +45,6 @@ CASES = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issue 19 §6: Streamlit 1.67 drops focus to <body> when a rerun removes or disables the focused control",
-)
 @pytest.mark.parametrize(("path", "tab", "control", "key"), CASES)
 def test_focus_stays_by_the_control_after_its_rerun(page, app_url, path, tab, control, key):
     open_page(page, app_url, path)

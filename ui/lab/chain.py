@@ -207,12 +207,12 @@ def _history_frame(steps: Sequence[ChainStep]) -> pd.DataFrame:
     rows = list(reversed(steps))
     return pd.DataFrame(
         {
-            "#": [s.number for s in rows],
+            "step": [s.number for s in rows],
             "node": [s.short_name if s.kind != "again" else "backward() again" for s in rows],
             "result": ["; ".join(_result(s, f) for f in s.flows) for s in rows],
             "check": ["✓" if s.agrees else "✗" for s in rows],
         }
-    ).set_index("#")
+    ).set_index("step")
 
 
 def _result(step: ChainStep, flow: Flow) -> str:

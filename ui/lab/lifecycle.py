@@ -202,14 +202,14 @@ def _history(lab: GradLifecycle, *, hide_latest: bool = False) -> None:
     st.table(
         pd.DataFrame(
             {
-                "#": range(last, last - len(rows), -1),
+                "click": range(last, last - len(rows), -1),
                 "operation": [action_labels(lab.config)[e.action] for e in rows],
                 "ok": ["✓ yes" if e.ok else "✗ error" if e.raised else "⚠ silent" for e in rows],
                 "loss": ["—" if e.loss is None else num(e.loss) for e in rows],
                 "w.grad": [vec(e.w_grad) for e in rows],
                 "b.grad": [num(e.b_grad) for e in rows],
             }
-        ).set_index("#"),
+        ).set_index("click"),
         hide_index=False,  # pandas stores the step numbers as a RangeIndex, which st.table would hide
     )
 

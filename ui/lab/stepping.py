@@ -26,6 +26,7 @@ from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from gradlab.settings.stability import stable_limit
 from ui.cache import show_chart
+from ui.cookie import saving
 from ui.panels import divergence_box
 from ui.predictions import note, show_verdict
 
@@ -183,6 +184,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, *, present: bool = False, predic
     stable = stable_limit(cfg)
 
     @st.fragment(run_every=PLAY_INTERVAL_S if declared else None)
+    @saving  # a click here reruns only this panel: an up-or-down prediction it judged is kept all the same
     def body() -> None:
         state = _state(cfg)
         _on_tick(state)
