@@ -109,7 +109,7 @@ def _chart(rows: list[dict[str, Any]], x_title: str, y_max: int, title: str, des
     )
     bars = base.mark_bar(color=BAR)
     counts = base.mark_text(dy=-size * 0.6, fontSize=size, color=INK, font=FONT).encode(text="votes:Q")
-    height = int(220 * (1.2 if present else 1.0))
+    height = 170 if present else 150  # the plot's own: with title and axes the chart fits beside its question
     chart = (
         alt.layer(bars, counts)
         .properties(

@@ -134,13 +134,13 @@ def _draw(s: RoomState, voter: str) -> None:
     if q is None:
         st.info("You are in. Wait for your teacher's first question.", icon=":material/hourglass_top:")
         return
-    if s.round == 2:
+    if s.round == 2 and s.phase == "voting":
         st.markdown(":material/replay: **Second vote:** after talking it over, vote again.")
     st.markdown(q.prompt)
     if s.phase == "voting":
         (_choices if q.kind == "choice" else lambda s, q, v: _number(s, v))(s, q, voter)
-        st.caption(_your_vote(q, s.my_vote) + (" You may change it until voting closes." if s.my_vote is not None
-                                                   else ""))  # fmt: skip
+        change = ". You may change it until voting closes." if s.my_vote is not None else ""
+        st.caption(_your_vote(q, s.my_vote) + change)
     elif s.phase == "revealed" and s.reveal is not None:
         st.success(f"PyTorch: **{s.reveal.answer}**. {s.reveal.why}", icon=":material/campaign:")
         st.caption(_your_vote(q, s.my_vote))

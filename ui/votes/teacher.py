@@ -12,7 +12,6 @@ If the store fails (Redis down, a bad GRADLAB_REDIS_URL), the box says so and wo
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,7 +34,7 @@ FLASH = "gl_class_flash"  # what a class-vote button's callback has to say, show
 SEEN = "gl_class_seen"  # (code, version, votes in the open round): the live count reads the room only on a change
 
 POLL_S = 0.5  # the live count's refresh: a vote is on the projector within about this (plus a rerun)
-QR_PX = 220
+QR_PX = 240
 ROOM_SETTINGS_DROPPED = ("present", "predict")  # how the teacher's page looks, not what the question is about
 
 
@@ -166,10 +165,10 @@ def ask_the_room(
     t = ticket()
     s = None if t is None else _read(t)
     if t is None or s is None:
-        c1, c2 = st.columns(2)
-        c1.button(reveal_label, key=f"reveal_{key}", **reveal_args)
+        row = st.container(horizontal=True)
+        row.button(reveal_label, key=f"reveal_{key}", **reveal_args)
         if ticket() is None:
-            c2.button(
+            row.button(
                 "Start class votes",
                 key=f"class_start_{key}",
                 on_click=_start,
@@ -180,35 +179,40 @@ def ask_the_room(
         return
     if s.question is None or s.question.question_id != item.question_id:
         _join_line(s)
-        c1, c2, c3 = st.columns(3)
-        c1.button(reveal_label, key=f"reveal_{key}", **reveal_args)
-        c2.button("Ask the class", key=f"class_ask_{key}", on_click=_ask, args=(item,), icon=":material/how_to_vote:",
+        row = st.container(horizontal=True)
+        row.button(reveal_label, key=f"reveal_{key}", **reveal_args)
+        row.button("Ask the class", key=f"class_ask_{key}", on_click=_ask, args=(item,), icon=":material/how_to_vote:",
                   help="Every phone in the room moves to this question.")  # fmt: skip
-        c3.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+        row.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
         return
-    if s.phase == "voting" and s.round == 1:
-        left, right = st.columns([3, 2])
-        with left:
-            _live_count(s)
-        with right:
-            _join_panel(s.code)
-    elif s.phase == "voting":
-        _charts(s)  # round 1 stays up while round 2 is open
-        _live_count(s)
-    else:
-        _charts(s)
-        _join_line(s)
     buttons: list[tuple[str, dict[str, Any]]] = []
     if s.phase in ("voting", "closed"):
-        buttons.append(("Show votes", {"on_click": _show, "icon": ":material/bar_chart:"}))
+        buttons.append(("Show votes", {"on_click": _show, "icon": ":material/bar_chart:", "type": "primary"}))
     if s.round == 1 and s.phase in ("closed", "shown"):
         again = "A second round, after the room has argued: both rounds side by side."
         buttons.append(("Vote again", {"on_click": _revote, "icon": ":material/replay:", "help": again}))
-    cols = st.columns(len(buttons) + 2)
-    for col, (label, kw) in zip(cols, buttons, strict=False):
-        col.button(label, key=f"class_{label}_{key}", **kw)
-    cols[len(buttons)].button(reveal_label, key=f"reveal_{key}", **reveal_args)
-    cols[len(buttons) + 1].button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+    reveal_kind = "secondary" if buttons and buttons[0][0] == "Show votes" else "primary"
+
+    def controls() -> None:
+        row = st.container(horizontal=True)
+        for label, kw in buttons:
+            row.button(label, key=f"class_{label}_{key}", **kw)
+        row.button(reveal_label, key=f"reveal_{key}", **{**reveal_args, "type": reveal_kind})
+        row.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+
+    if s.phase == "voting" and s.round == 1:  # the room is joining: the QR code beside the count
+        left, right = st.columns([3, 2])
+        with left:
+            _live_count(s)
+            controls()
+        with right:
+            _join_panel(s.code)
+        return
+    _charts(s)  # round 1 stays up while round 2 is open
+    if s.phase == "voting":
+        _live_count(s)
+    _join_line(s)
+    controls()
 
 
 def after_reveal(item: Asked) -> None:
@@ -262,19 +266,19 @@ def _join_panel(code: str) -> None:
             "</div>",
             unsafe_allow_html=True,
         )
-        st.markdown(f"Join at **{html.escape(join_page_url())}** with code **{display_code(code)}**")
+        st.markdown(f"Join at **{join_page_url()}** · code **{display_code(code)}**")
         if loopback():
             st.caption(
-                "This address works only on this computer: to let phones join, serve GradLab on the network "
-                "(`--server.address=0.0.0.0`) and open it by the computer's network address."
+                "Phones cannot open this computer's own address: serve GradLab on the network "
+                "(`--server.address=0.0.0.0`)."
             )
 
 
 def _join_line(s: RoomState) -> None:
     """One line for latecomers, with the QR code one click away."""
-    c1, c2 = st.columns([4, 1])
-    c1.caption(f":material/how_to_vote: Class votes: join at {html.escape(join_page_url())}, code **{s.display_code}**")
-    with c2.popover("QR code", icon=":material/qr_code_2:"):
+    row = st.container(horizontal=True, vertical_alignment="center")
+    row.caption(f":material/how_to_vote: Class votes: join at {join_page_url()}, code **{s.display_code}**")
+    with row.popover("QR code", icon=":material/qr_code_2:"):
         _join_panel(s.code)
 
 
