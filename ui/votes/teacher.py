@@ -26,6 +26,7 @@ from gradlab.settings.links import to_query
 from gradlab.views.join_qr import qr_svg
 from gradlab.views.vote_charts import round_specs
 from ui import settings_state
+from ui.keys import stable_key
 from ui.votes.room import join_page_url, join_url, loopback, message, store
 
 # Session keys, owned here.
@@ -178,7 +179,7 @@ def ask_the_room(
             )
         return
     if s.question is None or s.question.question_id != item.question_id:
-        _join_line(s)
+        _join_line(s, key)
         row = st.container(horizontal=True)
         row.button(reveal_label, key=f"reveal_{key}", **reveal_args)
         row.button("Ask the class", key=f"class_ask_{key}", on_click=_ask, args=(item,), icon=":material/how_to_vote:",
@@ -211,7 +212,7 @@ def ask_the_room(
     _charts(s)  # round 1 stays up while round 2 is open
     if s.phase == "voting":
         _live_count(s)
-    _join_line(s)
+    _join_line(s, key)
     controls()
 
 
@@ -227,7 +228,7 @@ def after_reveal(item: Asked) -> None:
         return  # the answer is on screen; the votes can wait
     if s.question is not None and s.question.question_id == item.question_id:
         _charts(s)
-        _join_line(s)
+        _join_line(s, item.question_id)
 
 
 def _live_count(s: RoomState) -> None:
@@ -258,9 +259,9 @@ def _live_count(s: RoomState) -> None:
     count()
 
 
-def _join_panel(code: str) -> None:
+def _join_panel(code: str, where: str = "") -> None:
     """The QR code, the join page and the room code, large enough to read from the back of the room."""
-    with st.container(key="gl-class-join"):
+    with st.container(key=f"gl-class-join{where}"):
         st.markdown(
             f'<div class="gl-qr-box" role="img" aria-label="QR code of the join link">{qr_svg(join_url(code), QR_PX)}'
             "</div>",
@@ -274,12 +275,12 @@ def _join_panel(code: str) -> None:
             )
 
 
-def _join_line(s: RoomState) -> None:
+def _join_line(s: RoomState, where: str) -> None:
     """One line for latecomers, with the QR code one click away."""
     row = st.container(horizontal=True, vertical_alignment="center")
     row.caption(f":material/how_to_vote: Class votes: join at {join_page_url()}, code **{s.display_code}**")
     with row.popover("QR code", icon=":material/qr_code_2:"):
-        _join_panel(s.code)
+        _join_panel(s.code, "-" + stable_key("q", where))
 
 
 def _charts(s: RoomState) -> None:
