@@ -36,6 +36,7 @@ SEEN = "gl_class_seen"  # (code, version, votes in the open round): the live cou
 
 POLL_S = 0.5  # the live count's refresh: a vote is on the projector within about this (plus a rerun)
 QR_PX = 240
+FALLBACK = "Carry on with *Ask the room*: hands up, then *Reveal*. The phones reconnect by themselves."
 ROOM_SETTINGS_DROPPED = ("present", "predict")  # how the teacher's page looks, not what the question is about
 
 
@@ -149,8 +150,7 @@ def _read(t: Ticket) -> RoomState | None:
         st.info("The class room has ended or expired (after 3 hours without a vote or a step).", icon=":material/info:")
     except RoomError as err:
         st.warning(
-            f"{message(err)} Carry on with *Ask the room*: hands up, then *Reveal*. "
-            "The phones reconnect by themselves.",
+            f"{message(err)} {FALLBACK}",
             icon=":material/cloud_off:",
         )
     return None
@@ -248,7 +248,7 @@ def _live_count(s: RoomState) -> None:
                 seen = (code, version, now.votes[round_ - 1])
                 st.session_state[SEEN] = seen
         except RoomError as err:
-            st.warning(message(err), icon=":material/cloud_off:")
+            st.warning(f"{message(err)} {FALLBACK}", icon=":material/cloud_off:")
             return
         n = seen[2]
         label = "Votes so far" if round_ == 1 else "Votes in round 2"
