@@ -37,7 +37,8 @@ def app_base() -> str:
     url = url.rstrip("/")
     ctx = get_script_run_ctx()
     if ctx is not None:  # st.context.url ends in the current page's path: the join page sits beside it
-        page = ctx.pages_manager.get_pages().get(ctx.page_script_hash, {}).get("url_pathname", "")
+        info = ctx.pages_manager.get_pages().get(ctx.page_script_hash)
+        page = str(info.get("url_pathname", "")) if info else ""
         if page and url.endswith("/" + page):
             url = url[: -len(page) - 1]
     return url + "/"

@@ -13,9 +13,10 @@ If the store fails (Redis down, a bad GRADLAB_REDIS_URL), the box says so and wo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gradlab.lesson.room_questions import Asked
 from gradlab.rooms.codes import display_code
@@ -161,13 +162,19 @@ def ask_the_room(
 ) -> None:
     """Under a question asked of the room: *Reveal*, and class votes on phones (start, ask, count, show, again)."""
     _flash()
-    reveal_args = {"on_click": _reveal, "args": (item, on_reveal, tuple(args)), "type": "primary"}
     key = item.question_id
+
+    def reveal(row: DeltaGenerator, kind: Literal["primary", "secondary"] = "primary") -> None:
+        row.button(reveal_label, key=f"reveal_{key}", on_click=_reveal, args=(item, on_reveal, tuple(args)), type=kind)
+
+    def end(row: DeltaGenerator) -> None:
+        row.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+
     t = ticket()
     s = None if t is None else _read(t)
     if t is None or s is None:
         row = st.container(horizontal=True)
-        row.button(reveal_label, key=f"reveal_{key}", **reveal_args)
+        reveal(row)
         if ticket() is None:
             row.button(
                 "Start class votes",
@@ -181,25 +188,23 @@ def ask_the_room(
     if s.question is None or s.question.question_id != item.question_id:
         _join_line(s, key)
         row = st.container(horizontal=True)
-        row.button(reveal_label, key=f"reveal_{key}", **reveal_args)
+        reveal(row)
         row.button("Ask the class", key=f"class_ask_{key}", on_click=_ask, args=(item,), icon=":material/how_to_vote:",
-                  help="Every phone in the room moves to this question.")  # fmt: skip
-        row.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+                   help="Every phone in the room moves to this question.")  # fmt: skip
+        end(row)
         return
-    buttons: list[tuple[str, dict[str, Any]]] = []
-    if s.phase in ("voting", "closed"):
-        buttons.append(("Show votes", {"on_click": _show, "icon": ":material/bar_chart:", "type": "primary"}))
-    if s.round == 1 and s.phase in ("closed", "shown"):
-        again = "A second round, after the room has argued: both rounds side by side."
-        buttons.append(("Vote again", {"on_click": _revote, "icon": ":material/replay:", "help": again}))
-    reveal_kind = "secondary" if buttons and buttons[0][0] == "Show votes" else "primary"
 
     def controls() -> None:
         row = st.container(horizontal=True)
-        for label, kw in buttons:
-            row.button(label, key=f"class_{label}_{key}", **kw)
-        row.button(reveal_label, key=f"reveal_{key}", **{**reveal_args, "type": reveal_kind})
-        row.button("End class votes", key=f"class_end_{key}", on_click=_end, icon=":material/logout:")
+        showing = s.phase in ("voting", "closed")
+        if showing:
+            row.button("Show votes", key=f"class_show_{key}", on_click=_show, icon=":material/bar_chart:",
+                       type="primary")  # fmt: skip
+        if s.round == 1 and s.phase in ("closed", "shown"):
+            row.button("Vote again", key=f"class_again_{key}", on_click=_revote, icon=":material/replay:",
+                       help="A second round, after the room has argued: both rounds side by side.")  # fmt: skip
+        reveal(row, "secondary" if showing else "primary")
+        end(row)
 
     if s.phase == "voting" and s.round == 1:  # the room is joining: the QR code beside the count
         left, right = st.columns([3, 2])
