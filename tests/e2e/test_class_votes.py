@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from axe_checks import FAILING, describe, missing_axe, run_axe
 from browser_helpers import metric, open_page, settle
 from conftest import REPO_ROOT, SCREENSHOTS, require
 
@@ -43,6 +44,14 @@ _SCROLLS_JS = """
 () => [document.scrollingElement, document.querySelector('[data-testid="stMain"]')]
   .filter((e) => e).map((e) => e.scrollHeight - e.clientHeight)
 """
+
+
+def assert_accessible(page, where: str) -> None:
+    """No critical or serious axe-core finding on `page` now (skipped where axe-core is not installed)."""
+    if missing_axe() is not None:
+        return
+    bad = [v for v in run_axe(page, ()) if v.impact in FAILING]
+    assert not bad, f"{where}:\n" + "\n".join(describe(v, v.nodes) for v in bad)
 
 
 def shoot(page, name: str) -> None:
@@ -108,6 +117,9 @@ def whole_round(teacher, phones: list, expect, name: str) -> str:
     box_on_screen(teacher)
     shoot(teacher, f"{name}-2-voting-projector")
     shoot(two, f"{name}-2-voting-phone")
+    if name == "one-server":
+        assert_accessible(two, "a phone while voting")
+        assert_accessible(teacher, "the projector while voting")
 
     teacher.get_by_role("button", name="Show votes").click()
     settle(teacher)
@@ -120,6 +132,8 @@ def whole_round(teacher, phones: list, expect, name: str) -> str:
     box_on_screen(teacher)
     shoot(teacher, f"{name}-3-shown-projector")
     shoot(one, f"{name}-3-shown-phone")
+    if name == "one-server":
+        assert_accessible(teacher, "the projector with the votes shown")
 
     teacher.get_by_role("button", name="Vote again").click()
     settle(teacher)
@@ -149,6 +163,8 @@ def whole_round(teacher, phones: list, expect, name: str) -> str:
         assert_fits_a_phone(p, "revealed")
     shoot(teacher, f"{name}-5-revealed-projector")
     shoot(two, f"{name}-5-revealed-phone")
+    if name == "one-server":
+        assert_accessible(two, "a phone after the reveal")
     for p in (teacher, *phones):
         expect(p.get_by_test_id("stException")).to_have_count(0)
     return link
