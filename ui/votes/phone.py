@@ -1,10 +1,10 @@
 """A student's phone in a class vote (pages/9_Join.py, `/Join?room=CODE`): one lean screen, big targets.
 
 The page shows the room's current question and nothing else: big A/B/C/D buttons (or a number box), the
-student's vote, and PyTorch's answer once the teacher reveals it. A fragment polls the room's version every
-POLL_S seconds and redraws the page when the teacher moves on. A student sends only an option index or a
-number; the store checks it against the question. The student is an anonymous voter id (`?v=` in this
-page's own address, so a reload keeps the vote), never a name.
+student's vote, and PyTorch's answer once the teacher reveals it. The question is a fragment (a vote redraws only
+it), and a second fragment polls the room's version every POLL_S seconds and redraws the page when the teacher
+moves on. A student sends only an option index or a number; the store checks it against the question. The
+student is an anonymous voter id (`?v=` in this page's own address, so a reload keeps the vote), never a name.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from ui.votes.room import message, store
 # Session keys, owned here.
 VOTER = "gl_join_voter"  # this phone's anonymous voter id
 POLLED = "gl_join_polled"  # the room version the poll last read
+SHOWN = "gl_join_shown"  # what the body drew last: (asked, round, phase), "gone" or "down"
 NOTE = "gl_join_note"  # what the last vote's callback has to say ((kind, text)), shown once
 
-POLL_S = 1.5  # how often a phone asks whether the teacher moved on
+POLL_S = 2.0  # how often a phone asks whether the teacher moved on (and how long it may lag behind)
 CODE_PARAM, VOTER_PARAM = "room", "v"
 _CSS = (Path(__file__).with_name("phone.css")).read_text(encoding="utf-8")
 FAVICON = str(Path(__file__).resolve().parent.parent / "favicon.png")
@@ -150,23 +151,59 @@ def _draw(s: RoomState, voter: str) -> None:
     _show_note()
 
 
-def _poll(code: str, voter: str, shown: object) -> None:
-    """Every POLL_S: has the room moved on from what this page shows? Then draw the page again."""
+def _body(code: str, voter: str) -> None:
+    """The room's question and this phone's vote: a fragment, so a vote (or the poll) redraws only this."""
+
+    @st.fragment
+    def body() -> None:
+        ss = st.session_state
+        try:
+            s = store().state(code, voter)
+        except RoomNotFound:
+            ss[SHOWN] = "gone"
+            st.error(
+                "This class room is closed: it has ended, or expired after 3 hours without a vote. "
+                "Ask your teacher for the new code.",
+                icon=":material/door_front:",
+            )
+            _code_form()
+            return
+        except RoomError as err:
+            ss[SHOWN] = "down"
+            st.warning(
+                f"{message(err)} This page tries again by itself; your teacher can carry on with hands up.",
+                icon=":material/cloud_off:",
+            )
+            return
+        ss[SHOWN], ss[POLLED] = (s.asked, s.round, s.phase), s.version
+        _draw(s, voter)
+
+    body()
+
+
+def _poll(code: str) -> None:
+    """Every POLL_S: has the room moved on from what the body shows? Then draw the page again.
+
+    The room's version first (one cheap read); the room itself only when that changed. Votes change the
+    version too, but not what a phone shows, so most polls end there.
+    """
 
     @st.fragment(run_every=POLL_S)
     def poll() -> None:
+        ss = st.session_state
+        shown = ss.get(SHOWN)
         try:
             version = store().version(code)
-            if version == st.session_state.get(POLLED) and shown not in ("down", "gone"):
+            if version == ss.get(POLLED) and shown not in ("down", "gone"):
                 return
             now = store().state(code)
-            st.session_state[POLLED] = version
+            ss[POLLED] = version
             seen: object = (now.asked, now.round, now.phase)
         except RoomNotFound:
             seen = "gone"
         except RoomError:
             seen = "down"
-        if seen != shown:
+        if seen != shown:  # the teacher moved on (a rare event): draw the page again
             st.rerun()
 
     poll()
@@ -188,24 +225,6 @@ def join_page() -> None:
             return
         voter = _voter()
         st.caption(f"Room **{display_code(code)}** · anonymous: no name is asked or kept.")
-        try:
-            s = store().state(code, voter)
-        except RoomNotFound:
-            st.error(
-                "This class room is closed: it has ended, or expired after 3 hours without a vote. "
-                "Ask your teacher for the new code.",
-                icon=":material/door_front:",
-            )
-            _code_form()
-            return
-        except RoomError as err:
-            st.warning(
-                f"{message(err)} This page tries again by itself; your teacher can carry on with hands up.",
-                icon=":material/cloud_off:",
-            )
-            _poll(code, voter, "down")
-            return
-        shown = (s.asked, s.round, s.phase)
-        st.session_state[POLLED] = s.version
-        _draw(s, voter)
-    _poll(code, voter, shown)
+        _body(code, voter)
+    if st.session_state.get(SHOWN) != "gone":
+        _poll(code)
