@@ -263,7 +263,7 @@ def class_rows(num: str, name: str, run: ClassRun, cpu_s: float, wall_s: float, 
             goal),
         Row(f"{num}b", f"{name}: p50 vote → on the projector", ms(median(appear)), refresh, "—", "—"),
         Row(f"{num}c", f"{name}: p95 vote → the phone redrawn with it", ms(p95(own)), "—", "—", "—"),
-        Row(f"{num}d", f"{name}: p95 a phone's poll (every 1.5 s, {len(run.polls):,} polls)", ms(p95(run.polls)),
+        Row(f"{num}d", f"{name}: p95 a phone's poll (every 2 s, {len(run.polls):,} polls)", ms(p95(run.polls)),
             "—", "—", "—"),
         Row(f"{num}e", f"{name}: server busy (share of one core) · CPU per rerun · RSS", f"{cpu_s / wall_s:.0%} · "
             f"{cpu_s / max(1, run.reruns) * 1000:.1f} ms · {rss_mb:.0f} MB", "—", "—", "—"),

@@ -2,7 +2,7 @@
 
 The teacher's session opens Data Flow in presentation mode and presses *Start class votes*; its live count is a
 fragment that reruns every 0.5 s, and this "browser" ticks it as Chromium would. Each phone opens the join link,
-ticks its page's poll fragment every 1.5 s (as a phone's browser does), votes once at a random moment within the
+ticks its page's poll fragment every 2 s (as a phone's browser does), votes once at a random moment within the
 first 10 s, and changes its vote once or twice. Measured: from a vote's click to the end of the first projector
 refresh that began after the vote's own rerun had finished (so the count it drew includes the vote); each vote's
 own rerun; each phone's poll; the server's CPU. Then *Show votes* must show exactly the phones' last votes.
