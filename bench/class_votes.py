@@ -127,13 +127,14 @@ async def _phone(url: str, code: str, i: int, opened: float, stop: asyncio.Event
                 sent = time.perf_counter()
                 await s.click(pick)
                 done = time.perf_counter()
-            mine = next((text for text in s.texts if text.startswith("Your vote: **")), "")
+            # The newest line: a fragment's rerun adds its elements to what the page already had.
+            mine = next((text for text in reversed(s.texts) if text.startswith("Your vote: **")), "")
             letter = OPTION.match(pick.label).group(1)  # type: ignore[union-attr]
             if mine.startswith(f"Your vote: **{letter}**"):
                 run.votes.append((sent, done))
                 run.last_vote[i] = letter
             else:
-                run.refused.append(next((x for x in s.texts if "vote" in x.lower()), "?")[:80])
+                run.refused.append(next((x for x in reversed(s.texts) if "vote" in x.lower()), "?")[:80])
         await stop.wait()
         poller.cancel()
         await asyncio.gather(poller, return_exceptions=True)
