@@ -45,6 +45,9 @@ class ClassRun:
     exceptions: list[str] = field(default_factory=list)
     shown: dict[str, int] = field(default_factory=dict)  # letter → votes, as *Show votes* drew them
     counted: int = 0  # the projector's last count
+    seconds: float = 0.0  # how long the class ran
+    poll_s: float = 2.0  # a phone's poll interval, as the page asked for it
+    refresh_s: float = 0.5  # the projector's refresh interval, as the page asked for it
 
     def to_projector(self) -> list[float]:
         """For each vote: click → end of the first projector refresh sent after the vote's rerun had finished."""
@@ -60,6 +63,13 @@ class ClassRun:
     def reruns(self) -> int:
         """Reruns the server ran for this class: votes, phone polls, projector refreshes (page opens aside)."""
         return len(self.votes) + len(self.refused) + len(self.polls) + len(self.refreshes)
+
+    @property
+    def asked_per_s(self) -> float:
+        """Reruns per second this class asks for at its own pace: every phone's polls on time, the projector's
+        refreshes on time, and the votes it cast. On a server that keeps up, that is what it runs."""
+        polls = self.phones / self.poll_s
+        return polls + 1 / self.refresh_s + (len(self.votes) + len(self.refused)) / self.seconds
 
     @property
     def tally_right(self) -> bool:
@@ -93,6 +103,7 @@ async def start_teacher(url: str) -> tuple[Student, str]:
 
 async def _projector(t: Student, stop: asyncio.Event, run: ClassRun) -> None:
     fragment, interval = next(iter(t.timers.items()))
+    run.refresh_s = interval
     while not stop.is_set():
         await asyncio.sleep(interval)
         sent = time.perf_counter()
@@ -152,6 +163,7 @@ async def _poll(s: Student, lock: asyncio.Lock, stop: asyncio.Event, run: ClassR
             await asyncio.sleep(0.5)
             continue
         fragment, interval = next(iter(timers.items()))
+        run.poll_s = interval
         await asyncio.sleep(interval)
         async with lock:
             run.polls.append(await s.tick(fragment))
@@ -167,6 +179,7 @@ async def class_level(url: str, phones: int) -> ClassRun:
         projector = asyncio.create_task(_projector(teacher, stop, run))
         tasks = [asyncio.create_task(_phone(url, code, i, opened, stop, run)) for i in range(phones)]
         longest = VOTE_S + max(CHANGES) * CHANGE_GAP_S[1] + TAIL_S
+        run.seconds = longest
         await asyncio.sleep(max(0.0, opened + longest - time.perf_counter()))
         stop.set()
         await asyncio.gather(*tasks)
