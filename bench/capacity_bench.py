@@ -267,6 +267,8 @@ def class_rows(num: str, name: str, run: ClassRun, cpu_s: float, wall_s: float, 
             "—", "—", "—"),
         Row(f"{num}e", f"{name}: server busy (share of one core) · CPU per rerun · RSS", f"{cpu_s / wall_s:.0%} · "
             f"{cpu_s / max(1, run.reruns) * 1000:.1f} ms · {rss_mb:.0f} MB", "—", "—", "—"),
+        Row(f"{num}h", f"{name}: p95 lag of the clients' own event loop (they must not be the bottleneck)",
+            ms(p95(run.lag)), "—", "—", "—"),
         Row(f"{num}g", f"{name}: a core's share the class asks for (CPU per rerun × {run.asked_per_s:.0f} reruns/s "
             "at its pace)", f"{cpu_s / max(1, run.reruns) * run.asked_per_s:.0%}", "—", "—", "< 70%"),
         Row(f"{num}f", f"{name}: *Show votes* equals the phones' last votes; failed or refused",

@@ -46,6 +46,7 @@ class ClassRun:
     shown: dict[str, int] = field(default_factory=dict)  # letter → votes, as *Show votes* drew them
     counted: int = 0  # the projector's last count
     seconds: float = 0.0  # how long the class ran
+    lag: list[float] = field(default_factory=list)  # how late this process's event loop ran (s): the clients' side
     poll_s: float = 2.0  # a phone's poll interval, as the page asked for it
     refresh_s: float = 0.5  # the projector's refresh interval, as the page asked for it
 
@@ -84,7 +85,8 @@ class ClassRun:
             f"{self.phones} phones, {len(self.votes)} votes: vote → projector p50 {median(appear) * 1000:.0f} / p95 "
             f"{p95(appear) * 1000:.0f} ms; vote rerun p95 {p95([d - s for s, d in self.votes]) * 1000:.0f} ms; "
             f"{len(self.polls)} phone polls p95 {p95(self.polls) * 1000:.0f} ms; {len(self.refreshes)} projector "
-            f"refreshes; tally {'right' if self.tally_right else 'WRONG'} ({self.shown} vs {len(self.last_vote)} "
+            f"refreshes; clients' loop lag p95 {p95(self.lag) * 1000:.0f} ms; "
+            f"tally {'right' if self.tally_right else 'WRONG'} ({self.shown} vs {len(self.last_vote)} "
             f"phones); {len(self.refused)} refused, {len(self.failures)} failed, {len(self.exceptions)} exceptions"
         )
 
@@ -169,6 +171,13 @@ async def _poll(s: Student, lock: asyncio.Lock, stop: asyncio.Event, run: ClassR
             run.polls.append(await s.tick(fragment))
 
 
+async def _lag(stop: asyncio.Event, run: ClassRun) -> None:
+    while not stop.is_set():
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.1)
+        run.lag.append(max(0.0, time.perf_counter() - t0 - 0.1))
+
+
 async def class_level(url: str, phones: int) -> ClassRun:
     """A projector and `phones` phones through one class vote at `url`; *Show votes* at the end."""
     run = ClassRun(phones)
@@ -177,6 +186,7 @@ async def class_level(url: str, phones: int) -> ClassRun:
     try:
         opened = time.perf_counter()
         projector = asyncio.create_task(_projector(teacher, stop, run))
+        lag = asyncio.create_task(_lag(stop, run))
         tasks = [asyncio.create_task(_phone(url, code, i, opened, stop, run)) for i in range(phones)]
         longest = VOTE_S + max(CHANGES) * CHANGE_GAP_S[1] + TAIL_S
         run.seconds = longest
@@ -184,6 +194,7 @@ async def class_level(url: str, phones: int) -> ClassRun:
         stop.set()
         await asyncio.gather(*tasks)
         await projector
+        await lag
         await teacher.click("Show votes")
         described = " ".join(t for t in teacher.charts)
         run.shown = {letter: int(n) for letter, n in COUNTS.findall(described)}
