@@ -10,6 +10,7 @@ from gradlab.probes.pitfalls import run_pitfall
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page, text_of
 from ui.lab import TAB
+from ui.predictions import lettered
 
 CARD = RunConfig()
 PITFALLS = "⑥ Pitfalls"
@@ -35,12 +36,12 @@ def test_pitfalls_ask_before_they_show_what_happened():
     assert twice.wrong_code in text  # the mistake is the question
     assert "Trying to backward through the graph a second time" not in text  # its outcome waits
     assert "UserWarning" not in text and "TypeError" not in text and twice.fix_code not in text
-    radios = [r for r in at.main.radio if list(r.options) == list(BEHAVIOUR_WORDS.values())]
+    radios = [r for r in at.main.radio if list(r.options) == list(lettered(BEHAVIOUR_WORDS).values())]
     assert len(radios) == 8  # one question per pitfall
     assert sum(QUESTION in m.value for m in at.markdown) == 8
     index = next(i for i, e in enumerate(at.expander) if e.label == twice.title)
-    at.expander[index].radio[0].set_value("silent").run()
-    locks = [b for b in at.expander[index].button if b.label == "Lock in my prediction"]
+    at.expander[index].radio[0].set_value(lettered(BEHAVIOUR_WORDS)["silent"])  # as the browser sends it
+    locks = [b for b in at.expander[index].button if b.label == "Lock in my prediction"]  # one click: the form
     locks[0].click().run()
     box = at.expander[index]
     said = [w.value for w in box.warning]

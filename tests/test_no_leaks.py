@@ -48,10 +48,11 @@ def go(at: AppTest, name: str) -> AppTest:
 def lock(at: AppTest, choice: str | None = None, number: float | None = None) -> AppTest:
     """Answer the open prediction and commit it."""
     if number is not None:
-        at.main.number_input[0].set_value(number).run()
+        at.main.number_input[0].set_value(number)
     else:
-        next(r for r in at.main.radio if choice in r.options).set_value(choice).run()
-    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()
+        radio, label = next((r, o) for r in at.main.radio for o in r.options if o.endswith(f" · {choice}"))
+        radio.set_value(label)  # as the browser sends it: the shown label, "A · None"
+    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()  # one click: the form
     return at
 
 

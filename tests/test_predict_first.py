@@ -197,11 +197,11 @@ def test_the_whole_step_script_runs_and_prints_pytorchs_grad(tmp_path):
 def _lock(at, choice: str | None = None, number: float | None = None):
     """Answer the open prediction and commit it."""
     if number is not None:
-        at.main.number_input[0].set_value(number).run()
+        at.main.number_input[0].set_value(number)
     else:
-        radio = next(r for r in at.main.radio if choice in r.options)
-        radio.set_value(choice).run()
-    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()
+        radio, label = next((r, o) for r in at.main.radio for o in r.options if o.endswith(f" · {choice}"))
+        radio.set_value(label)  # as the browser sends it: the shown label, "A · None"
+    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()  # one click: the form
     return at
 
 

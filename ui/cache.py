@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
+    from gradlab.rooms.store import RoomStore
     from gradlab.runs.stages import StageRun
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
@@ -217,3 +218,16 @@ def show_chart(trace: Trace, kind: str, **options: Any) -> None:
     """Draw a chart of the trace at the container's width."""
     spec = chart_spec(trace, kind, **options)
     st.vega_lite_chart(spec, width="stretch", theme=None)  # the spec carries its own theme and accessible name
+
+
+@st.cache_resource(show_spinner=False)
+def room_store() -> RoomStore:
+    """The class-vote store, one per server, shared by every session (issue 22): in this process, or Redis when
+    GRADLAB_REDIS_URL is set. The one shared mutable object of the app, by design: the store is thread-safe, and
+    a room's data is only reachable with its code (and a teacher step only with its teacher token).
+
+    ValueError (not cached: the next call tries again) when GRADLAB_REDIS_URL is malformed.
+    """
+    from gradlab.rooms.connect import open_store
+
+    return open_store()

@@ -53,7 +53,9 @@ def test_focus_stays_by_the_control_after_its_rerun(page, app_url, path, tab, co
         page.get_by_role("tab", name=tab).click()
         settle(page)
     button = main.get_by_role("button", name=control, exact=True).first
-    if button.is_disabled():  # waits for a prediction: pick one with the keyboard too
+    radios = main.get_by_role("radio")
+    unpicked = radios.count() > 0 and main.get_by_role("radio", checked=True).count() == 0
+    if button.is_disabled() or unpicked:  # waits for a prediction (Lock in is never disabled): pick one, by keyboard
         main.get_by_role("radio").first.focus()
         page.keyboard.press("Space")
         settle(page)
