@@ -15,7 +15,7 @@ settings = page(
     "by real PyTorch autograd, right now.",
     step="Home",
 )
-st.subheader("What is `.grad`?")
+st.header("What is `.grad`?")
 st.markdown(
     "After the first `loss.backward()`, each leaf tensor that has `requires_grad=True` and that the loss depends "
     "on holds in `.grad` the derivative of the loss with respect to that tensor: for each entry, the slope of the "
@@ -37,7 +37,7 @@ st.info(
     icon=":material/lightbulb:",
 )
 
-st.subheader("The path through the lesson")
+st.header("The path through the lesson")
 st.markdown(
     "Predict first, then see PyTorch's answer: Data Flow, Prediction Trace and Grad Lab ask for your prediction "
     "before they reveal a result (*Predict first* in the sidebar turns this off). *Presentation mode* enlarges "
@@ -48,12 +48,18 @@ path_box = st.container()
 
 with live:
     from gradlab.fmt import num, vec
+    from gradlab.lesson.prompts import data_flow_prompts
     from gradlab.lesson.sentences import first_pass_code, slope_example
     from ui.cache import get_stages
+    from ui.predictions import committed
     from ui.progress import progress_panel
 
-    run = get_stages(settings.config)
-    st.subheader("The worked example, live")
+    cfg = settings.config
+    run = get_stages(cfg)
+    # These numbers are the answers to Data Flow's questions about backward(): with *Predict first* on, they wait
+    # until those questions were answered (or, projected, revealed to the room) there.
+    reveal = not settings.predict or all(committed(p) is not None for p in data_flow_prompts(run, cfg)[5])
+    st.header("The worked example, live")
     st.caption(
         f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
         "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "
@@ -61,13 +67,21 @@ with live:
     )
     c1, c2, c3 = st.columns(3)
     c1.metric("loss", num(run.loss))
-    c2.metric("w.grad", vec(run.w_grad))
-    c3.metric("b.grad", num(run.b_grad))
-    example = slope_example(run)
+    c2.metric("w.grad", vec(run.w_grad) if reveal else "?")
+    c3.metric("b.grad", num(run.b_grad) if reveal else "?")
+    if not reveal:
+        who = "the room votes" if settings.present else "you predict"
+        st.info(
+            f"**Predict first.** Data Flow asks what `backward()` puts into `w.grad` and `b.grad` before it shows "
+            f"them: {who} there, then these numbers appear here too.",
+            icon=":material/psychology:",
+        )
+        st.page_link("pages/1_Data_Flow.py", label="Open Data Flow and predict", icon=":material/arrow_forward:")
+    example = slope_example(run) if reveal else None
     if example is not None:
         st.markdown(example)
-    st.code(first_pass_code(run), language="python", wrap_lines=True)
+    st.code(first_pass_code(run, reveal=reveal), language="python", wrap_lines=True)
 
 with path_box:
-    progress_panel(settings.config)
+    progress_panel(settings.config, present=settings.present)
     finish("Home")

@@ -17,7 +17,19 @@ from pathlib import Path
 from bench.common import Row, loadavg, log
 
 Measure = Callable[[dict[str, float], bool], list[Row]]
-ORDER = ("train", "net", "apptest", "roundtrip", "coldstart", "memory", "largest", "load", "capacity", "replicas")
+ORDER = (
+    "train",
+    "net",
+    "apptest",
+    "roundtrip",
+    "coldstart",
+    "memory",
+    "largest",
+    "load",
+    "capacity",
+    "replicas",
+    "class",
+)
 NEEDS = {"largest": ("train", "coldstart")}  # largest is reported as ratios to these
 LATEST = Path(__file__).resolve().parent / "latest.md"
 
@@ -26,10 +38,10 @@ def _measures() -> dict[str, Measure]:
     # Imported here so that `--help` and a bad --only answer without loading torch or Playwright.
     from bench.apptest_bench import apptest
     from bench.browser_bench import coldstart, largest, memory, roundtrip
-    from bench.capacity_bench import capacity
+    from bench.capacity_bench import capacity, class_votes_in_process
     from bench.load_bench import load
     from bench.net_bench import net_measure
-    from bench.replicas_bench import replicas
+    from bench.replicas_bench import class_votes_on_redis, replicas
     from bench.train_bench import train_measure
 
     return {
@@ -43,6 +55,8 @@ def _measures() -> dict[str, Measure]:
         "load": load,
         "capacity": capacity,
         "replicas": replicas,
+        # The class pattern alone (capacity and replicas include it): in process on one core, then on Redis.
+        "class": lambda ctx, quick: class_votes_in_process(ctx, quick) + class_votes_on_redis(ctx, quick),
     }
 
 

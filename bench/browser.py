@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from playwright.async_api import Browser, Page, async_playwright
 
 from bench.common import SETTLED, SKELETON
-from gradlab.lesson.sentences import LAST_LOSS
+from gradlab.lesson.sentences import BEFORE_ITS_UPDATE
 from harness import launch
 
 SETTLE_TIMEOUT_MS = 90_000
@@ -30,7 +30,7 @@ class Probe:
 
 
 # The Training Trace metric the round trip waits on: its value changes with Epochs.
-END_LOSS = Probe("[data-testid=stMetric]", LAST_LOSS, "[data-testid=stMetricValue]")
+END_LOSS = Probe("[data-testid=stMetric]", BEFORE_ITS_UPDATE, "[data-testid=stMetricValue]")
 HOME_LIVE = Probe("[data-testid=stMetric]", "w.grad", "[data-testid=stMetricValue]")  # the live numbers
 BARE_VALUE = Probe("[data-testid=stMain] [data-testid=stMarkdownContainer]", "value:")
 

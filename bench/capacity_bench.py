@@ -20,6 +20,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
+from bench.class_votes import ClassRun, class_level, warm_class
 from bench.classroom import LINK, Tally, run_student
 from bench.common import Row, Server, bare_server, compared, gradlab_server, log, mb_cell, median, ms, p95, ratio
 from bench.student import Student
@@ -27,6 +28,8 @@ from bench.student import Student
 LEVELS = (10, 30, 60, 100)
 QUICK_LEVELS = (10, 60)
 GOALS_S = {60: 1.0, 100: 2.0}  # p95 action → end of run, on one core
+CLASS_PHONES, QUICK_CLASS_PHONES = 100, 30
+CLASS_GOAL_S = 1.0  # p95 from a vote to the projector, on one core
 BARE_FLAGS = ("--runner.postScriptGC=false",)
 WARM_PAGES = ("Data Flow", "Prediction Trace", "Grad Lab", "Quiz", "Home")
 
@@ -228,4 +231,47 @@ def capacity(ctx: dict[str, float], quick: bool) -> list[Row]:
     rows.append(
         compared("8.9", what, students_per_core(gl, bare), students_per_core(bare, bare), lambda x: f"{x:,.0f}")
     )
-    return rows
+    return rows + class_votes_in_process(ctx, quick)
+
+
+def class_votes_in_process(ctx: dict[str, float], quick: bool) -> list[Row]:
+    """The class pattern on one pinned core with the in-process store: a projector and 100 phones voting."""
+    phones = QUICK_CLASS_PHONES if quick else CLASS_PHONES
+    free = [core_available()]
+    with gradlab_server(prefix=server_prefix()) as s, _students_on(1):
+        asyncio.run(warm_class(s.url))
+        cpu0, t0 = s.cpu_s(), time.monotonic()
+        run = asyncio.run(class_level(s.url, phones))
+        cpu, wall, rss = s.cpu_s() - cpu0, time.monotonic() - t0, s.rss_mb()
+    free.append(core_available())
+    ctx["class_p95"] = p95(run.to_projector())
+    name = f"class votes ({phones} phones + projector, in-process store, one core)"
+    what = "class votes: share of core 0 a busy loop gets at the server's priority, before and after"
+    core = Row("8.10.0", what, " · ".join(f"{f:.0%}" for f in free), "—", "—", "100% on a dedicated core")
+    return [core, *class_rows("8.10", name, run, cpu, wall, rss)]
+
+
+def class_rows(num: str, name: str, run: ClassRun, cpu_s: float, wall_s: float, rss_mb: float) -> list[Row]:
+    """The class pattern's figures. The projector refreshes every 0.5 s: that is the floor a vote waits for."""
+    appear = run.to_projector()
+    own = [done - sent for sent, done in run.votes]
+    goal = f"≤ {CLASS_GOAL_S:.0f} s" + (" ✓" if p95(appear) <= CLASS_GOAL_S else " ✗")
+    refresh = "refresh every 500 ms"
+    failed = len(run.failures) + len(run.exceptions)
+    return [
+        Row(f"{num}a", f"{name}: p95 vote → on the projector ({len(appear)} votes)", ms(p95(appear)), refresh, "—",
+            goal),
+        Row(f"{num}b", f"{name}: p50 vote → on the projector", ms(median(appear)), refresh, "—", "—"),
+        Row(f"{num}c", f"{name}: p95 vote → the phone redrawn with it", ms(p95(own)), "—", "—", "—"),
+        Row(f"{num}d", f"{name}: p95 a phone's poll (every 2 s, {len(run.polls):,} polls)", ms(p95(run.polls)),
+            "—", "—", "—"),
+        Row(f"{num}e", f"{name}: server busy (share of one core) · CPU per rerun · RSS", f"{cpu_s / wall_s:.0%} · "
+            f"{cpu_s / max(1, run.reruns) * 1000:.1f} ms · {rss_mb:.0f} MB", "—", "—", "—"),
+        Row(f"{num}h", f"{name}: p95 lag of the clients' own event loop (they must not be the bottleneck)",
+            ms(p95(run.lag)), "—", "—", "—"),
+        Row(f"{num}g", f"{name}: a core's share the class asks for (CPU per rerun × {run.asked_per_s:.0f} reruns/s "
+            "at its pace)", f"{cpu_s / max(1, run.reruns) * run.asked_per_s:.0%}", "—", "—", "< 70%"),
+        Row(f"{num}f", f"{name}: *Show votes* equals the phones' last votes; failed or refused",
+            f"{'✓' if run.tally_right else '✗'} {len(run.last_vote)} · {failed} failed, {len(run.refused)} refused",
+            "—", "—", "✓ · 0"),
+    ]  # fmt: skip

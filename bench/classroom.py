@@ -130,25 +130,26 @@ async def _step(s: Student, kind: str, arg: object, deadline: float, tally: Tall
             tally.add(kind, await s.click(str(arg)))
     elif kind == "tab":
         tally.add(kind, await s.open_tab(str(arg)))
-    elif kind == "answer":
+    elif kind == "answer":  # pick an option of a quiz question, then its Check (one rerun: the form's)
         pick, option = arg  # type: ignore[misc]
-        questions = [label for label, w in s.widgets.items() if w.kind == "radio" and QUIZ_QUESTION.match(label)]
+        questions = [w for w in s.every if w.kind == "radio" and w.form and QUIZ_QUESTION.match(w.label)]
         if questions:
-            label = questions[int(pick * len(questions))]
-            options = s.widgets[label].options
-            tally.add(kind, await s.set(label, options[int(option * len(options))]))
+            w = questions[int(pick * len(questions))]
+            check = s.submit_of(w)
+            if check is not None:
+                s.fill(w, w.options[int(option * len(w.options))])
+                tally.add(kind, await s.click(check))
     elif kind == "guess":
         w = s.widgets.get(LAB_GUESS)
         if w is not None and w.options:
             tally.add(kind, await s.set(LAB_GUESS, w.options[int(float(arg) * len(w.options))]))  # type: ignore[arg-type]
-    elif kind == "predict":  # the page's open prediction, then Lock in
+    elif kind == "predict":  # the page's open prediction, then Lock in: one rerun, the form's
         asks = [label for label, w in s.widgets.items() if w.kind == "radio" and label.endswith("?")]
         asks = [label for label in asks if not QUIZ_QUESTION.match(label) and label != LAB_GUESS]
-        if asks and s.widgets[asks[0]].options:
+        if asks and s.widgets[asks[0]].options and LOCK in s.widgets:
             options = s.widgets[asks[0]].options
-            tally.add(kind, await s.set(asks[0], options[int(float(arg) * len(options))]))  # type: ignore[arg-type]
-            if LOCK in s.widgets and not s.widgets[LOCK].disabled:
-                tally.add(kind, await s.click(LOCK))
+            s.fill(asks[0], options[int(float(arg) * len(options))])  # type: ignore[arg-type]
+            tally.add(kind, await s.click(LOCK))
     elif kind == "play":
         await _play(s, int(arg), deadline, tally)  # type: ignore[call-overload]
 
@@ -182,5 +183,4 @@ async def _bare_step(s: Student, kind: str, arg: object, rng: random.Random, dea
             await asyncio.sleep(PLAY_TICK_S)
             tally.add("tick", await s.set("Value", rng.randint(0, 10_000)))
         return
-    for _ in range(2 if kind == "predict" else 1):  # a prediction is a pick and a Lock in: two reruns
-        tally.add(kind, await s.set("Value", rng.randint(0, 10_000)))
+    tally.add(kind, await s.set("Value", rng.randint(0, 10_000)))  # one rerun, as GradLab's step runs one

@@ -39,6 +39,8 @@ class Widget:
     fragment: str
     options: tuple[str, ...] = ()
     disabled: bool = False
+    form: str = ""  # the st.form it sits in ("" if none): its value travels with the form's submit button
+    label: str = ""
 
 
 class Student:
@@ -54,6 +56,10 @@ class Student:
         self._values: dict[str, WidgetState] = {}  # what this "browser" holds and sends with every rerun
         self._seen: set[str] = set()  # widget ids drawn in the current full run
         self.widgets: dict[str, Widget] = {}  # by label, from the latest run
+        self.every: list[Widget] = []  # every widget of the latest run, in order (labels may repeat)
+        self.metrics: dict[str, str] = {}  # st.metric label → value, as last drawn
+        self.texts: list[str] = []  # Markdown bodies drawn since the last full run
+        self.charts: list[str] = []  # Vega-Lite specs (JSON) drawn since the last full run
         self.tabs: list[str] = []  # tab bar ids (a tab bar is a widget whose value is the open tab's label)
         self.editors: list[str] = []  # st.data_editor ids
         self.links: dict[str, str] = {}  # page link label → page script hash
@@ -97,10 +103,19 @@ class Student:
         self._values[w.id] = _state(w, value)
         return await self._rerun(fragment=w.fragment)
 
-    async def click(self, label: str) -> float:
-        """Press the button labelled `label` (a trigger: sent once)."""
-        w = self.widgets[label]
+    async def click(self, label: str | Widget) -> float:
+        """Press the button labelled `label` (or that widget; a trigger: sent once)."""
+        w = label if isinstance(label, Widget) else self.widgets[label]
         return await self._rerun(fragment=w.fragment, trigger=w.id)
+
+    def fill(self, label: str | Widget, value: object) -> None:
+        """Give a widget in a form a new value without a rerun: it travels with the form's submit button."""
+        w = label if isinstance(label, Widget) else self.widgets[label]
+        self._values[w.id] = _state(w, value)
+
+    def submit_of(self, w: Widget) -> Widget | None:
+        """The submit button of the form `w` sits in."""
+        return next((b for b in self.every if b.kind == "button" and b.form and b.form == w.form), None)
 
     async def open_tab(self, label: str) -> float:
         """Open a tab of the page's first keyed tab bar."""
@@ -174,7 +189,8 @@ class Student:
         elif kind == "new_session":
             if not msg.metadata.run.fragment_ids:  # a full run: the frontend drops every timer and widget map
                 self.timers.clear()
-                self.widgets, self.tabs, self.editors = {}, [], []
+                self.widgets, self.tabs, self.editors, self.every = {}, [], [], []
+                self.metrics, self.texts, self.charts = {}, [], []
         elif kind == "delta":
             self._handle_delta(msg)
         elif kind == "page_info_changed":
@@ -207,10 +223,19 @@ class Student:
             self.links[el.page_link.label] = el.page_link.page_script_hash
         elif kind == "exception":
             self.exceptions.append(f"{el.exception.type}: {el.exception.message}"[:300])
+        elif kind == "metric":
+            self.metrics[el.metric.label] = el.metric.body
+        elif kind == "markdown":
+            self.texts.append(el.markdown.body)
+        elif kind == "vega_lite_chart":
+            self.charts.append(el.vega_lite_chart.spec)
         elif kind in WIDGET_KINDS:
             proto = getattr(el, kind)
             options = tuple(getattr(proto, "options", ()))
-            self.widgets[proto.label] = Widget(kind, proto.id, delta.fragment_id, options, proto.disabled)
+            form = getattr(proto, "form_id", "")
+            w = Widget(kind, proto.id, delta.fragment_id, options, proto.disabled, form, proto.label)
+            self.widgets[proto.label] = w
+            self.every.append(w)
             self._seen.add(proto.id)
 
 

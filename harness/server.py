@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 # Loopback only, never through an HTTP proxy that the environment may name.
 DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -122,9 +122,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def server(script: Path | str, cwd: Path | str, **options: object) -> Iterator[Server]:
+def server(script: Path | str, cwd: Path | str, **options: Any) -> Iterator[Server]:
     """A healthy server for the `with` block, stopped afterwards; its log ends the error if it fails to start."""
-    s = Server(script, cwd, **options)  # type: ignore[arg-type]
+    s = Server(script, cwd, **options)
     try:
         s.wait_healthy()
         yield s

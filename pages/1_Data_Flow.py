@@ -9,12 +9,12 @@ from ui.layout import finish, page
 settings = page(
     "Data Flow",
     "One forward and backward pass in five stages. Each stage below ran as its own PyTorch line, and every "
-    "tensor is printed exactly as PyTorch prints it. Watch `.grad`: it is **None** until stage 5 calls `backward()`.",
+    "tensor is printed exactly as PyTorch prints it. Watch what `.grad` holds from one stage to the next.",
     step="Data Flow",
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from gradlab.lesson.prompts import b_grad_value, grad_before_backward, w_grad_signs
+from gradlab.lesson.prompts import data_flow_prompts
 from gradlab.lesson.sentences import run_it_note
 from gradlab.probes.graph import graph_for
 from gradlab.runs.code import step_script
@@ -27,7 +27,7 @@ from ui.render import card_table, show_graph, stage_box
 cfg, present = settings.config, settings.present
 run = get_stages(cfg)
 # What the learner predicts before a stage is shown: a fresh leaf's .grad, then backward()'s result.
-asks = {2: [grad_before_backward(run)], 5: [w_grad_signs(run, cfg.y, cfg.X), b_grad_value(run, cfg.y)]}
+asks = data_flow_prompts(run, cfg)
 
 shown_all = True
 for stage in run.stages:
@@ -51,7 +51,7 @@ if shown_all:
 
     rows = get_card_comparison(cfg)
     with st.container(border=True):
-        st.subheader(":material/warning: The learning card vs PyTorch")
+        st.header(":material/warning: The learning card vs PyTorch")
         if rows is None:
             st.markdown(f"GradLab grew from {CARD_INTRO}. You are using your own data, so its figures do not apply.")
         else:

@@ -1,4 +1,4 @@
-"""Prediction Trace: one sample through the card's five layers, at one epoch of the current run."""
+"""Prediction Trace: one sample through the card's five steps, at one epoch of the current run."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from ui.layout import finish, page
 
 settings = page(
     "Prediction Trace",
-    "Follow one sample through one pass: its features, the linear layer, its share of the loss, its share of "
-    "the gradient, and how every sample's share adds up to `.grad`. The learning card this lesson grew from "
-    "calls these five steps *layers*; only layer 2 is a layer of the model, the others are stages of the "
+    "Follow one sample through one pass in five steps: its features, the linear layer, its share of the loss, its "
+    "share of the gradient, and how every sample's share adds up to `.grad`. The learning card this lesson grew "
+    "from calls these steps *layers*, but the model has one layer, ŷ = Xw + b (step 2); the other steps are the "
     "computation around it.",
     step="Prediction Trace",
 )
@@ -19,11 +19,12 @@ settings = page(
 import pandas as pd
 
 from gradlab.fmt import num, vec
-from gradlab.lesson.prompts import share_sign, share_value
+from gradlab.lesson.prompts import share_sign, share_value, value_is_asked
+from gradlab.lesson.sentences import trace_step
 from gradlab.probes.sample import contribution_table, linear_text, loss_text, sum_table, trace_sample
 from ui.cache import get_trace
 from ui.panels import divergence_box
-from ui.predictions import gate
+from ui.predictions import committed, gate
 
 cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
@@ -40,24 +41,28 @@ epoch = c2.slider("Epoch", 1, len(trace), 1, key=f"pt_epoch_{len(trace)}") if le
 s = trace_sample(trace, int(epoch), int(row))
 
 with st.container(border=True):
-    st.subheader("Layer 1 · Input features")
+    st.header(trace_step(1))
     features = ", ".join(f"**x{j + 1} = {num(v)}**" for j, v in enumerate(s.x))
     st.markdown(f"Sample {row + 1} of {s.n_samples}: {features}, target **y = {num(s.y)}**.")
 
 with st.container(border=True):
-    st.subheader("Layer 2 · Linear layer")
+    st.header(trace_step(2))
     st.markdown(f"At epoch {epoch}, w = {vec(s.w)} and b = {num(s.b)}:")
     st.code(linear_text(s), language="text", wrap_lines=True)
 
 with st.container(border=True):
-    st.subheader("Layer 3 · Loss term")
+    st.header(trace_step(3))
     st.code(loss_text(s), language="text", wrap_lines=True)
 
-if gate(share_sign(s), predict=settings.predict, present=present) and gate(
-    share_value(s), predict=settings.predict, present=present
-):
+# The sign first, then the value; but a sign of "zero" (the learner's guess or PyTorch's answer) already is a value.
+sign = share_sign(s)
+revealed = gate(sign, predict=settings.predict, present=present)
+answer = committed(sign)
+if revealed and value_is_asked(s, None if answer is None else answer.guess):
+    revealed = gate(share_value(s), predict=settings.predict, present=present)
+if revealed:
     with st.container(border=True):
-        st.subheader("Layer 4 · Backward pass (.backward())")
+        st.header(trace_step(4))
         st.markdown(
             "This sample's contribution to the gradient, by hand, 2/N·(ŷ−y)·x, and by autograd "
             "(`backward()` on this sample's share of the loss alone):"
@@ -65,7 +70,7 @@ if gate(share_sign(s), predict=settings.predict, present=present) and gate(
         st.table(pd.DataFrame(contribution_table(s)).set_index("parameter"))
 
     with st.container(border=True):
-        st.subheader("Layer 5 · Access the .grad attribute")
+        st.header(trace_step(5))
         st.markdown(
             "Every sample contributes; `.grad` is their sum. Summed contributions beside the `.grad` "
             "read from the tensors:"
@@ -81,7 +86,7 @@ if gate(share_sign(s), predict=settings.predict, present=present) and gate(
             st.success("Σ contributions = .grad exactly.", icon=":material/check_circle:")
         else:
             st.success(
-                f"Σ contributions = .grad, up to {s.max_sum_diff:.1e} (float32 rounding).",
+                f"Σ contributions = .grad, up to {num(s.max_sum_diff, 2)} (float32 rounding).",
                 icon=":material/check_circle:",
             )
 

@@ -16,7 +16,7 @@ settings = page(
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.fmt import num
 from gradlab.lesson.observations import convergence_text, summary
-from gradlab.lesson.sentences import LAST_LOSS, last_loss_help, loop_text
+from gradlab.lesson.sentences import loop_text, loss_after_help, loss_after_updates, loss_at_epoch, loss_at_epoch_help
 from gradlab.runs.trace import CONVERGED_LOSS
 from ui.cache import get_trace, show_chart, trace_table
 from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
@@ -26,20 +26,31 @@ cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
 st.markdown(loop_text(cfg))
 head = summary(trace)
+after = head["after_loss"]
+divergence_box(trace)  # above the numbers it explains, so that the numbers and the chart stay side by side
 
-c1, c2, c3, c4 = st.columns(4)
-c1.metric("start loss", num(head["start_loss"]))
-c2.metric(LAST_LOSS, num(head["end_loss"]), help=last_loss_help(trace))
-reached, reached_help = convergence_text(trace)
-c3.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
-c4.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
-divergence_box(trace)
+# The headline numbers and the loss chart sit together: on a projector both fit one screen (1280×720).
+with st.container(key="tt-headline"):
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("start loss", num(head["start_loss"]))
+    # The last row's loss and the loss after the last update are different numbers: both named, side by side.
+    c2.metric(loss_at_epoch(len(trace)), num(head["end_loss"]), help=loss_at_epoch_help(trace))
+    c3.metric(
+        loss_after_updates(len(trace)),
+        "stopped" if after is None else num(after),
+        help=loss_after_help(trace, None if after is None else float(after)),
+    )
+    reached, reached_help = convergence_text(trace)
+    c4.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
+    c5.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
 
 
 @st.fragment
 def loss_panel() -> None:
+    chart = st.container()  # the chart first, right under the numbers; its scale switch below it
     log = st.toggle("Log scale for the loss", key="tt_log", value=cfg.epochs > 20)
-    show_chart(trace, "loss", log=log, present=present)
+    with chart:
+        show_chart(trace, "loss", log=log, present=present)
 
 
 loss_panel()
@@ -49,7 +60,7 @@ with left:
 with right:
     show_chart(trace, "grads", present=present)
 
-st.subheader("Epoch by epoch")
+st.header("Epoch by epoch")
 rows = 40 if present else 500
 frame, thinned = trace_table(trace, rows, present=present)
 if thinned:
@@ -64,7 +75,7 @@ downloads(trace)
 
 @st.fragment
 def check_panel() -> None:
-    st.subheader("Check the gradients")
+    st.header("Check the gradients")
     if not st.toggle("Compare autograd with the analytic gradient and finite differences", key="tt_check"):
         return
     epoch = st.number_input("Epoch to check", 1, len(trace), CHECK_EPOCH_DEFAULT, step=1, key=f"tt_check_{len(trace)}")

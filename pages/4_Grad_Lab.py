@@ -14,6 +14,7 @@ settings = page(
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from ui.cache import get_trace
+from ui.cookie import saving
 from ui.guide import LAB_EXPERIMENTS
 from ui.lab import TAB, TABS
 from ui.lab.check import check_tab
@@ -23,23 +24,24 @@ from ui.lab.landscape import landscape_tab
 from ui.lab.lifecycle import lifecycle_panel
 from ui.lab.pitfalls import pitfalls_panel
 from ui.lab.stepping import stepper_panel
+from ui.tabs import kept_tabs
 
 cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
 PANELS = {
     # A fragment: a click reruns this panel only, not the whole page (measured in bench/capacity).
-    "lifecycle": lambda: st.fragment(lifecycle_panel)(cfg, predict=settings.predict, present=present),
+    "lifecycle": lambda: st.fragment(saving(lifecycle_panel))(cfg, predict=settings.predict, present=present),
     "stepping": lambda: stepper_panel(cfg, trace, present=present, predict=settings.predict),
     "landscape": lambda: landscape_tab(trace, present=present),
     "graph": lambda: graph_tab(trace, present=present),
     "check": lambda: check_tab(trace),
-    "pitfalls": lambda: pitfalls_panel(cfg),
+    "pitfalls": lambda: pitfalls_panel(cfg, predict=settings.predict, present=present),
     "data": data_panel,
 }
 
 # A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.
 with st.container(key="gl-lab-tabs"):  # a stable hook: the tab bar wraps instead of scrolling
-    tabs = st.tabs(list(TABS.values()), key=TAB, on_change="rerun")
+    tabs = kept_tabs(list(TABS.values()), key=TAB)  # and reopens on it after a page switch
 opened = "lifecycle"
 for name, tab in zip(TABS, tabs, strict=True):
     if tab.open:

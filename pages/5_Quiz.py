@@ -6,7 +6,8 @@ from ui.layout import finish, page
 
 settings = page(
     "Quiz",
-    "Your first answer to each question is the one that scores; you may then retry and read why. "
+    "Pick an option and press *Check*: your first checked answer to each question is the one that scores; you may "
+    "then retry and read why. "
     "Questions marked :red-badge[LIVE] change with the sidebar settings they name, and questions marked "
     ":blue-badge[from your data] follow the data set on Grad Lab; their answers come from real autograd.",
     step="Quiz",

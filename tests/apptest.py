@@ -37,6 +37,14 @@ def text_of(at: AppTest) -> str:
     return "\n".join(parts)
 
 
+def last_loss(at: AppTest) -> str:
+    """The Training Trace's loss at the last epoch, before its update (the metric labelled `loss_at_epoch(E)`)."""
+    from gradlab.lesson.sentences import BEFORE_ITS_UPDATE
+
+    (value,) = [m.value for m in at.metric if m.label.endswith(BEFORE_ITS_UPDATE)]
+    return str(value)
+
+
 def chart_specs(at: AppTest) -> list[str]:
     """The Vega-Lite specs of every Altair chart on the page."""
     return [el.proto.spec for el in at.get("vega_lite_chart")]

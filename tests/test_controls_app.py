@@ -9,14 +9,13 @@ import pytest
 import gradlab.runs.train
 import gradlab.settings.userdata
 from gradlab.fmt import num
-from gradlab.lesson.sentences import LAST_LOSS
 from gradlab.runs.lifecycle import ACTIONS
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from gradlab.settings.links import EPOCH_STOPS
 from gradlab.settings.userdata import MAX_TEXT_CHARS
 from gradlab.views.charts import NO_LOG_FOR_ZERO, loss_spec
-from tests.apptest import open_page
+from tests.apptest import last_loss, open_page
 from ui.lab import TAB
 from ui.settings_state import DATA
 
@@ -43,7 +42,7 @@ def test_epochs_is_a_log_spaced_control_that_keeps_an_exact_count_from_a_link():
     assert list(epochs.options) == [f"{n:,}" for n in EPOCH_STOPS] and epochs.value == 5
     linked = open_page("training_trace", {"epochs": "37"})
     assert linked.select_slider(key="epochs").value == 37
-    assert {m.label: m.value for m in linked.metric}[LAST_LOSS] == num(train(RunConfig(epochs=37)).end_loss)
+    assert last_loss(linked) == num(train(RunConfig(epochs=37)).end_loss)
 
 
 def test_predict_first_is_on_by_default_and_a_link_turns_it_off():
@@ -66,10 +65,11 @@ def test_the_lab_keeps_its_history_when_a_setting_it_does_not_use_changes():
     assert len(lab_history(at)) == 2
     at.selectbox(key="zeroing").set_value("never").run()
     at.select_slider(key="epochs").set_value(50).run()
-    assert len(lab_history(at)) == 2 and not at.toast
+    assert len(lab_history(at)) == 2 and not any("Restarted" in i.value for i in at.info)
     assert "loss" in {m.label for m in at.metric}  # the last click's result box
     at.select_slider(key="lr").set_value(0.02).run()
-    assert lab_history(at) == [] and "lab restarted" in at.toast[0].value
+    said = "Restarted: the learning rate changed from 0.01 to 0.02. The lab started again with fresh tensors."
+    assert lab_history(at) == [] and [i.value for i in at.info if "Restarted" in i.value] == [said]
     # The last click belonged to the old lab: the fresh one shows its own (None) .grad, not that result.
     assert "loss" not in {m.label for m in at.metric}
     assert {m.label: m.value for m in at.metric} == {"w.grad": "None", "b.grad": "None"}

@@ -127,10 +127,9 @@ def test_lifecycle_rejects_unknown_actions():
 
 def test_every_action_has_exactly_one_operation():
     assert list(OPERATIONS) == list(ACTIONS)
-    assert Did.done("x") == Did(ok=True, message="x", raised=False)
-    assert (Did.silent("x").ok, Did.silent("x").raised, Did.error("x").ok, Did.error("x").raised) == (
-        False, False, False, True,
-    )  # fmt: skip
+    assert Did.done("x") == Did(ok=True, message="x", raised_by=None)
+    assert (Did.silent("x").ok, Did.silent("x").raised, Did.error("x", by="Python").ok) == (False, False, False)
+    assert Did.error("x", by="Python").raised and Did.error("x", by="PyTorch").raised_by == "PyTorch"
 
 
 # --- stepper ------------------------------------------------------------------------------------

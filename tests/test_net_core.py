@@ -142,3 +142,30 @@ def test_the_linear_trace_is_what_a_plain_loop_records(zeroing: str):
         elif zeroing == "none":
             w.grad = b.grad = None
     assert trace.final_w == tuple(w.tolist()) and trace.final_b == b.item()
+
+
+@pytest.mark.parametrize("epochs", [1, 5])
+def test_the_loss_after_the_last_update_is_one_more_forward_pass_of_plain_pytorch(epochs: int):
+    from torch import nn
+
+    from gradlab.lesson.observations import loss_after
+    from gradlab.runs.net import make_net, mse, net_data
+
+    cfg = NET.with_(epochs=epochs)
+    net = make_net("cpu")  # plain PyTorch from here: the loop, SGD, zero_grad every step
+    X, y = net_data(cfg, "cpu")
+    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr)
+    for _ in range(epochs):
+        opt.zero_grad()
+        nn.functional.mse_loss(net(X), y).backward()
+        opt.step()
+    with torch.no_grad():
+        expected = float(mse(net(X), y))
+    assert loss_after(train(cfg)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_a_stopped_network_run_has_no_loss_after_its_last_update():
+    from gradlab.lesson.observations import loss_after
+
+    trace = train(NET.with_(lr=5.0, epochs=200))
+    assert trace.final_params is None and loss_after(trace) is None

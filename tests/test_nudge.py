@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from gradlab.fmt import num, prose, signed
+from gradlab.fmt import num, prose, signed, together
 from gradlab.probes.nudge import DELTAS, explain, nudge
 from gradlab.settings.config import RunConfig
 from gradlab.views.slope_chart import LINES, POINTS, slope_spec
@@ -130,7 +130,7 @@ def test_chart_spec_is_finite_readable_and_carries_the_numbers(present):
     spec = slope_spec(n, present=present)
     text = json.dumps(spec)
     assert "NaN" not in text and "Infinity" not in text
-    assert spec["height"] >= 300 and len(spec["title"]["text"]) <= 30
+    assert spec["height"] >= 280 and len(spec["title"]["text"]) <= 30
     axes = [
         layer["encoding"][c]["axis"] for layer in spec["layer"] for c in ("x", "y") if "axis" in layer["encoding"][c]
     ]
@@ -167,7 +167,7 @@ def test_data_flow_panel_shows_pytorchs_numbers_and_follows_the_controls():
     shown = metrics(at)
     assert (shown["loss now"], shown["real new loss"], shown["estimate: loss + .grad·Δ"]) == ("47.25", "17.25", "9.75")
     assert shown["miss: real − estimate"] == "+7.5"
-    assert "What the number means: nudge a weight" in [h.value for h in at.subheader]
+    assert "What the number means: nudge a weight" in [h.value for h in at.header]
     assert any("Loss along w1" in s for s in chart_specs(at))
 
     at.segmented_control(key="nudge_param").set_value("b").run()
@@ -212,3 +212,26 @@ def test_a_point_outside_the_lesson_gets_a_message_not_a_traceback():
     at = _panel_at((2e6, 0.0), 0.0)
     assert not at.exception
     assert "No nudge at this point" in at.info[0].value and "w0[0]" in at.info[0].value
+
+
+@pytest.mark.parametrize("param", ["w1", "w2", "b"])
+@pytest.mark.parametrize("delta", DELTAS, ids=[signed(d) for d in DELTAS])
+def test_the_miss_is_called_exact_only_where_the_numbers_shown_are_equal(param, delta):
+    """Issue 19 §3: "off by +9.8114e-05 … = 0.0001 … exactly that" called two visibly different numbers exact."""
+    n = nudge(CARD, CARD.w0, CARD.b0, param, delta)
+    said = explain(n)[-1]
+    j = CARD.param_names.index(param)
+    _, curvature64 = analytic(CARD, np.array([*CARD.w0, CARD.b0], float), j)
+    quadratic64 = 0.5 * curvature64 * delta**2  # the parabola's miss in exact arithmetic, from float64 algebra
+    assert n.explained and abs(n.error - quadratic64) <= n.rounding
+    miss, quadratic = together([n.error, quadratic64])
+    assert "by exactly that" not in said and "(up to float32 rounding)" not in said
+    if miss == quadratic:  # equal as shown: the sentence may say they are the same number
+        assert f"off by **+{miss}**, which is ½·(∂²L/∂{param}²)·Δ²" in said and f"= {quadratic}:" in said
+        assert "differs" not in said
+    else:  # visibly different: exact only in exact arithmetic, the float32 difference named and bounded
+        gap = num(n.error - n.quadratic, 2)
+        gap = "−" + gap[1:] if gap.startswith("-") else "+" + gap
+        assert f"off by **+{miss}**. Along {param} this loss is a parabola, and in exact arithmetic" in said
+        assert f"= {quadratic}. The float32 miss differs from that by {gap}," in said
+        assert abs(n.error - n.quadratic) <= n.rounding and f"(up to about {num(n.rounding, 1)})" in said

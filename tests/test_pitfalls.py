@@ -16,15 +16,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from gradlab.lesson.pitfall_prompts import BEHAVIOUR_WORDS, QUESTION, pitfall_prompt
 from gradlab.probes import pitfall_code
-from gradlab.probes.pitfalls import PITFALLS, PitfallOutcome, run_all, run_pitfall
+from gradlab.probes.pitfalls import BEHAVIOURS, PITFALLS, PitfallOutcome, run_all, run_pitfall
 from gradlab.runs.code import FORWARD, LOSS
 from gradlab.settings.config import RunConfig
-from tests.pytorch_text import backward_twice, inplace_on_a_leaf, leaf, nonleaf_grad, pytorch_says
+from tests.pytorch_text import backward_twice, inplace_on_a_leaf, nonleaf_grad, pytorch_says
 
 CARD = RunConfig()
 CARD_GRAD = [-37.5, -50.5]  # 2/N·Xᵀ(ŷ−y) on the card, by hand
-KINDS = {"error", "warning", "none_grad", "wrong_value"}
 _NUM = re.compile(r"-?\d+(?:\.\d*)?(?:e[+-]?\d+)?")
 
 
@@ -40,10 +40,11 @@ def number(text: str, name: str) -> float:
     return float(re.search(rf"\b{re.escape(name)} = ({_NUM.pattern})", text).group(1))
 
 
-def hand_grad(config: RunConfig, w: list[float] | None = None) -> list[float]:
+def hand_grad(config: RunConfig, w: list[float] | None = None, b: float | None = None) -> list[float]:
     """2/N·Xᵀ(Xw + b − y) in float64, independent of autograd."""
     w = list(config.w0) if w is None else w
-    res = [sum(x * wi for x, wi in zip(row, w)) + config.b0 - t for row, t in zip(config.X, config.y)]
+    b = config.b0 if b is None else b
+    res = [sum(x * wi for x, wi in zip(row, w)) + b - t for row, t in zip(config.X, config.y)]
     n = config.n_samples
     return [2 / n * sum(row[f] * r for row, r in zip(config.X, res)) for f in range(config.n_features)]
 
@@ -77,13 +78,22 @@ def _grad_fn(t: torch.Tensor) -> str:
     return type(t.grad_fn).__name__
 
 
+def python_says(mistake: Callable[[], object]) -> str:
+    """Python's own words for an error it raises here."""
+    try:
+        mistake()
+    except Exception as err:
+        return f"{type(err).__name__}: {err}"
+    raise AssertionError("no error was raised")
+
+
 @pytest.mark.parametrize(
     ("key", "kind", "phrases"),
     [
         pytest.param("inplace_outside_no_grad", "error", lambda: [pytorch_says(inplace_on_a_leaf)], id="inplace-error"),
         pytest.param(
             "to_after_requires_grad",
-            "none_grad",
+            "warning",
             lambda: [
                 "w.is_leaf = False",
                 _grad_fn(torch.tensor([0.5], dtype=torch.float64, requires_grad=True).to(torch.float32)),
@@ -94,23 +104,18 @@ def _grad_fn(t: torch.Tensor) -> str:
         ),
         pytest.param(
             "out_of_place_update",
-            "none_grad",
-            lambda: [
-                "w.is_leaf = False",
-                _grad_fn(leaf() - 0.01 * torch.ones(2)),
-                "w.grad = None",
-                pytorch_says(nonleaf_grad),
-            ],
+            "warning",
+            lambda: ["step 1: w.is_leaf = False, w.grad = None", pytorch_says(nonleaf_grad)],
             id="out-of-place-none-grad",
         ),
         pytest.param("backward_twice", "error", lambda: [pytorch_says(backward_twice)], id="backward-twice-error"),
         pytest.param(
             "nonleaf_grad", "warning", lambda: [pytorch_says(nonleaf_grad), "y_hat.grad = None"], id="nonleaf-warning"
         ),
-        pytest.param("forgot_zero_grad", "wrong_value", lambda: ["step 0: w.grad", "step 1: w.grad"], id="no-zero"),
+        pytest.param("forgot_zero_grad", "silent", lambda: ["step 0: w.grad", "step 1: w.grad"], id="no-zero"),
         pytest.param(
             "broadcast_shape",
-            "wrong_value",
+            "silent",
             lambda: ["(y_hat - y).shape = (4, 4)", "no error or warning was raised"],
             id="broadcast",
         ),
@@ -120,30 +125,38 @@ def test_card_outcome_is_pytorchs_own(
     card: dict[str, PitfallOutcome], key: str, kind: str, phrases: Callable[[], list[str]]
 ) -> None:
     outcome = card[key]
-    assert outcome.outcome_kind == kind
+    assert outcome.behaviour == kind
     for phrase in phrases():  # PyTorch's own words, produced here by the same mistake on fresh tensors
         assert phrase in outcome.outcome, phrase
     assert "Triggered internally" not in outcome.outcome
+
+
+def test_after_an_out_of_place_update_the_next_update_fails_in_python_as_the_why_says(
+    card: dict[str, PitfallOutcome],
+) -> None:
+    assert python_says(lambda: CARD.lr * None).startswith("TypeError")  # lr * w.grad with w.grad None
+    assert "lr * None is a TypeError" in card["out_of_place_update"].why
 
 
 def test_inplace_fix_updates_the_leaf(card: dict[str, PitfallOutcome]) -> None:
     fixed = card["inplace_outside_no_grad"].fixed_outcome
     expected = [w - CARD.lr * g for w, g in zip(CARD.w0, CARD_GRAD)]
     assert values(fixed, "w = ") == pytest.approx(expected, abs=1e-4)
-    assert "w.is_leaf = True" in fixed
+    assert values(fixed, "b = ") == pytest.approx([CARD.b0 - CARD.lr * -13.0], abs=1e-4)  # b.grad is -13
+    assert "w.is_leaf = True" in fixed and "w.grad = tensor([0., 0.]), b.grad = tensor(0.)" in fixed
     fix = card["inplace_outside_no_grad"].fix_code
     assert "lr = 0.01" in fix.splitlines()[0] and "with torch.no_grad():\n        w -= lr * w.grad" in fix
 
 
 @pytest.mark.parametrize(
-    "key",
+    ("key", "line"),
     [
-        pytest.param("to_after_requires_grad", id="to-device"),
-        pytest.param("backward_twice", id="backward-twice"),
+        pytest.param("to_after_requires_grad", "w.grad = ", id="to-device"),
+        pytest.param("backward_twice", "step 1: ", id="backward-twice"),
     ],
 )
-def test_fix_gives_the_hand_gradient(card: dict[str, PitfallOutcome], key: str) -> None:
-    assert values(card[key].fixed_outcome, "w.grad = ") == pytest.approx(CARD_GRAD, abs=1e-4)
+def test_fix_gives_the_hand_gradient(card: dict[str, PitfallOutcome], key: str, line: str) -> None:
+    assert values(card[key].fixed_outcome, line) == pytest.approx(CARD_GRAD, abs=1e-4)
 
 
 def test_to_device_demo_says_why_it_changes_dtype(card: dict[str, PitfallOutcome]) -> None:
@@ -156,8 +169,10 @@ def test_to_device_demo_says_why_it_changes_dtype(card: dict[str, PitfallOutcome
 def test_out_of_place_fix_keeps_a_leaf_with_the_next_gradient(card: dict[str, PitfallOutcome]) -> None:
     fixed = card["out_of_place_update"].fixed_outcome
     w1 = [w - CARD.lr * g for w, g in zip(CARD.w0, CARD_GRAD)]
-    assert "w.is_leaf = True" in fixed
-    assert values(fixed, "w.grad = ") == pytest.approx(hand_grad(CARD, w1), abs=1e-4)
+    b1 = CARD.b0 - CARD.lr * -13.0  # b moves too
+    assert "step 1: w.is_leaf = True" in fixed
+    assert values(fixed, "step 1:") == pytest.approx(hand_grad(CARD, w1, b1), abs=1e-4)
+    assert values(fixed, "step 1:") != pytest.approx(hand_grad(CARD, w1), abs=1e-4)  # b's step changes w.grad
 
 
 def test_retain_grad_fix_gives_dloss_dyhat(card: dict[str, PitfallOutcome]) -> None:
@@ -177,8 +192,8 @@ def test_forgetting_to_zero_doubles_the_gradient(card: dict[str, PitfallOutcome]
 
 
 def _printed(outcome: str) -> list[float]:
-    """The losses `print(step, loss.item())` printed, in order."""
-    return [float(line.split()[1]) for line in outcome.splitlines() if re.fullmatch(r"\d+ \S+", line)]
+    """The losses the loop printed ("step 0: loss = 47.2500"), in order."""
+    return [float(m.group(1)) for line in outcome.splitlines() if (m := re.fullmatch(r"step \d+: loss = (\S+)", line))]
 
 
 def _plain_sgd(config: RunConfig, *, step_first: bool) -> list[float]:
@@ -203,11 +218,12 @@ def _plain_sgd(config: RunConfig, *, step_first: bool) -> list[float]:
 def test_step_before_backward_never_moves_the_weights_and_the_fix_trains(config: RunConfig) -> None:
     outcome = run_pitfall("step_before_backward", config)
     stuck = _printed(outcome.outcome)
-    assert stuck == _plain_sgd(config, step_first=True) == [stuck[0]] * 3  # the loss never changes
+    assert len(stuck) == 3 and stuck == [stuck[0]] * 3  # the loss never changes
+    assert stuck == pytest.approx(_plain_sgd(config, step_first=True), abs=5e-5)  # printed with 4 decimals
     assert f"w = {torch.tensor(config.w0, requires_grad=True)}" in outcome.outcome  # the weights never moved
     assert "no error or warning was raised" in outcome.outcome
     trained = _printed(outcome.fixed_outcome)
-    assert trained == pytest.approx(_plain_sgd(config, step_first=False)) and trained[1] != trained[0]
+    assert trained == pytest.approx(_plain_sgd(config, step_first=False), abs=5e-5) and trained[1] != trained[0]
     assert outcome.wrong_code.index("opt.step()") < outcome.wrong_code.index("loss.backward()")
     assert outcome.fix_code.index("loss.backward()") < outcome.fix_code.index("opt.step()")
     assert f"lr = {config.lr!r}" in outcome.wrong_code.splitlines()[0] and "SGD([w, b], lr=lr)" in outcome.wrong_code
@@ -247,15 +263,15 @@ def test_run_all_on_other_configs(config: RunConfig) -> None:
     outcomes = run_all(config)
     assert [o.key for o in outcomes] == list(PITFALLS)
     for o in outcomes:
-        assert o.outcome_kind in KINDS
+        assert o.behaviour in BEHAVIOURS
         assert all(isinstance(v, str) and v for v in vars(o).values())
     by_key = {o.key: o for o in outcomes}
     for shown in (by_key["inplace_outside_no_grad"].fix_code, by_key["out_of_place_update"].wrong_code):
         assert shown.splitlines()[0].endswith(f"lr = {config.lr!r}")  # the values it ran with
     assert "w -= lr * w.grad" in by_key["inplace_outside_no_grad"].fix_code
     assert "w = w - lr * w.grad" in by_key["out_of_place_update"].wrong_code
-    assert by_key["backward_twice"].outcome_kind == "error"
-    assert by_key["nonleaf_grad"].outcome_kind == "warning"
+    assert by_key["backward_twice"].behaviour == "error"
+    assert by_key["nonleaf_grad"].behaviour == "warning"
     if config.device == "cpu":
         zero = by_key["forgot_zero_grad"]
         assert values(zero.outcome, "step 0:") == pytest.approx(hand_grad(config), abs=1e-4)
@@ -266,6 +282,7 @@ def test_run_all_on_other_configs(config: RunConfig) -> None:
 def test_one_row_broadcast_happens_to_match() -> None:
     outcome = run_pitfall("broadcast_shape", RunConfig(X=((1.0, 2.0),), y=(3.0,)))
     assert "(y_hat - y).shape = (1, 1)" in outcome.outcome and "happens to equal" in outcome.outcome
+    assert outcome.behaviour == "works"  # read from the run: with one row the mistake gives the right numbers
 
 
 def test_unknown_key_raises_value_error_naming_it() -> None:
@@ -351,9 +368,12 @@ def _defined(shown: str) -> tuple[str, object]:
 
 
 def test_the_code_shown_is_the_code_that_ran(card: dict[str, PitfallOutcome]) -> None:
+    from gradlab.probes.stale_graph import stale_graph
+
     ran = set()
-    for outcome in card.values():
-        for shown in (outcome.wrong_code, outcome.fix_code):
+    lab = "# X, y, w, b, lr: the lab's\n" + stale_graph(CARD).code  # Grad Lab ①'s backward() after an update
+    for shown in [lab, *(text for o in card.values() for text in (o.wrong_code, o.fix_code))]:
+        if shown:
             assert shown.startswith("# ") and shown.count("\ndef ") == 1, shown
             name, _ = _defined(shown)  # the shown text is runnable Python that defines one function
             real = getattr(pitfall_code, name)  # the function of that name is the one the runner called
@@ -379,3 +399,101 @@ def test_the_pitfalls_spell_the_forward_pass_as_the_card_does() -> None:
     lines = [ln.split("#")[0].strip() for ln in source.splitlines()]
     assert lines.count(FORWARD) >= 8 and lines.count(LOSS) >= 8
     assert not any("X @ w + b - y" in ln or ("y_hat =" in ln and ln != FORWARD) for ln in lines), "another spelling"
+
+
+# --- each fix is the whole step for w and b, as plain PyTorch does it -----------------------------------------
+
+
+def _fresh() -> tuple[torch.Tensor, ...]:
+    X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
+    return X, y, torch.tensor(CARD.w0, requires_grad=True), torch.tensor(CARD.b0, requires_grad=True)
+
+
+def _plain_steps(steps: int, *, update: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """The correct loop in plain PyTorch: forward, backward, (update w and b), zero both; returns w and b."""
+    X, y, w, b = _fresh()
+    for _ in range(steps):
+        ((X @ w + b - y) ** 2).mean().backward()
+        if update:
+            with torch.no_grad():
+                w -= CARD.lr * w.grad
+                b -= CARD.lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    return w, b
+
+
+@pytest.mark.parametrize(
+    ("fix", "steps", "update"),
+    [
+        pytest.param(pitfall_code.update_in_place_under_no_grad, 1, True, id="inplace-fix"),
+        pytest.param(pitfall_code.update_in_place_then_zero, 2, True, id="out-of-place-fix"),
+        pytest.param(pitfall_code.backward_on_a_fresh_graph, 2, False, id="backward-twice-fix"),
+        pytest.param(pitfall_code.two_steps_zeroing_each, 2, False, id="forgot-zero-fix"),
+    ],
+)
+def test_each_fix_updates_and_clears_w_and_b_alike(fix: Callable[..., object], steps: int, update: bool) -> None:
+    X, y, w, b = _fresh()
+    names = inspect.signature(fix).parameters
+    with contextlib.redirect_stdout(io.StringIO()):
+        fix(**{k: v for k, v in {"X": X, "y": y, "w": w, "b": b, "lr": CARD.lr}.items() if k in names})
+    plain_w, plain_b = _plain_steps(steps, update=update)
+    torch.testing.assert_close(w.detach(), plain_w.detach())
+    torch.testing.assert_close(b.detach(), plain_b.detach())  # b moved exactly as w's loop moves it
+    assert w.is_leaf and b.is_leaf
+    assert torch.equal(w.grad, torch.zeros(2)) and torch.equal(b.grad, torch.zeros(()))  # both cleared
+
+
+def test_the_backward_twice_fix_gives_each_step_the_same_gradients(card: dict[str, PitfallOutcome]) -> None:
+    lines = card["backward_twice"].fixed_outcome.splitlines()
+    assert lines[0].replace("step 0", "step 1") == lines[1]  # b.grad was zeroed too, or it would read -26
+    assert number(lines[1], "b.grad") == -13.0
+
+
+# --- the prediction asked before each pitfall ---------------------------------------------------------------
+
+
+def test_one_label_per_behaviour_and_they_read_after_a_letter() -> None:
+    assert tuple(BEHAVIOUR_WORDS) == BEHAVIOURS
+    assert all(label[0].isupper() and not label.endswith(".") for label in BEHAVIOUR_WORDS.values())
+    assert "error" in QUESTION and "warning" in QUESTION and "work" in QUESTION
+
+
+def test_each_pitfall_asks_and_judges_against_what_its_run_did(card: dict[str, PitfallOutcome]) -> None:
+    expected = {
+        "inplace_outside_no_grad": "error",
+        "to_after_requires_grad": "warning",
+        "out_of_place_update": "warning",
+        "backward_twice": "error",
+        "nonleaf_grad": "warning",
+        "forgot_zero_grad": "silent",
+        "step_before_backward": "silent",
+        "broadcast_shape": "silent",
+    }
+    assert {k: o.behaviour for k, o in card.items()} == expected
+    pids = set()
+    for key, outcome in card.items():
+        prompt = pitfall_prompt(outcome)
+        pids.add(prompt.pid)
+        assert prompt.options == BEHAVIOUR_WORDS and prompt.answer == BEHAVIOUR_WORDS[expected[key]]
+        for guess in BEHAVIOURS:
+            verdict = prompt.judge(guess)
+            assert verdict.correct == (guess == expected[key])
+            assert verdict.actual == BEHAVIOUR_WORDS[expected[key]] and verdict.why == outcome.why
+        with pytest.raises(ValueError, match="guess"):
+            prompt.judge("sideways")
+    assert len(pids) == len(card)  # one question per pitfall, each kept apart
+
+
+def test_the_errors_and_warnings_named_are_the_ones_plain_pytorch_gives() -> None:
+    """Plain PyTorch, written here: the mistakes judged "error" raise, those judged "warning" warn and do not."""
+    X, y, w, b = _fresh()
+    loss = ((X @ w + b - y) ** 2).mean()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    X, y, w, b = _fresh()
+    y_hat = X @ w + b
+    ((y_hat - y) ** 2).mean().backward()
+    with pytest.warns(UserWarning, match="not a leaf"):
+        assert y_hat.grad is None

@@ -28,7 +28,7 @@ from gradlab.lesson.prompts import (
     share_value,
     w_grad_signs,
 )
-from gradlab.lesson.sentences import loop_text, slope_example
+from gradlab.lesson.sentences import loop_text, slope_example, trace_step
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.code import step_script
 from gradlab.runs.lifecycle import GradLifecycle
@@ -197,36 +197,36 @@ def test_the_whole_step_script_runs_and_prints_pytorchs_grad(tmp_path):
 def _lock(at, choice: str | None = None, number: float | None = None):
     """Answer the open prediction and commit it."""
     if number is not None:
-        at.main.number_input[0].set_value(number).run()
+        at.main.number_input[0].set_value(number)
     else:
-        radio = next(r for r in at.main.radio if choice in r.options)
-        radio.set_value(choice).run()
-    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()
+        radio, label = next((r, o) for r in at.main.radio for o in r.options if o.endswith(f" · {choice}"))
+        radio.set_value(label)  # as the browser sends it: the shown label, "A · None"
+    next(b for b in at.main.button if b.label == "Lock in my prediction").click().run()  # one click: the form
     return at
 
 
 def test_data_flow_reveals_each_stage_only_after_a_prediction():
     at = open_page("data_flow")
-    assert [h.value for h in at.subheader][:1] == ["1. Data input"]
-    assert not any("2. Model" in h.value for h in at.subheader)  # stage 2 waits for the prediction
+    assert [h.value for h in at.header][:1] == ["1. Data input"]
+    assert not any("2. Model" in h.value for h in at.header)  # stage 2 waits for the prediction
     _lock(at, "None")
     assert any("You predicted:** None" in s.value for s in at.success)
-    assert any("4. Loss" in h.value for h in at.subheader) and not any("5. Backward" in h.value for h in at.subheader)
+    assert any("4. Loss" in h.value for h in at.header) and not any("5. Backward" in h.value for h in at.header)
     _lock(at, "both positive")  # wrong: both entries are negative
     assert any("both negative" in w.value for w in at.warning)
-    assert not any("5. Backward" in h.value for h in at.subheader)
+    assert not any("5. Backward" in h.value for h in at.header)
     _lock(at, number=-13.0)
-    assert any("5. Backward" in h.value for h in at.subheader)
+    assert any("5. Backward" in h.value for h in at.header)
     assert "tensor([-37.5000, -50.5000])" in text_of(at)
 
 
-def test_prediction_trace_asks_sign_then_value_before_layer_four():
+def test_prediction_trace_asks_sign_then_value_before_step_four():
     at = open_page("prediction_trace")
-    assert not any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) not in [h.value for h in at.header]
     _lock(at, "negative")
-    assert not any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) not in [h.value for h in at.header]
     _lock(at, number=5.0)  # far from the true -1.75
-    assert any("Layer 4" in h.value for h in at.subheader)
+    assert trace_step(4) in [h.value for h in at.header]
     assert any("-1.75" in w.value for w in at.warning)
 
 
@@ -240,7 +240,7 @@ def test_presentation_mode_asks_the_room_and_reveals_on_request():
 
 def test_predict_first_off_shows_everything_directly():
     at = open_page("data_flow", {"predict": "0"})
-    assert any("5. Backward" in h.value for h in at.subheader)
+    assert any("5. Backward" in h.value for h in at.header)
     assert not any(b.label == "Lock in my prediction" for b in at.main.button)
 
 

@@ -14,6 +14,7 @@ from gradlab.lesson.quiz import CONCEPTS
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page
 from tests.quizruns import fresh_quiz
+from ui.quiz_panel import plain
 from ui.settings_state import SETTING
 
 CARD = RunConfig()
@@ -216,29 +217,71 @@ def _radio(at, text: str):
     return next(r for r in at.main.radio if text in r.label)
 
 
+def _check(at, text: str, option: str | None):
+    """Pick `option` in the question whose label holds `text` (None: pick nothing), then press its *Check*."""
+    labels = [r.label for r in at.main.radio]
+    index = next(i for i, label in enumerate(labels) if text in label)
+    if option is not None:
+        at.main.radio[index].set_value(option)
+    checks = [b for b in at.main.button if b.label == "Check"]
+    assert len(checks) == len(labels)  # one Check per question, in the same order
+    checks[index].click().run()
+    return at
+
+
 def _metrics(at) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def test_radio_groups_have_plain_accessible_names():
+def test_radio_groups_have_plain_accessible_names_that_keep_identifiers_whole():
     at = open_page("quiz")
     labels = [r.label for r in at.main.radio]
     assert len(labels) >= 12
     for label in labels:
         assert not any(mark in label for mark in ("**", "`", ":red-badge", ":blue-badge")), label
     assert all(r.proto.label_visibility.value == r.proto.label_visibility.COLLAPSED for r in at.main.radio)
+    said = " ".join(labels)
+    for identifier in ("requires_grad", "zero_grad()", "torch.no_grad()", "y_hat"):  # issue 19 §3: not "zerograd"
+        assert identifier in said
+
+
+def test_plain_drops_markdown_marks_but_not_underscores():
+    assert plain("Why `with torch.no_grad():` and **not** *w.grad.zero_()*?") == (
+        "Why with torch.no_grad(): and not w.grad.zero_()?"
+    )
+
+
+def test_options_are_lettered_for_a_room_to_call_out():
+    at = open_page("quiz")
+    q = fresh_quiz(CARD)[0]
+    shown = list(at.main.radio[0].proto.options)
+    assert shown == [f"{'ABCD'[i]} · {o}" for i, o in enumerate(q.options)]
+
+
+def test_picking_an_option_is_not_an_answer_until_check():
+    """Issue 19 §4: a mis-click is not a permanent wrong first try; only *Check* records an answer."""
+    at = open_page("quiz")
+    wrong = "The updated weights after training"
+    _radio(at, "What does the .grad attribute store").set_value(wrong).run()  # a click on an option, no Check
+    assert not at.error and _metrics(at)["answered"].startswith("0 /")
+    _check(at, "What does the .grad attribute store", "The gradients of the loss with respect to the tensor")
+    assert any("Correct on the first try" in s.value for s in at.success)
+    assert _metrics(at)["first try"].startswith("1 /")
+
+
+def test_check_without_a_pick_asks_for_one():
+    at = _check(open_page("quiz"), "What is b.grad after the first backward()", None)
+    assert any("Pick an option first" in w.value for w in at.warning)
+    assert _metrics(at)["answered"].startswith("0 /")
 
 
 def test_answers_survive_a_page_switch_and_score_first_tries():
     at = open_page("quiz")
-    card = _radio(at, "What does the .grad attribute store")
-    card.set_value("The updated weights after training").run()
+    _check(at, "What does the .grad attribute store", "The updated weights after training")
     assert any("Not quite" in e.value for e in at.error)
-    _radio(at, "What does the .grad attribute store").set_value(
-        "The gradients of the loss with respect to the tensor"
-    ).run()
+    _check(at, "What does the .grad attribute store", "The gradients of the loss with respect to the tensor")
     assert any("first-try score keeps it as wrong" in i.value for i in at.info)
-    _radio(at, "What is b.grad after the first backward()").set_value("-13").run()
+    _check(at, "What is b.grad after the first backward()", "-13")
     total = len([r for r in at.main.radio])
     assert _metrics(at)["first try"] == f"1 / {total}" and _metrics(at)["now"] == f"2 / {total}"
     at.switch_page("pages/1_Data_Flow.py").run()
@@ -250,18 +293,18 @@ def test_answers_survive_a_page_switch_and_score_first_tries():
 
 def test_reset_clears_the_radios_and_both_scores():
     at = open_page("quiz")
-    _radio(at, "What is b.grad after the first backward()").set_value("-13").run()
+    _check(at, "What is b.grad after the first backward()", "-13")
     next(b for b in at.button if b.label == "Reset the quiz").click().run()
     assert _radio(at, "What is b.grad after the first backward()").value is None
     assert _metrics(at)["first try"].startswith("0 /") and _metrics(at)["now"].startswith("0 /")
-    _radio(at, "What is b.grad after the first backward()").set_value("-13").run()  # the same pick counts again
+    _check(at, "What is b.grad after the first backward()", "-13")  # the same pick counts again
     assert _metrics(at)["first try"].startswith("1 /")
 
 
 def test_a_live_answer_is_marked_stale_when_its_setting_changes():
     at = open_page("quiz")
     q = by_id(CARD)["live_update"]
-    _radio(at, "what is w after one update").set_value(q.right).run()
+    _check(at, "what is w after one update", q.right)
     at.session_state[SETTING["lr"]] = 0.02
     at.run()
     assert any("Settings changed: answer again" in w.value for w in at.warning)
@@ -271,12 +314,21 @@ def test_a_live_answer_is_marked_stale_when_its_setting_changes():
 def test_presentation_mode_hides_the_answer_until_reveal():
     at = open_page("quiz", {"present": "1"})
     radio = _radio(at, "What is b.grad after the first backward()")
-    radio.set_value("-26").run()
+    _check(at, "What is b.grad after the first backward()", "-26")
     text = " ".join(e.value for kind in ("success", "error", "info") for e in getattr(at, kind))
     assert "-13" not in text and "Not quite" not in text
-    assert _metrics(at)["first try"].startswith("0 /")
     reveal = [b for b in at.button if b.label == "Reveal the answer"]
     assert len(reveal) == len(at.main.radio)
     index = [r.label for r in at.main.radio].index(radio.label)
     reveal[index].click().run()
     assert any("Answer: -13" in s.value for s in at.success)
+
+
+def test_presentation_mode_keeps_the_teachers_score_off_the_projector():
+    """Issue 19 §1: the teacher's own score is folded away, one click from view, never shown to the room."""
+    at = open_page("quiz", {"present": "1"})
+    _check(at, "What is b.grad after the first backward()", "-13")
+    (folded,) = [e for e in at.expander if "Your own score" in e.label]
+    assert not folded.proto.expanded
+    assert {m.label for m in folded.metric} == {"first try", "now", "answered"}
+    assert not [m for m in at.main.metric if m not in folded.metric]

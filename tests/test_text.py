@@ -126,7 +126,7 @@ def test_prediction_trace_writes_negative_factors_and_terms_as_a_learner_would()
     assert factor(-0.5) == "(-0.5)" and factor(2.0) == "2"
     assert signed_sum([0.5, -1.0, 0.0]) == "0.5 - 1 + 0"
     text = text_of(open_page("prediction_trace", {"predict": "0"}))
-    assert "only layer 2 is a layer of the model" in text
+    assert "the model has one layer, ŷ = Xw + b (step 2); the other steps are the computation around it" in text
 
 
 # --- leaves, .to(device), zero_grad, retain_grad --------------------------------------------------
@@ -320,16 +320,29 @@ def test_a_thinned_tables_caption_says_which_rows_it_keeps():
 
 def test_the_last_epochs_loss_says_it_comes_before_that_epochs_update_and_gives_the_loss_after_it():
     from gradlab.fmt import num
-    from gradlab.lesson.sentences import last_loss_help
-    from gradlab.runs.model import loss_at
+    from gradlab.lesson.observations import loss_after
+    from gradlab.lesson.sentences import loss_after_help, loss_at_epoch_help
 
     trace = train(CARD)
-    after = loss_at(CARD, trace.final_w, trace.final_b)
-    said = last_loss_help(trace)
-    assert said.startswith("Epoch 5's loss, computed by its forward pass before its update.")
-    assert f"a loss of {num(after)}: the loss after 5 updates." in said and num(after) != num(trace.end_loss)
+    # Plain PyTorch: five epochs of forward, loss, backward, update, zero; the loss at epoch 5 comes before its
+    # update, the loss after 5 updates is one more forward pass after it.
+    X, y = torch.tensor(CARD.X), torch.tensor(CARD.y)
+    w, b = torch.tensor(CARD.w0, requires_grad=True), torch.tensor(CARD.b0, requires_grad=True)
+    for _ in range(5):
+        loss = ((X @ w + b - y) ** 2).mean()
+        loss.backward()
+        with torch.no_grad():
+            w -= CARD.lr * w.grad
+            b -= CARD.lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
+    with torch.no_grad():
+        after = float(((X @ w + b - y) ** 2).mean())
+    assert num(trace.end_loss) == num(loss.item()) and num(loss_after(trace)) == num(after) != num(loss.item())
+    assert loss_at_epoch_help(trace).startswith("Epoch 5's loss, computed by its forward pass before its update")
+    assert f"gives {num(after)}. That is the loss after 5 updates;" in loss_after_help(trace, loss_after(trace))
     stopped = train(CARD.with_(lr=1.0, epochs=100))
-    assert stopped.final_w is None and "After that update" not in last_loss_help(stopped)
+    assert loss_after(stopped) is None and "no update after it" in loss_after_help(stopped, None)
 
 
 def test_the_home_pages_update_code_updates_and_clears_both_parameters():

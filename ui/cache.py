@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from gradlab.probes.chain import ChainWalk
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
+    from gradlab.probes.stale_graph import StaleGraph
+    from gradlab.rooms.store import RoomStore
     from gradlab.runs.stages import StageRun
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
@@ -160,6 +162,8 @@ def chart_spec(trace: Trace, kind: str, *, log: bool = False, present: bool = Fa
         return loss_upto_spec(trace, epoch, present=present)
     if kind == "step":  # step-through: the path so far and the update −lr·.grad itself
         return landscape_spec(landscape_view(trace, epoch, true_step=True), present=present)
+    if kind == "path":  # step-through, while "up or down?" is asked: the path so far, not where the step landed
+        return landscape_spec(landscape_view(trace, epoch, arrow=False), present=present)
     raise ValueError(f"kind: {kind!r} is not a chart GradLab draws")
 
 
@@ -201,7 +205,29 @@ def get_pitfalls(config: RunConfig) -> list[PitfallOutcome]:
     return run_all(config)
 
 
+@_cached(16, "1MB")  # ~1 KB
+def get_stale_graph(config: RunConfig) -> StaleGraph:
+    """backward() after an in-place update, run for real on X as it is and on X with requires_grad."""
+    from gradlab.probes.stale_graph import stale_graph
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return stale_graph(config)
+
+
 def show_chart(trace: Trace, kind: str, **options: Any) -> None:
     """Draw a chart of the trace at the container's width."""
     spec = chart_spec(trace, kind, **options)
     st.vega_lite_chart(spec, width="stretch", theme=None)  # the spec carries its own theme and accessible name
+
+
+@st.cache_resource(show_spinner=False)
+def room_store() -> RoomStore:
+    """The class-vote store, one per server, shared by every session (issue 22): in this process, or Redis when
+    GRADLAB_REDIS_URL is set. The one shared mutable object of the app, by design: the store is thread-safe, and
+    a room's data is only reachable with its code (and a teacher step only with its teacher token).
+
+    ValueError (not cached: the next call tries again) when GRADLAB_REDIS_URL is malformed.
+    """
+    from gradlab.rooms.connect import open_store
+
+    return open_store()

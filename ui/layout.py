@@ -6,8 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui.cookie import restore, save
-from ui.guide import Experiment, next_step, visit
+from ui.a11y import browser_aids
+from ui.cookie import refused_note, restore, save
+from ui.guide import Experiment, experiment_banner, next_step, visit
 from ui.perf import freeze_loaded_libraries
 from ui.settings_state import link_notes, take_repairs
 from ui.sidebar import Settings, sidebar
@@ -42,12 +43,15 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     st.markdown(
         "<style>\n" + _BASE_CSS + (_PRESENT_CSS if settings.present else "") + "\n</style>", unsafe_allow_html=True
     )
+    browser_aids()  # focus kept after a rerun, decorative icons silent
     st.title(title)
+    experiment_banner()  # a setting an experiment changed says so, with one click back
     st.markdown(intro)
     for note in link_notes():
         st.warning(note, icon=":material/link:")
     for problem in take_repairs():
         st.warning(problem, icon=":material/warning:")
+    refused_note()
     if settings.device_note:
         st.info(settings.device_note, icon=":material/info:")
     if settings.own_data:

@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from gradlab.fmt import num
 from gradlab.lesson.divergence import explain, warn
 from gradlab.probes.verify import check_epoch, explain_check
 from gradlab.runs.trace import Trace
@@ -62,7 +63,7 @@ def landscape_panel(trace: Trace, epoch: int, present: bool) -> None:
             "Zeroing is *never*: the arrow follows the accumulated .grad the update really used, the running sum "
             "of every gradient so far, which need not point downhill."
         )
-    st.caption(f"The slice is taken at epoch {epoch}'s bias, b = {trace.b[epoch - 1]:.4g}.")
+    st.caption(f"The slice is taken at epoch {epoch}'s bias, b = {num(trace.b[epoch - 1], 4)}.")
     arrow = (
         "the direction of the update w ← w − lr·.grad."
         if never

@@ -8,21 +8,24 @@ the page reveals.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from gradlab.lesson.guess import Verdict, tolerance_text
 from gradlab.lesson.progress import Prediction
+from gradlab.rooms.question import letter
 from ui.keys import stable_key
 
 if TYPE_CHECKING:  # the questions are built by gradlab.lesson.prompts, which loads torch
     from gradlab.lesson.prompts import Prompt
+    from gradlab.lesson.room_questions import Asked
 
 # Session keys, owned here.
 RECORDS = "gl_predictions"  # {key: Prediction}
 SESSION_TOKEN = "gl_session_token"  # a random token per session: keeps this session's notes apart from restored ones
+EMPTY = "gl_predict_empty"  # {flag}: *Lock in* pressed with nothing picked (the page says so)
 
 
 def records() -> dict[str, Prediction]:
@@ -32,6 +35,12 @@ def records() -> dict[str, Prediction]:
 
 def _key(p: Prompt) -> str:
     return stable_key("pred", p.pid, p.signature)
+
+
+def committed(p: Prompt) -> Prediction | None:
+    """What this session recorded for `p` (a guess, or a room's *Reveal* with guess None), or None while it is
+    still open. Read-only: for a page that must know whether, and how, a question was answered."""
+    return records().get(_key(p))
 
 
 def _commit(p: Prompt, widget: str) -> None:
@@ -57,19 +66,47 @@ def _verdict_of(p: Prompt, entry: Prediction) -> Verdict | None:
         return None
 
 
-def show_verdict(v: Verdict, options: Mapping[str, str] | None = None) -> None:
-    """The learner's prediction beside PyTorch's answer, and why."""
+def show_verdict(v: Verdict, options: Mapping[str, str] | None = None, *, answered_by: str = "PyTorch") -> None:
+    """The learner's prediction beside PyTorch's answer (or Python's, where Python raised first), and why."""
     label = (options or {}).get(v.guess, v.guess)
     actual = (options or {}).get(v.actual, v.actual)
-    text = f"**You predicted:** {label} · **PyTorch:** {actual}. {v.why}"
+    text = f"**You predicted:** {label} · **{answered_by}:** {actual}. {v.why}"
     if v.correct:
         st.success(text, icon=":material/check_circle:")
     else:
         st.warning(text, icon=":material/lightbulb:")
 
 
+def lettered(options: Mapping[str, str]) -> dict[str, str]:
+    """Each option's label with its letter, "A · None", by option key, in order."""
+    return {key: f"{letter(i)} · {label}" for i, (key, label) in enumerate(options.items())}
+
+
+def options_list(labels: Iterable[str]) -> str:
+    """The options as a Markdown list, one per line with its letter in bold (a room reads them off the wall)."""
+    return "\n".join(f"- **{letter(i)}** {label}" for i, label in enumerate(labels))
+
+
+def _flagged(p: Prompt) -> str:
+    return stable_key("pred_empty", p.pid, p.signature)
+
+
+def _submit(p: Prompt, widget: str) -> None:
+    """*Lock in* (or Enter): commit what the form holds; with nothing picked or typed, say so instead."""
+    guess = st.session_state.get(widget)
+    if guess is None or guess == "":
+        st.session_state.setdefault(EMPTY, set()).add(_flagged(p))
+        return
+    st.session_state.setdefault(EMPTY, set()).discard(_flagged(p))
+    _commit(p, widget)
+
+
 def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
-    """Ask `p` unless already answered; True when what it predicts may be shown."""
+    """Ask `p` unless already answered; True when what it predicts may be shown.
+
+    In presentation mode the question is asked of the room (*Ask the room*, or class votes on phones once the
+    teacher starts them: `ui.votes.teacher`), and the answer waits for *Reveal*.
+    """
     if not predict:
         return True
     entry = records().get(_key(p))
@@ -82,38 +119,55 @@ def gate(p: Prompt, *, predict: bool, present: bool) -> bool:
                 st.success(f"**{p.question}** PyTorch: **{p.answer}**. {p.why}", icon=":material/campaign:")
             else:
                 show_verdict(verdict, p.options)
+            if present:
+                from ui.votes.teacher import after_reveal  # class votes load only in presentation mode
+
+                after_reveal(_room_item(p))
             return True
         if present:
+            from ui.votes.teacher import ask_the_room
+
             st.markdown(f":material/groups: **Ask the room:** {p.question}")
             if p.options:
-                st.markdown(" · ".join(f"**{label}**" for label in p.options.values()))
-            st.button("Reveal", key=f"reveal_{_key(p)}", on_click=_reveal, args=(p,), type="primary")
+                st.markdown(options_list(p.options.values()))
+            ask_the_room(_room_item(p), on_reveal=_reveal, args=(p,))
             return False
-        st.markdown(f":material/psychology: **Predict first:** {p.question}")
-        widget = f"w_{_key(p)}"
+        _predict_form(p)
+    return False
+
+
+def _predict_form(p: Prompt) -> None:
+    """The question, the answer widget and *Lock in* in one form: one click (or Enter) commits what is there.
+
+    In a form the number box's value travels with the click itself; outside one, the first click only
+    committed the typed number, and a button drawn disabled until then swallowed that click.
+    """
+    st.markdown(f":material/psychology: **Predict first:** {p.question}")
+    widget = f"w_{_key(p)}"
+    with st.form(key=f"form_{widget}", border=False):
         if p.options:
-            guess = st.radio(
+            st.radio(
                 p.question,
                 options=list(p.options),
-                format_func=p.options.__getitem__,
+                format_func=lettered(p.options).__getitem__,
                 index=None,
                 horizontal=True,
                 key=widget,
                 label_visibility="collapsed",
             )
         else:
-            guess = st.number_input("Your prediction", value=None, step=None, format="%g", key=widget)
-            st.caption(f"Counts as right {tolerance_text()}.")
-        st.button(
-            "Lock in my prediction",
-            key=f"lock_{widget}",
-            on_click=_commit,
-            args=(p, widget),
-            disabled=guess is None,
-            type="primary",
-        )
-        st.caption("PyTorch's answer appears once you commit. *Predict first* in the sidebar turns these off.")
-    return False
+            st.number_input("Your prediction", value=None, step=None, format="%g", key=widget)
+            st.caption(f"Counts as right {tolerance_text()}. Press Enter or *Lock in*.")
+        st.form_submit_button("Lock in my prediction", on_click=_submit, args=(p, widget), type="primary")
+    if _flagged(p) in st.session_state.get(EMPTY, set()):
+        st.warning("Pick an answer (or type a number) first, then *Lock in*.", icon=":material/touch_app:")
+    st.caption("PyTorch's answer appears once you commit. *Predict first* in the sidebar turns these off.")
+
+
+def _room_item(p: Prompt) -> Asked:
+    from gradlab.lesson.room_questions import from_prompt
+
+    return from_prompt(p)
 
 
 def tally() -> tuple[int, int]:

@@ -1,14 +1,18 @@
-"""The quiz: answers kept for the session, first attempts scored, and a classroom reveal in presentation mode."""
+"""The quiz: answers kept for the session, first attempts scored, and a classroom reveal in presentation mode.
+
+An answer counts when the learner presses *Check* (a radio and its button form one `st.form`), so a mis-click
+on an option is never a wrong first try. In presentation mode the teacher's own score stays folded away.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import streamlit as st
 
 from gradlab.lesson import quizbook
+from gradlab.rooms.question import letter
 from ui.keys import stable_key
 
 if TYPE_CHECKING:  # gradlab.lesson.quiz loads torch; the answer book must not
@@ -16,7 +20,7 @@ if TYPE_CHECKING:  # gradlab.lesson.quiz loads torch; the answer book must not
 
 BOOK = "quiz_book"  # {slot: Attempt}: plain session state, kept across page switches and reruns
 GENERATION = "quiz_gen"  # bumped by Reset, so every radio starts empty for real
-_MARKUP = re.compile(r"[`*_]")
+UNPICKED = "quiz_unpicked"  # {radio key}: *Check* pressed with no option picked (the card says so)
 
 
 def book() -> quizbook.Book:
@@ -25,8 +29,12 @@ def book() -> quizbook.Book:
 
 
 def plain(text: str) -> str:
-    """A prompt without Markdown marks: the radio group's accessible name."""
-    return _MARKUP.sub("", text)
+    """A prompt without Markdown marks (bold, italics, code): the radio group's accessible name.
+
+    Identifiers stay whole: `requires_grad` and `optimizer.zero_grad()` keep their underscores, which the
+    quiz never uses as emphasis, so a screen reader says what the code says.
+    """
+    return text.replace("**", "").replace("`", "").replace("*", "")
 
 
 def _badge(q: Question) -> str:
@@ -39,10 +47,15 @@ def _radio_key(q: Question) -> str:
     return stable_key(f"quiz_{st.session_state.get(GENERATION, 0)}", q.qid, q.key)
 
 
-def _picked(q: Question, key: str) -> None:
+def _checked(q: Question, key: str) -> None:
+    """*Check*: record the option the form holds (the first recorded answer is the one that scores)."""
     choice = st.session_state.get(key)
-    if choice is not None:
-        quizbook.record(book(), q, choice)
+    unpicked = st.session_state.setdefault(UNPICKED, set())
+    if choice is None:
+        unpicked.add(key)
+        return
+    unpicked.discard(key)
+    quizbook.record(book(), q, choice)
 
 
 def reset() -> None:
@@ -52,15 +65,22 @@ def reset() -> None:
 
 
 def score_bar(questions: Sequence[Question], present: bool) -> None:
-    """First-try and current scores, and the reset button."""
+    """First-try and current scores, and the reset button; folded away on a projector (the teacher's own)."""
+    if present:
+        with st.expander(":material/visibility_off: Your own score (not shown to the room)", expanded=False):
+            _scores(questions, present)
+        st.caption("Presentation mode: a question's answer and score stay hidden until you press its *Reveal*.")
+        return
+    _scores(questions, present)
+
+
+def _scores(questions: Sequence[Question], present: bool) -> None:
     s = quizbook.score(book(), questions, revealed_only=present)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("first try", f"{s.first_right} / {s.total}", help="Only the first answer to each question counts here.")
     c2.metric("now", f"{s.now_right} / {s.total}", help="Right answers after retries.")
     c3.metric("answered", f"{s.answered} / {s.total}")
     c4.button("Reset the quiz", on_click=reset, width="stretch", help="Clear every answer and both scores.")
-    if present:
-        st.caption("Presentation mode: a question's answer and score stay hidden until you press its *Reveal*.")
     if s.stale:
         st.caption(f"{s.stale} answer(s) were for other settings; those questions are marked *answer again*.")
 
@@ -74,19 +94,31 @@ def question_card(n: int, q: Question, present: bool) -> None:
             st.warning("Settings changed: answer again. Your earlier answer was for other settings.")
         got = quizbook.attempt(b, q)
         key = _radio_key(q)
-        st.radio(
-            f"{n}. {plain(q.prompt)}",
-            options=list(q.options),
-            index=None if got is None else got.current,
-            key=key,
-            on_change=_picked,
-            args=(q, key),
-            label_visibility="collapsed",
-        )
-        if present and not quizbook.is_revealed(b, q):
-            st.button("Reveal the answer", key=f"quiz_reveal_{q.qid}", on_click=quizbook.reveal, args=(b, q))
+        letters = {option: f"{letter(i)} · {option}" for i, option in enumerate(q.options)}
+        with st.form(key=f"form_{key}", border=False):
+            st.radio(
+                f"{n}. {plain(q.prompt)}",
+                options=list(q.options),
+                format_func=letters.__getitem__,
+                index=None if got is None else got.current,
+                key=key,
+                label_visibility="collapsed",
+            )
+            st.form_submit_button("Check", on_click=_checked, args=(q, key))
+        if key in st.session_state.get(UNPICKED, set()):
+            st.warning("Pick an option first, then *Check*.", icon=":material/touch_app:")
+        if present:
+            from gradlab.lesson.room_questions import from_quiz
+            from ui.votes.teacher import after_reveal, ask_the_room  # class votes load only on a projector
+
+            item = from_quiz(q, n)
+            if not quizbook.is_revealed(b, q):
+                ask_the_room(item, on_reveal=quizbook.reveal, args=(b, q), reveal_label="Reveal the answer")
+                return
+            _feedback(q, quizbook.attempt(b, q), revealed=True)
+            after_reveal(item)
             return
-        _feedback(q, quizbook.attempt(b, q), revealed=present)
+        _feedback(q, quizbook.attempt(b, q), revealed=False)
 
 
 def _feedback(q: Question, got: quizbook.Attempt | None, *, revealed: bool) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
-from gradlab.fmt import num
+from gradlab.fmt import PRECISE_DIGITS, num
 from gradlab.lesson.card import CardRow
 from gradlab.probes.graph import AutogradGraph
 from gradlab.probes.verify import GradCheck
@@ -16,6 +17,9 @@ from gradlab.runs.tensors import TensorInfo
 from gradlab.runs.trace import Trace, downsample
 from gradlab.views.graph_dot import graph_dot, graph_text
 from gradlab.views.table import epoch_table
+
+if TYPE_CHECKING:  # what st.column_config.*Column returns; Streamlit names the type only in this module
+    from streamlit.elements.lib.column_types import ColumnConfig
 
 TABLE_ROWS = 500
 
@@ -79,9 +83,9 @@ def text_frame(df: pd.DataFrame) -> pd.DataFrame:
     return df.astype(object).map(lambda v: num(v) if isinstance(v, float) else str(v))
 
 
-def number_columns(df: pd.DataFrame) -> dict[str, st.column_config.Column]:
+def number_columns(df: pd.DataFrame) -> dict[str, ColumnConfig]:
     """Six significant digits for every float column; a wide observation column."""
-    cfg: dict[str, st.column_config.Column] = {
+    cfg: dict[str, ColumnConfig] = {
         c: st.column_config.NumberColumn(c, format="%.6g") for c in df.columns if df[c].dtype.kind == "f"
     }
     if "observation" in df.columns:
@@ -96,11 +100,11 @@ def grad_check_frame(check: GradCheck) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "parameter": [r.param for r in check.rows],
-            "autograd .grad (float32)": [num(r.autograd, 9) for r in check.rows],
-            "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, 9) for r in check.rows],
-            "finite differences (float64)": [num(r.finite_diff, 9) for r in check.rows],
-            "|analytic − autograd|": [f"{r.analytic_diff:.2e}" for r in check.rows],
-            "|finite diff − analytic|": [f"{r.finite_diff_diff:.2e}" for r in check.rows],
+            "autograd .grad (float32)": [num(r.autograd, PRECISE_DIGITS) for r in check.rows],
+            "analytic 2/N·Xᵀ(ŷ−y) (float64)": [num(r.analytic, PRECISE_DIGITS) for r in check.rows],
+            "finite differences (float64)": [num(r.finite_diff, PRECISE_DIGITS) for r in check.rows],
+            "|analytic − autograd|": [num(r.analytic_diff, 3) for r in check.rows],
+            "|finite diff − analytic|": [num(r.finite_diff_diff, 3) for r in check.rows],
         }
     ).set_index("parameter")
 
@@ -117,7 +121,7 @@ def show_graph(graph: AutogradGraph, *, present: bool = False) -> None:
 def stage_box(stage: Stage, *, present: bool = False) -> None:
     """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts."""
     with st.container(border=True):
-        st.subheader(f"{stage.number}. {stage.title}")
+        st.header(f"{stage.number}. {stage.title}")
         left, right = st.columns([1, 1])
         with left:
             st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")

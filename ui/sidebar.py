@@ -81,9 +81,10 @@ def sidebar() -> Settings:
 
 def _navigation(query: dict[str, str]) -> None:
     st.markdown("## :material/calculate: GradLab")
-    for path, label, icon, _ in PAGES:
-        # The link carries the settings, so a page switch is one history entry that already has them.
-        st.page_link(path, label=label, icon=icon, query_params=query)
+    with st.container(key="gl-nav"):  # a stable hook: presentation mode sets the links in two columns
+        for path, label, icon, _ in PAGES:
+            # The link carries the settings, so a page switch is one history entry that already has them.
+            st.page_link(path, label=label, icon=icon, query_params=query)
 
 
 def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) -> str | None:

@@ -10,6 +10,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gradlab.fmt import num
+
 # A numeric guess counts as right within this share of the true value, or within VALUE_ABS_TOL of it.
 VALUE_REL_TOL = 0.10
 VALUE_ABS_TOL = 0.05
@@ -57,7 +59,7 @@ def value_ok(guess: float, actual: float) -> bool:
 
 def check_value(guess: float, actual: float, shown: str, why: str) -> Verdict:
     """A number guessed within the stated tolerance."""
-    return Verdict(value_ok(guess, actual), f"{guess:g}", shown, why)
+    return Verdict(value_ok(guess, actual), num(guess), shown, why)
 
 
 def sign_of(x: float) -> str:

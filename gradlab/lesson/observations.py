@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from gradlab.fmt import num, percent
+from gradlab.runs.model import loss_at
+from gradlab.runs.net import net_loss_at
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
 from gradlab.settings.stability import stable_limit
 
@@ -15,7 +18,7 @@ def observations(trace: Trace) -> list[str]:
     norm = trace.grad_norm
     above_limit = trace.config.lr > stable_limit(trace.config)
     never = trace.config.zeroing == "never"
-    out = [f"starting loss {trace.loss[0]:.4g}; the first backward() fills .grad (norm {norm[0]:.3g})"]
+    out = [f"starting loss {num(trace.loss[0], 4)}; the first backward() fills .grad (norm {num(norm[0], 3)})"]
     for i in range(1, len(trace)):
         loss, prev = trace.loss[i], trace.loss[i - 1]
         if never:
@@ -25,20 +28,15 @@ def observations(trace: Trace) -> list[str]:
     return out
 
 
-def _percent(share: float) -> str:
-    """A share as a percentage: whole percents, or two significant digits below 0.5% (never "0%")."""
-    return f"{share:.0%}" if share >= 0.005 else f"{share * 100:.2g}%"
-
-
 def _fell(loss: float, prev: float) -> str:
-    return f"loss fell {_percent((prev - loss) / prev)}"
+    return f"loss fell {percent((prev - loss) / prev)}"
 
 
 def _rose(loss: float, prev: float) -> str:
     if prev <= 0:
         return "loss rose"
     change = (loss - prev) / prev
-    return f"loss rose {_percent(change)}" if change < 10 else f"loss rose {loss / prev:.3g}×"
+    return f"loss rose {percent(change)}" if change < 10 else f"loss rose {num(loss / prev, 3)}×"
 
 
 def _same(loss: float, prev: float) -> str | None:
@@ -91,7 +89,20 @@ def summary(trace: Trace) -> dict[str, float | int | bool | None]:
         "stayed_converged": None if first is None else last_above is None,
         "last_above": last_above,  # the last epoch at or above it after that, when the loss left again
         "final_grad_norm": float(trace.grad_norm[-1]),
+        "after_loss": loss_after(trace),
     }
+
+
+def loss_after(trace: Trace) -> float | None:
+    """The loss after the last update: one forward pass (float32, CPU) at the parameters that update produced
+    (w and b, or the network's named parameters). None when the run was stopped, so that there was no last update."""
+    if trace.final_params is None:
+        return None
+    if trace.model == "net":
+        return net_loss_at(trace.config, trace.final_params)
+    if trace.final_w is None or trace.final_b is None:
+        return None
+    return loss_at(trace.config, trace.final_w, trace.final_b)
 
 
 def convergence_text(trace: Trace) -> tuple[str, str]:

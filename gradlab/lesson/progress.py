@@ -1,8 +1,12 @@
 """A learner's progress as a short text a browser can keep (a cookie), read back strictly.
 
 What is kept: the pages visited, the quiz answers (option indexes per version of a question, so no question
-text is stored) and the predictions committed (key, page, the guess as chosen, and whether it was right).
-Anything malformed in the text is dropped, never trusted: a cookie is user input.
+text is stored), how many times the quiz was reset, and the predictions committed (key, page, the guess as
+chosen, and whether it was right). Anything malformed in the text is dropped, never trusted: a cookie is user
+input.
+
+Every tab of a browser shares the one cookie, so a tab never writes its own progress over the cookie's: it
+`merge`s the two, and the merge never loses anything either side holds, except what a quiz reset cleared.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
+from gradlab.lesson import quizbook
 from gradlab.lesson.guess import Verdict
 from gradlab.lesson.quizbook import NO_PICK, Attempt
 
@@ -21,6 +26,7 @@ MAX_CHARS = 3800  # a cookie holds about 4 KB
 MAX_QUIZ = 60
 MAX_PREDICTIONS = 120
 MAX_GUESS = 60
+MAX_RESETS = 1_000_000
 _SLOT = re.compile(r"[a-z_]{1,30}:[0-9a-f]{12}")
 _KEY = re.compile(r"[a-z_]{1,12}_[0-9a-f]{10}")
 
@@ -41,11 +47,36 @@ class Prediction:
 
 @dataclass
 class Progress:
-    """Everything kept across reloads."""
+    """Everything kept across reloads; `quiz_resets` counts *Reset the quiz*, and `quiz` holds the answers since."""
 
     pages: set[str] = field(default_factory=set)
     quiz: dict[str, Attempt] = field(default_factory=dict)
     predictions: dict[str, Prediction] = field(default_factory=dict)
+    quiz_resets: int = 0
+
+
+def merge(kept: Progress, mine: Progress) -> Progress:
+    """Both sides' progress in one: `kept` is the browser's copy (written first), `mine` this session's.
+
+    Pages: every page either visited. Quiz: the answers since the later reset (a reset in one tab clears the
+    answers of every tab); for a question both answered, the first try is `kept`'s (`quizbook.merge`).
+    Predictions: `kept`'s where both committed one (the first committed stays), else either's. Order, which
+    decides what goes first when the text is too long (`encode`): `kept`'s entries, then `mine`'s new ones.
+    """
+    if kept.quiz_resets != mine.quiz_resets:
+        later = kept if kept.quiz_resets > mine.quiz_resets else mine
+        quiz = dict(later.quiz)
+    else:
+        quiz = {k: quizbook.merge(a, mine.quiz[k]) if k in mine.quiz else a for k, a in kept.quiz.items()}
+        quiz.update((k, a) for k, a in mine.quiz.items() if k not in kept.quiz)
+    predictions = {k: mine.predictions[k] if mine.predictions.get(k) == p else p for k, p in kept.predictions.items()}
+    predictions.update((k, p) for k, p in mine.predictions.items() if k not in kept.predictions)
+    return Progress(
+        pages=kept.pages | mine.pages,
+        quiz=quiz,
+        predictions=predictions,
+        quiz_resets=max(kept.quiz_resets, mine.quiz_resets),
+    )
 
 
 def encode(progress: Progress) -> str:
@@ -55,6 +86,7 @@ def encode(progress: Progress) -> str:
     while True:
         data = {
             "v": VERSION,
+            "g": progress.quiz_resets,
             "p": sorted(progress.pages),
             "q": {k: [a.first, a.current, int(a.revealed), int(a.first_correct)] for k, a in quiz},
             "r": {k: [p.page, p.guess, p.correct] for k, p in preds},
@@ -79,6 +111,9 @@ def decode(text: str | None, pages: Iterable[str]) -> Progress:
         return out
     if not isinstance(data, dict) or data.get("v") != VERSION:
         return out
+    resets = data.get("g", 0)  # absent in a cookie written before resets were counted
+    if isinstance(resets, int) and not isinstance(resets, bool) and 0 <= resets <= MAX_RESETS:
+        out.quiz_resets = resets
     known = set(pages)
     out.pages = {p for p in _list(data.get("p")) if isinstance(p, str) and p in known}
     for key, value in _items(data.get("q"), MAX_QUIZ):

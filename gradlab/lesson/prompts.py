@@ -22,6 +22,7 @@ from gradlab.lesson.guess import (
 from gradlab.probes.sample import SampleTrace
 from gradlab.runs.stages import StageRun
 from gradlab.runs.trace import Trace
+from gradlab.settings.config import RunConfig
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,13 @@ def grad_before_backward(run: StageRun) -> Prompt:
         why=why,
         signature=actual,
     )
+
+
+def data_flow_prompts(run: StageRun, config: RunConfig) -> dict[int, list[Prompt]]:
+    """Data Flow's questions, by the stage each is asked before: a fresh leaf's `.grad` (stage 2), then what
+    backward() puts there (stage 5: the signs of w.grad, the value of b.grad). Home's worked example shows the
+    stage-5 answers, so it reads these too."""
+    return {2: [grad_before_backward(run)], 5: [w_grad_signs(run, config.y, config.X), b_grad_value(run, config.y)]}
 
 
 def _sign_key(values: tuple[float, ...]) -> str:
@@ -143,10 +151,10 @@ def _share_why(s: SampleTrace, j: int) -> str:
 
 
 def share_sign(s: SampleTrace, j: int = 0) -> Prompt:
-    """Prediction Trace, before layer 4: the sign of this sample's share of w_j.grad (not its value: asked next)."""
+    """Prediction Trace, before step 4: the sign of this sample's share of w_j.grad (not its value: asked next)."""
     sign = sign_of(s.contrib_w[j])
     why = (
-        f"The share is 2/N·(ŷ−y)·x{j + 1}: 2/N is positive, ŷ−y is {sign_of(s.residual)} (layer 3) and "
+        f"The share is 2/N·(ŷ−y)·x{j + 1}: 2/N is positive, ŷ−y is {sign_of(s.residual)} (step 3) and "
         f"x{j + 1} is {sign_of(s.x[j])}, so the share is {sign}."
     )
     return Prompt(
@@ -161,14 +169,23 @@ def share_sign(s: SampleTrace, j: int = 0) -> Prompt:
     )
 
 
+def value_is_asked(s: SampleTrace, sign_guess: str | None, j: int = 0) -> bool:
+    """Whether the value of this sample's share of w_j.grad is still worth asking after its sign (`share_sign`).
+
+    Not when the share is exactly zero: the sign's answer, "zero", is the value. Not when the learner's sign was
+    "zero" (`sign_guess`, None when no guess was made): that guess already was a value, 0, and it has been judged.
+    """
+    return s.contrib_w[j] != 0 and sign_guess != "zero"
+
+
 def share_value(s: SampleTrace, j: int = 0) -> Prompt:
-    """Prediction Trace, before layer 4: the value of this sample's share of w_j.grad."""
+    """Prediction Trace, before step 4: the value of this sample's share of w_j.grad."""
     why = _share_why(s, j)
     shown = num(s.contrib_w[j])
     return Prompt(
         pid=f"pt_value_{j}",
         page="Prediction Trace",
-        question=f"And its value? The share is 2/N·(ŷ−y)·x{j + 1}; layer 3 shows ŷ−y.",
+        question=f"And its value? The share is 2/N·(ŷ−y)·x{j + 1}; step 3 shows ŷ−y.",
         options=None,
         judge=partial(_value_judge, s.contrib_w[j], shown, why),
         answer=shown,
@@ -193,7 +210,8 @@ def loss_direction(trace: Trace, epoch: int, stable_lr: float) -> Prompt:
             f"not just the latest one: {change}."
         )
     elif cfg.lr > stable_lr:
-        why = f"lr = {cfg.lr:g} is above this data's stable limit ≈ {stable_lr:.3g}, so the step overshot: {change}."
+        limit = num(stable_lr, 3)
+        why = f"lr = {num(cfg.lr)} is above this data's stable limit ≈ {limit}, so the step overshot: {change}."
     else:
         why = f"The loss is so close to its minimum that float32 rounding decides its last digits: {change}."
     options = {k: k for k in DIRECTIONS}

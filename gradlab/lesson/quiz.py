@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain
+from gradlab.lesson.sentences import loss_after_updates, loss_at_epoch
 from gradlab.runs.model import loss_at
 from gradlab.runs.stages import StageRun
 from gradlab.runs.trace import Trace
@@ -255,8 +256,10 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
         )
     )
 
-    # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing.
+    # 2. The loss after all the epochs set in the sidebar: depends on lr, epochs and zeroing. The question says
+    # which loss it means in the app's words: the Training Trace shows the loss at epoch E, before its update.
     trace = runs.trace
+    at_epoch, after_updates = loss_at_epoch(config.epochs), loss_after_updates(config.epochs)
     never = config.zeroing == "never"
     zero_words = "never zeroing .grad" if never else "zeroing .grad every step"
     stopped = explain(trace)
@@ -270,16 +273,17 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
         right = num(after, 4)
         why = (
             f"Training {config.epochs:,} epoch{'s' if config.epochs != 1 else ''} at lr = {lr}, {zero_words}, ends "
-            f"at w = {vec(trace.final_w, 4)}, b = {num(trace.final_b, 4)}, where the loss is {num(after)}. "
-            f"(The Training Trace's last row shows {num(trace.end_loss, 4)}: the loss of the last forward pass, "
-            "before the last update.)"
+            f"at w = {vec(trace.final_w, 4)}, b = {num(trace.final_b, 4)}, where the loss is {num(after)}: the "
+            f"{after_updates}. The Training Trace's last row shows the {at_epoch}, {num(trace.end_loss, 4)}, "
+            "computed by the last forward pass."
         )
         cands = [num(trace.end_loss, 4), num(trace.start_loss, 4), num(after * 10, 4), num(after / 10, 4)]
+    shows = "" if stopped is not None else f" The Training Trace shows the {at_epoch}: {num(trace.end_loss, 4)}."
     qs.append(
         _numeric(
             "live_loss_after",
-            f"With {_setup_words(config)} and {zero_words}, what is the loss after {config.epochs:,} "
-            f"update{'s' if config.epochs != 1 else ''}?",
+            f"With {_setup_words(config)} and {zero_words}, each epoch computes its loss, then updates w and b."
+            f"{shows} What is the {after_updates}, the loss of w and b once the last update has run?",
             right,
             cands,
             why,
@@ -307,7 +311,7 @@ def live_questions(runs: QuizRuns) -> tuple[Question, ...]:
                 )
                 if o != right_words
             ),
-            f"For this data gradient descent is stable only below lr ≈ {limit:.4g} (2 divided by the largest "
+            f"For this data gradient descent is stable only below lr ≈ {num(limit, 3)} (2 divided by the largest "
             f"curvature of the loss). lr = {lr} is {'below' if converges else 'above'} it, so each step "
             + ("shrinks the error." if converges else "overshoots the minimum by more than it started from."),
             keep_order=True,

@@ -66,6 +66,17 @@ def reveal(book: Book, q: Question) -> None:
     book[slot(q)] = Attempt(NO_PICK, False, NO_PICK, revealed=True) if old is None else replace(old, revealed=True)
 
 
+def merge(kept: Attempt, mine: Attempt) -> Attempt:
+    """One answer from two records of it (a browser's kept copy and this session's): the first try made stays.
+
+    `kept` was recorded first (it is already in the browser's progress), so its first pick, if it has one, is the
+    one that scores; the current pick is `mine` (the tab in use) unless it has none; a reveal in either counts.
+    """
+    first = kept if kept.first != NO_PICK else mine
+    current = mine.current if mine.current != NO_PICK else kept.current
+    return Attempt(first.first, first.first_correct, current, kept.revealed or mine.revealed)
+
+
 def attempt(book: Book, q: Question) -> Attempt | None:
     """The answer recorded for this version of the question, if any (a reveal without a vote is not an answer)."""
     got = book.get(slot(q))

@@ -13,8 +13,39 @@ if TYPE_CHECKING:
     from gradlab.runs.stages import StageRun
     from gradlab.runs.trace import Trace
 
-# The Training Trace's headline for its last row: the loss that epoch's forward pass computed, before its update.
-LAST_LOSS = "loss at the last epoch"
+# The two losses at the end of a run, in the words the Training Trace and the quiz both use
+# (gradlab.lesson.quiz builds its question with `loss_at_epoch` and `loss_after_updates`):
+# - the loss at epoch E is computed by that epoch's forward pass, before its update (the trace's last row);
+# - the loss after E updates is one more forward pass at the w and b that epoch E's update produced.
+LOSS_AT_EPOCH = "loss at epoch {epoch} (before its update)"
+LOSS_AFTER_UPDATES = "loss after {epoch} updates"
+BEFORE_ITS_UPDATE = "(before its update)"  # the part of LOSS_AT_EPOCH that finds its metric on a page
+
+# Prediction Trace: the card's five steps for one sample. The card calls them "layers"; only step 2 is a layer of
+# the model (ŷ = Xw + b), the others are the computation around it.
+TRACE_STEPS: tuple[str, ...] = (
+    "Input features",
+    "Linear layer (the model)",
+    "Loss term",
+    "Backward pass (.backward())",
+    "Access the .grad attribute",
+)
+
+
+def loss_at_epoch(epoch: int) -> str:
+    """ "loss at epoch 5 (before its update)": epoch E's loss, from its own forward pass."""
+    return LOSS_AT_EPOCH.format(epoch=f"{epoch:,}")
+
+
+def loss_after_updates(updates: int) -> str:
+    """ "loss after 5 updates" ("loss after 1 update"): the loss at the weights the last update produced."""
+    text = LOSS_AFTER_UPDATES.format(epoch=f"{updates:,}")
+    return text[:-1] if updates == 1 else text
+
+
+def trace_step(number: int) -> str:
+    """A Prediction Trace heading: "Step 2 of 5 · Linear layer (the model)"."""
+    return f"Step {number} of {len(TRACE_STEPS)} · {TRACE_STEPS[number - 1]}"
 
 
 def _spans(code: str) -> str:
@@ -47,9 +78,17 @@ def step_code() -> str:
     return commented(f"{BACKWARD}\n{UPDATE['manual']}\n{ZERO_GRAD}", notes, column=25)
 
 
-def first_pass_code(run: StageRun) -> str:
-    """The first forward and backward pass, with the `.grad` it gave as comments (Python)."""
-    grads = commented(READ_GRAD.replace(", ", "\n"), {"w.grad": vec(run.w_grad), "b.grad": num(run.b_grad)})
+# What stands in for a number that a pending question asks for (Home, while Data Flow's questions are open).
+ASKED_ON_DATA_FLOW = "? Data Flow asks for it first"
+
+
+def first_pass_code(run: StageRun, *, reveal: bool = True) -> str:
+    """The first forward and backward pass, with the `.grad` it gave as comments (Python); `reveal=False` puts
+    ASKED_ON_DATA_FLOW where the values would be."""
+    shown = {"w.grad": vec(run.w_grad), "b.grad": num(run.b_grad)}
+    if not reveal:
+        shown = dict.fromkeys(shown, ASKED_ON_DATA_FLOW)
+    grads = commented(READ_GRAD.replace(", ", "\n"), shown)
     return f"{FORWARD}\n{LOSS}\n{BACKWARD}\n{grads}"
 
 
@@ -77,15 +116,21 @@ def slope_example(run: StageRun, step: float = 1.0) -> str | None:
     )
 
 
-def last_loss_help(trace: Trace) -> str:
-    """What the last epoch's loss is, and the loss after that epoch's update (the quiz's "after E updates")."""
-    from gradlab.runs.model import loss_at
-
+def loss_at_epoch_help(trace: Trace) -> str:
+    """What the last epoch's loss is: the number its forward pass computed, before its update."""
     e = len(trace)
-    text = f"Epoch {e:,}'s loss, computed by its forward pass before its update."
-    if trace.final_w is None or trace.final_b is None:  # stopped: there was no last update to speak of
-        return text
-    after = loss_at(trace.config, trace.final_w, trace.final_b)
     return (
-        f"{text} After that update, w and b give a loss of {num(after)}: the loss after {e:,} update{'s' * (e != 1)}."
+        f"Epoch {e:,}'s loss, computed by its forward pass before its update: the last row of the table and the "
+        "last point of the chart."
+    )
+
+
+def loss_after_help(trace: Trace, after: float | None) -> str:
+    """What the loss after the last update is (`after`: None when the run was stopped before that update)."""
+    e = len(trace)
+    if after is None:
+        return f"The run was stopped at epoch {e:,}, so there is no update after it to take a loss at."
+    return (
+        f"Epoch {e:,}'s update moved w and b once more; one more forward pass at those weights gives {num(after)}. "
+        f"That is the loss after {e:,} update{'s' * (e != 1)}; the table's last row is the loss before the last update."
     )

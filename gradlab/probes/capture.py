@@ -1,5 +1,5 @@
-"""Catch what PyTorch says to one piece of code: its RuntimeError, the warnings raised on that code's lines, and
-what it prints.
+"""Catch what PyTorch (and Python) say to one piece of code: the exception it raises, the warnings raised on that
+code's lines, and what it prints.
 
 Python records warnings process-wide, and Streamlit runs each session in a thread of its own, so a recording
 also catches warnings other threads raise meanwhile. Only the warnings raised on lines of the given file
@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+# One capture at a time in this process: catch_warnings and sys.stdout are process-wide, and two captures of the
+# same file in two threads would each see the other's warnings.
+ONE_AT_A_TIME = threading.Lock()
 # PyTorch's C++ warnings (TORCH_WARN) arrive as UserWarning, attributed to the Python line that triggered them.
 PYTORCH_WARNINGS = (UserWarning,)
 # PyTorch appends its C++ source location to warnings; that is noise for a learner.
@@ -28,8 +31,8 @@ _TRIGGERED = re.compile(r"\s*\(Triggered internally at .*\)\s*$", re.DOTALL)
 
 @dataclass
 class Captured:
-    """The RuntimeError a block raised (as "RuntimeError: …"), its own warnings (as "UserWarning: …") and the lines
-    it printed."""
+    """The exception a block raised (as "RuntimeError: …", PyTorch's, or Python's own, such as "TypeError: …"), its
+    own warnings (as "UserWarning: …", each once) and the lines it printed."""
 
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -64,7 +67,7 @@ def pass_on(caught: list[warnings.WarningMessage], origin: Path) -> None:
 
 @contextmanager
 def capture(origin: Path) -> Iterator[Captured]:
-    """Run the block, keeping the RuntimeError it raises and the warnings raised on lines of `origin`."""
+    """Run the block, keeping the exception it raises and the warnings raised on lines of `origin`."""
     got = Captured()
     real = sys.stdout
     out = _ThreadStdout(real, threading.get_ident())
@@ -73,13 +76,14 @@ def capture(origin: Path) -> Iterator[Captured]:
         warnings.simplefilter("always")
         try:
             yield got
-        except RuntimeError as exc:
+        except Exception as exc:  # what a learner running the code would see: PyTorch's error or Python's
             got.error = f"{type(exc).__name__}: {exc}"
         finally:
             sys.stdout = real
             got.printed = out.buffer.getvalue().splitlines()
             said = [w for w in caught if ours(w, origin)]
-            got.warnings += [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in said]
+            shown = [f"{w.category.__name__}: {_TRIGGERED.sub('', str(w.message))}" for w in said]
+            got.warnings += list(dict.fromkeys(shown))  # a warning raised on two lines is said once
     pass_on(caught, origin)
 
 

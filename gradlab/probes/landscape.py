@@ -65,11 +65,15 @@ class LandscapeView:
     arrow: tuple[float, float, float, float] | None  # (w1, w2) → (w1, w2) − scaled .grad
 
 
-def landscape_view(trace: Trace, epoch: int, steps: int = 41, *, true_step: bool = False) -> LandscapeView:
+def landscape_view(
+    trace: Trace, epoch: int, steps: int = 41, *, true_step: bool = False, arrow: bool = True
+) -> LandscapeView:
     """The loss slice at the epoch's b, framing the path and the slice's minimum.
 
     The arrow points along −.grad with a fixed length, or with `true_step` it is the update itself,
-    −lr·.grad, from the epoch's (w1, w2) to where the update moved them.
+    −lr·.grad, from the epoch's (w1, w2) to where the update moved them. Without `arrow` there is none, and the
+    frame leaves out where the update went: the path up to the epoch's point only (the step-through asks "up or
+    down?" before it shows where a step landed).
     """
     cfg = trace.config
     i = trace.index(epoch)
@@ -77,7 +81,7 @@ def landscape_view(trace: Trace, epoch: int, steps: int = 41, *, true_step: bool
     pts = [trace.w[: i + 1, :2]]
     g = trace.w_grad[i, :2]
     stepped = _after_update(trace, i)
-    if true_step and np.isfinite(stepped).all():
+    if arrow and true_step and np.isfinite(stepped).all():
         pts.append(stepped[None, :])
     X = torch.tensor(cfg.X, dtype=torch.float64)
     target = torch.tensor(cfg.y, dtype=torch.float64) - b
@@ -89,13 +93,12 @@ def landscape_view(trace: Trace, epoch: int, steps: int = 41, *, true_step: bool
     span = np.maximum(hi - lo, 1.0)
     lo, hi = lo - 0.2 * span, hi + 0.2 * span
     grid = loss_grid(cfg, b, (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1])), steps)
-    arrow = None
+    drawn = None
     norm = float(np.hypot(*g))
-    if true_step and np.isfinite(stepped).all():
-        w = trace.w[i, :2]
-        arrow = (float(w[0]), float(w[1]), float(stepped[0]), float(stepped[1]))
-    elif norm > 0 and np.isfinite(norm):
+    w = trace.w[i, :2]
+    if arrow and true_step and np.isfinite(stepped).all():
+        drawn = (float(w[0]), float(w[1]), float(stepped[0]), float(stepped[1]))
+    elif arrow and norm > 0 and np.isfinite(norm):
         length = 0.18 * float(min(hi - lo))
-        w = trace.w[i, :2]
-        arrow = (float(w[0]), float(w[1]), float(w[0] - g[0] / norm * length), float(w[1] - g[1] / norm * length))
-    return LandscapeView(grid, trace.epoch[: i + 1], trace.w[: i + 1, 0], trace.w[: i + 1, 1], arrow)
+        drawn = (float(w[0]), float(w[1]), float(w[0] - g[0] / norm * length), float(w[1] - g[1] / norm * length))
+    return LandscapeView(grid, trace.epoch[: i + 1], trace.w[: i + 1, 0], trace.w[: i + 1, 1], drawn)

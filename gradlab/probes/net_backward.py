@@ -117,8 +117,8 @@ def version_counter(config: RunConfig) -> VersionCounter:
     """An in-place update of `out.weight` after the forward pass: backward() needs the saved weight and refuses.
 
     `hidden(X)`'s output h needs its gradient, so `out`'s backward multiplies by out.weight, which the forward
-    pass saved; the update bumps its version counter and backward() checks it. (The linear model's ŷ = Xw + b
-    saves X, not w: that is why its update between forward and backward() passes silently.)
+    pass saved; the update bumps its version counter and backward() checks it. (The linear model's
+    graph saves X, not w: that is why its update between forward and backward() passes silently.)
     """
     run = fresh(config)
     w = run.net.out.weight

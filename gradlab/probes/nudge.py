@@ -1,8 +1,8 @@
 """Nudge one parameter by Δ: the real new loss beside the first-order estimate loss + `.grad`·Δ.
 
 `.grad` is the slope of the loss along each parameter at the current point, so it predicts small changes
-well and large ones badly. This loss is a quadratic in each parameter, so the estimate misses by exactly
-½·(∂²L/∂p²)·Δ² (up to float32 rounding), and that is what the page checks and says.
+well and large ones badly. This loss is a quadratic in each parameter, so in exact arithmetic the estimate misses
+by exactly ½·(∂²L/∂p²)·Δ²; the float32 miss differs from that by rounding, which the page measures and says.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from gradlab.fmt import num, prose, signed
+from gradlab.fmt import num, prose, signed, together
 from gradlab.runs.model import DTYPE, forward, make_data, make_params, mse
 from gradlab.settings.config import RunConfig, resolve_device
 
@@ -180,21 +180,51 @@ def explain(n: Nudge) -> list[str]:
     if n.curvature == 0:
         lines.append(f"The loss is a straight line along {p} here (∂²L/∂{p}² = 0), so the estimate is exact.")
     elif n.explained and abs(n.quadratic) > n.rounding:
-        lines.append(
-            f"The estimate is off by **{signed(n.error)}**. That is ½·(∂²L/∂{p}²)·Δ² = ½ × {prose(n.curvature)} × "
-            f"({signed(d)})² = {prose(n.quadratic)}: along {p} this loss is a parabola, and its tangent line misses it "
-            f"by exactly that (up to float32 rounding). `.grad` is the slope *at this point*: a ten times smaller Δ "
-            "gives a hundred times smaller miss."
-        )
+        lines.append(_parabola(n))
     elif n.explained:
         lines.append(
             f"The estimate is off by {signed(n.error)}. ½·(∂²L/∂{p}²)·Δ² = {prose(n.quadratic)} is no larger than the "
-            f"float32 rounding in these numbers (about {n.rounding:.1g}): at this Δ a float32 forward pass cannot "
-            "tell the tangent line from the loss."
+            f"float32 rounding in these numbers (up to about {num(n.rounding, 1)}): at this Δ a float32 forward pass "
+            "cannot tell the tangent line from the loss."
         )
     else:
         lines.append(
             f"The estimate is off by {signed(n.error)}, and ½·(∂²L/∂{p}²)·Δ² is {prose(n.quadratic)}: they differ by "
-            f"more than float32 rounding (about {n.rounding:.1g}) explains."
+            f"more than float32 rounding (up to about {num(n.rounding, 1)}) explains."
         )
     return lines
+
+
+def _parabola(n: Nudge) -> str:
+    """The miss explained by the curvature, in words that are exactly true of the numbers shown.
+
+    Along one parameter this loss is a parabola, whose tangent line misses it by exactly ½·(∂²L/∂p²)·Δ² in exact
+    arithmetic. The float32 miss equals that to the digits shown, or it is said to differ, by how much, and that
+    the difference is within float32 rounding (`Nudge.explained`).
+    """
+    p, d = n.param, n.delta
+    miss, quadratic = together((n.error, n.quadratic))  # compared in one sentence: one notation
+    gap = num(n.error - n.quadratic, 2)
+    formula = f"½·(∂²L/∂{p}²)·Δ² = ½ × {prose(n.curvature)} × ({signed(d)})² = {_minus(quadratic)}"
+    tail = (
+        f"`.grad` is the slope *at this point*: a ten times smaller Δ makes ½·(∂²L/∂{p}²)·Δ² a hundred times smaller."
+    )
+    if miss == quadratic:
+        return (
+            f"The estimate is off by **{_plus(miss)}**, which is {formula}: along {p} this loss is a parabola, and a "
+            f"parabola's tangent line misses it by exactly ½·(∂²L/∂{p}²)·Δ². {tail}"
+        )
+    return (
+        f"The estimate is off by **{_plus(miss)}**. Along {p} this loss is a parabola, and in exact arithmetic its "
+        f"tangent line misses it by exactly {formula}. The float32 miss differs from that by {_plus(gap)}, within "
+        f"the float32 rounding in these numbers (up to about {num(n.rounding, 1)}). {tail}"
+    )
+
+
+def _minus(text: str) -> str:
+    return "−" + text[1:] if text.startswith("-") else text
+
+
+def _plus(text: str) -> str:
+    """A formatted number with an explicit sign and a real minus."""
+    return text if text == "0" else _minus(text) if text.startswith("-") else "+" + text

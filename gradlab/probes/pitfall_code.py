@@ -1,4 +1,5 @@
-"""The pitfalls' code: each common mistake and its fix, as a real function that is both run and shown.
+"""The pitfalls' code: each common mistake and its fix, as a real function that is both run and shown; and the
+lab's backward() after an update (`gradlab.probes.stale_graph`), run on X with and without requires_grad.
 
 `gradlab.probes.pitfalls` calls these functions on fresh tensors and shows their source (`inspect.getsource`, as
 Streamlit's own `hello` demo shows its demos), so the code on the page is the code that ran, line for line. The
@@ -27,7 +28,10 @@ def update_in_place_under_no_grad(X, y, w, b, lr):
     loss.backward()
     with torch.no_grad():
         w -= lr * w.grad
-    return w
+        b -= lr * b.grad
+    w.grad.zero_()
+    b.grad.zero_()
+    return w, b
 
 
 def move_after_requires_grad(X, y, b, w0, device):
@@ -51,23 +55,24 @@ def update_out_of_place(X, y, w, b, lr):
     loss = ((y_hat - y) ** 2).mean()
     loss.backward()
     w = w - lr * w.grad
+    b = b - lr * b.grad
     y_hat = X @ w + b
     loss = ((y_hat - y) ** 2).mean()
     loss.backward()
-    return w, w.grad
+    print(f"step 1: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
 
 
 def update_in_place_then_zero(X, y, w, b, lr):
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    with torch.no_grad():
-        w -= lr * w.grad
-    w.grad.zero_()
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    return w, w.grad
+    for step in range(2):
+        y_hat = X @ w + b
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        print(f"step {step}: w.is_leaf = {w.is_leaf}, w.grad = {w.grad}")
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+        w.grad.zero_()
+        b.grad.zero_()
 
 
 def backward_twice(X, y, w, b):
@@ -79,14 +84,13 @@ def backward_twice(X, y, w, b):
 
 
 def backward_on_a_fresh_graph(X, y, w, b):
-    y_hat = X @ w + b
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    w.grad.zero_()
-    y_hat = X @ w + b  # a fresh forward pass builds a fresh graph
-    loss = ((y_hat - y) ** 2).mean()
-    loss.backward()
-    return w.grad
+    for step in range(2):
+        y_hat = X @ w + b  # each step: a fresh forward pass builds a fresh graph
+        loss = ((y_hat - y) ** 2).mean()
+        loss.backward()
+        print(f"step {step}: w.grad = {w.grad}, b.grad = {b.grad}")
+        w.grad.zero_()
+        b.grad.zero_()
 
 
 def read_a_nonleaf_grad(X, y, w, b):
@@ -130,7 +134,7 @@ def step_before_backward(X, y, w, b, lr):
         loss = ((y_hat - y) ** 2).mean()
         opt.step()
         loss.backward()
-        print(step, loss.item())
+        print(f"step {step}: loss = {loss.item():.4f}")
     return w
 
 
@@ -142,7 +146,7 @@ def backward_before_step(X, y, w, b, lr):
         loss = ((y_hat - y) ** 2).mean()
         loss.backward()
         opt.step()
-        print(step, loss.item())
+        print(f"step {step}: loss = {loss.item():.4f}")
     return w
 
 
@@ -160,3 +164,16 @@ def targets_as_a_vector(X, y, w, b):
     loss = ((y_hat - y) ** 2).mean()
     loss.backward()
     return (y_hat - y).shape, loss, w.grad
+
+
+def update_then_backward(X, y, w, b, lr):
+    y_hat = X @ w + b
+    loss = ((y_hat - y) ** 2).mean()
+    loss.backward()  # w.grad and b.grad for the update
+    y_hat = X @ w + b  # forward + loss: the graph is recorded
+    loss = ((y_hat - y) ** 2).mean()
+    with torch.no_grad():  # the update, in place
+        w -= lr * w.grad
+        b -= lr * b.grad
+    loss.backward()  # backward() through the graph recorded before the update
+    return w.grad

@@ -7,7 +7,6 @@ module runs exactly those functions on fresh tensors and writes down what PyTorc
 from __future__ import annotations
 
 import inspect
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Any
 
 import torch
 
+from gradlab.fmt import num
 from gradlab.probes import pitfall_code as code
-from gradlab.probes.capture import Captured, capture, silenced
+from gradlab.probes.capture import ONE_AT_A_TIME, Captured, capture, silenced
 from gradlab.runs.code import fmt_list
 from gradlab.runs.live import live
 from gradlab.runs.model import DTYPE
@@ -29,20 +29,23 @@ class PitfallOutcome:
     """One mistake, what PyTorch really did with it, and the fix with its real result.
 
     `wrong_code` and `fix_code` are the source of the functions that ran, after a comment naming what they were
-    called with.
+    called with. `behaviour` is what running the mistake did, read from that run (one of BEHAVIOURS).
     """
 
     key: str
     title: str
     wrong_code: str
-    outcome_kind: str  # "error" | "warning" | "none_grad" | "wrong_value"
+    behaviour: str
     outcome: str
     why: str
     fix_code: str
     fixed_outcome: str
 
 
-_ONE_AT_A_TIME = threading.Lock()
+# What running a mistake can do, in order of precedence: it raised (PyTorch's error or Python's), PyTorch warned,
+# it ran without a word to a wrong result, or it did what was meant (the fix's result).
+BEHAVIOURS: tuple[str, ...] = ("error", "warning", "silent", "works")
+
 _CODE = Path(inspect.getfile(code)).resolve()  # the pitfalls' own lines: only their warnings count
 
 
@@ -63,6 +66,14 @@ class _Run:
     def said(self) -> list[str]:
         """What PyTorch said: the warnings, then the error."""
         return [*self.got.warnings, *([self.got.error] if self.got.error else [])]
+
+    def behaviour(self, right: Callable[[], bool]) -> str:
+        """What this run did (BEHAVIOURS): raised, else warned, else `right()` (its result is the fix's) or not."""
+        if self.got.error:
+            return "error"
+        if self.got.warnings:
+            return "warning"
+        return "works" if right() else "silent"
 
 
 @contextmanager
@@ -98,17 +109,17 @@ def _lines(*parts: str | None) -> str:
 def _inplace_outside_no_grad(config: RunConfig) -> PitfallOutcome:
     wrong = _Run(code.update_in_place_while_recording, config)
     fixed = _Run(code.update_in_place_under_no_grad, config)
-    w = fixed.result
+    w, b = fixed.result
     return PitfallOutcome(
         key="inplace_outside_no_grad",
         title="Updating a weight in place outside torch.no_grad()",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="error" if wrong.got.error else "wrong_value",
+        behaviour=wrong.behaviour(lambda: torch.equal(wrong.result.detach(), w.detach())),
         outcome=wrong.got.error or f"no error was raised: w = {wrong.result}",
         why="While gradients are being recorded, PyTorch refuses an in-place change to a leaf that requires grad. "
         "The update is not part of the model, so it belongs under torch.no_grad().",
         fix_code=shown(fixed.fn, config),
-        fixed_outcome=_lines(f"w = {w}", _leaf("w", w)),
+        fixed_outcome=_lines(f"w = {w!r}", f"b = {b!r}", _leaf("w", w), f"w.grad = {w.grad!r}, b.grad = {b.grad!r}"),
     )
 
 
@@ -121,7 +132,7 @@ def _to_after_requires_grad(config: RunConfig) -> PitfallOutcome:
         key="to_after_requires_grad",
         title="Calling .to(device) after requires_grad=True",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="none_grad" if grad is None else "wrong_value",
+        behaviour=wrong.behaviour(lambda: grad is not None and torch.equal(grad, fixed_grad)),
         outcome=_lines(_leaf("w", w), f"w.grad = {grad}", *wrong.said()),
         why="A .to() that really copies (to a GPU, or to another dtype as here) returns a new non-leaf tensor: "
         'backward() fills the hidden original\'s .grad and w.grad stays None. On a CPU, .to("cpu") alone '
@@ -134,18 +145,18 @@ def _to_after_requires_grad(config: RunConfig) -> PitfallOutcome:
 def _out_of_place_update(config: RunConfig) -> PitfallOutcome:
     wrong = _Run(code.update_out_of_place, config)
     fixed = _Run(code.update_in_place_then_zero, config)
-    w, grad = wrong.result
-    fixed_w, fixed_grad = fixed.result
     return PitfallOutcome(
         key="out_of_place_update",
         title="Updating with w = w - lr * w.grad",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="none_grad" if grad is None else "wrong_value",
-        outcome=_lines(_leaf("w", w), f"w.grad = {grad}", *wrong.said()),
-        why="w - lr * w.grad builds a new tensor from the old w, so the name w now points at a non-leaf; "
-        "the next backward() sends the gradient to the old leaf and the new w.grad stays None.",
+        behaviour=wrong.behaviour(lambda: wrong.got.printed == fixed.got.printed),
+        outcome=_lines(*wrong.got.printed, *wrong.said()),
+        why="w - lr * w.grad builds a new tensor from the old w, so after the first update the name w points at a "
+        "non-leaf (w.is_leaf = False), and b likewise. The next backward() sends the gradient to the old leaves, "
+        "and the new w.grad stays None: PyTorch warns when it is read. In a loop, the update after it would fail "
+        "in Python: lr * None is a TypeError.",
         fix_code=shown(fixed.fn, config),
-        fixed_outcome=_lines(_leaf("w", fixed_w), f"w.grad = {fixed_grad}"),
+        fixed_outcome=_lines(*fixed.got.printed, *fixed.said()),
     )
 
 
@@ -156,12 +167,12 @@ def _backward_twice(config: RunConfig) -> PitfallOutcome:
         key="backward_twice",
         title="Calling backward() twice on one graph",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="error" if wrong.got.error else "wrong_value",
+        behaviour=wrong.behaviour(lambda: False),  # the second call can only add a gradient computed already
         outcome=wrong.got.error or f"no error was raised: w.grad = {wrong.result}",
         why="backward() frees the values the graph saved for the chain rule once it has used them. Each step "
         "needs a fresh forward pass (retain_graph=True keeps the old graph, rarely what a loop wants).",
         fix_code=shown(fixed.fn, config),
-        fixed_outcome=f"w.grad = {fixed.result}",
+        fixed_outcome=_lines(*fixed.got.printed, *fixed.said()),
     )
 
 
@@ -174,7 +185,7 @@ def _nonleaf_grad(config: RunConfig) -> PitfallOutcome:
         key="nonleaf_grad",
         title="Reading .grad of an intermediate tensor (ŷ)",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="warning" if wrong.got.warnings else "none_grad",
+        behaviour=wrong.behaviour(lambda: grad is not None and torch.equal(grad, fixed_grad)),
         outcome=_lines(*wrong.said(), f"y_hat.grad = {grad}"),
         why="By default backward() fills .grad only on leaf tensors that require grad, here w and b (X and y are "
         "leaves too, but they do not require grad). ŷ is a non-leaf, computed from w and b, so its gradient is "
@@ -191,7 +202,7 @@ def _forgot_zero_grad(config: RunConfig) -> PitfallOutcome:
         key="forgot_zero_grad",
         title="Forgetting to zero .grad between steps",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="wrong_value",
+        behaviour=wrong.behaviour(lambda: wrong.got.printed == fixed.got.printed),
         outcome=_lines(*wrong.got.printed),
         why="backward() adds into .grad instead of overwriting it, so each step sees its own gradient plus every "
         "earlier one; with no update in between, the second one is exactly double.",
@@ -210,7 +221,7 @@ def _step_before_backward(config: RunConfig) -> PitfallOutcome:
         key="step_before_backward",
         title="Calling opt.step() before loss.backward()",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="wrong_value",
+        behaviour=wrong.behaviour(lambda: torch.equal(w.detach(), fixed.result.detach())),
         outcome=_lines(*wrong.got.printed, f"w = {w}", *wrong.said(), quiet),
         why="opt.zero_grad() sets every .grad to None (set_to_none=True is its default since PyTorch 2.0), and "
         "opt.step() skips a parameter whose .grad is None without a word. The gradient backward() computes "
@@ -229,21 +240,22 @@ def _broadcast_shape(config: RunConfig) -> PitfallOutcome:
             raise RuntimeError(run.got.error)
     bad_shape, bad_loss, bad_grad = wrong.result
     shape, loss, grad = fixed.result
+    same_loss, same_grad = bad_loss.item() == loss.item(), torch.equal(bad_grad, grad)
     note = None
-    if bad_loss.item() == loss.item():
+    if same_loss:
         note = (
             f"with N = {n} the broadcast result happens to equal the right loss and gradient"
-            if torch.equal(bad_grad, grad)
-            else f"the loss equals the right one ({loss.item():g}) by chance at these weights, but w.grad does not"
+            if same_grad
+            else f"the loss equals the right one ({num(loss.item())}) by chance at these weights, but w.grad does not"
         )
     return PitfallOutcome(
         key="broadcast_shape",
         title="Targets of shape (N, 1) against predictions of shape (N,)",
         wrong_code=shown(wrong.fn, config),
-        outcome_kind="wrong_value",
+        behaviour=wrong.behaviour(lambda: same_loss and same_grad),
         outcome=_lines(
             f"(y_hat - y).shape = {tuple(bad_shape)}",
-            f"loss = {bad_loss.item():g}, w.grad = {bad_grad}",
+            f"loss = {num(bad_loss.item())}, w.grad = {bad_grad}",
             _lines(*wrong.got.warnings) or "no error or warning was raised",
             note,
         ),
@@ -251,7 +263,7 @@ def _broadcast_shape(config: RunConfig) -> PitfallOutcome:
         "every target, so the loss and its gradients average all N×N pairs, not just the N matching ones, "
         "without any error.",
         fix_code=shown(fixed.fn, config),
-        fixed_outcome=_lines(f"(y_hat - y).shape = {tuple(shape)}", f"loss = {loss.item():g}, w.grad = {grad}"),
+        fixed_outcome=_lines(f"(y_hat - y).shape = {tuple(shape)}", f"loss = {num(loss.item())}, w.grad = {grad}"),
     )
 
 
@@ -275,7 +287,7 @@ def run_pitfall(key: str, config: RunConfig) -> PitfallOutcome:
     # warnings.catch_warnings swaps process-wide state, and Streamlit runs each session in its own thread:
     # one pitfall at a time, and only warnings raised on the pitfalls' own lines count as a pitfall's.
     # Autograd must be on even if the caller is under no_grad/inference_mode; both are restored on exit.
-    with _ONE_AT_A_TIME, silenced(_CODE), torch.inference_mode(False), torch.enable_grad():
+    with ONE_AT_A_TIME, silenced(_CODE), torch.inference_mode(False), torch.enable_grad():
         return _RUNNERS[key](config)
 
 

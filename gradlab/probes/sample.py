@@ -1,4 +1,4 @@
-"""The card's five-layer prediction trace for one sample at one epoch, with real numbers."""
+"""The card's five-step prediction trace for one sample at one epoch, with real numbers."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ def trace_sample(trace: Trace, epoch: int, row: int) -> SampleTrace:
 
 
 def linear_text(s: SampleTrace) -> str:
-    """Layer 2 written out: x1·w1 + x2·w2 + b = ŷ, with this sample's numbers."""
+    """Step 2 written out: x1·w1 + x2·w2 + b = ŷ, with this sample's numbers."""
     names = " + ".join(f"x{j + 1}·w{j + 1}" for j in range(len(s.x)))
     products = " + ".join(f"{factor(v)}·{factor(wj)}" for v, wj in zip(s.x, s.w, strict=True))
     terms = signed_sum((*s.terms, s.b))
@@ -109,7 +109,7 @@ def linear_text(s: SampleTrace) -> str:
 
 
 def loss_text(s: SampleTrace) -> str:
-    """Layer 3 written out: the residual, its square and this sample's share of the loss."""
+    """Step 3 written out: the residual, its square and this sample's share of the loss."""
     n = s.n_samples
     return (
         f"y_hat - y        = {num(s.y_hat)} - {factor(s.y)} = {num(s.residual)}\n"
@@ -120,7 +120,7 @@ def loss_text(s: SampleTrace) -> str:
 
 
 def contribution_table(s: SampleTrace) -> dict[str, list[str]]:
-    """Layer 4: this sample's gradient share by hand and by autograd, per parameter."""
+    """Step 4: this sample's gradient share by hand and by autograd, per parameter."""
     return {
         "parameter": [f"∂/∂w{j + 1}" for j in range(len(s.x))] + ["∂/∂b"],
         "by hand 2/N·(ŷ−y)·x (x = 1 for b)": [num(v) for v in (*s.formula_w, s.formula_b)],
@@ -129,7 +129,7 @@ def contribution_table(s: SampleTrace) -> dict[str, list[str]]:
 
 
 def sum_table(s: SampleTrace) -> tuple[list[str], list[list[str]]]:
-    """Layer 5: every sample's share, their sum, and the `.grad` read from the tensors."""
+    """Step 5: every sample's share, their sum, and the `.grad` read from the tensors."""
     header = ["", *[f"w{j + 1}.grad" for j in range(len(s.x))], "b.grad"]
     rows = [
         [f"row {r + 1}", *[num(v) for v in cw], num(cb)]

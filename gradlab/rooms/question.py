@@ -17,11 +17,19 @@ from gradlab.rooms.errors import BadQuestion, VoteRejected
 Kind = Literal["choice", "number"]
 Value = int | float  # an option index (choice) or a finite number (number)
 MAX_OPTIONS = 8
+LETTERS = "ABCDEFGH"  # option i is called out, listed and tapped as LETTERS[i]: one letter per option
 MAX_LABEL = 120  # characters of one option label
 MAX_TEXT = 1000  # characters of a prompt, an answer or a why
 MAX_ID = 120
 MAX_SETTINGS = 40  # query parameters
 MAX_SETTING = 400  # characters of one key or value
+
+
+def letter(i: int) -> str:
+    """The letter of option `i` (0-based): A, B, C, … as the projector lists it and a phone shows it."""
+    if not 0 <= i < MAX_OPTIONS:
+        raise IndexError(f"option {i}: a question has at most {MAX_OPTIONS} options")
+    return LETTERS[i]
 
 
 def _text(name: str, value: object, limit: int, *, empty: bool = False) -> str:

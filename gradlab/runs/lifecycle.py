@@ -7,12 +7,20 @@ from dataclasses import dataclass, field
 
 import torch
 
+from gradlab.fmt import num
 from gradlab.runs.code import BACKWARD, FORWARD, INIT, LOSS, OPTIMIZER, SET_TO_NONE, UPDATE, ZERO_GRAD, commented
 from gradlab.runs.grads import set_to_none, update, zero_
 from gradlab.runs.live import live
 from gradlab.runs.model import forward, mse
 from gradlab.runs.tensors import TensorInfo, describe
 from gradlab.settings.config import RunConfig
+
+# Why backward() after an update runs at all here, and where it would not (gradlab.probes.stale_graph runs both).
+STALE_ALLOWED = (
+    f"PyTorch allowed it because X does not require grad: the graph of `{FORWARD}` saved X to compute w's gradient "
+    "and never saved w itself, so updating w in place broke nothing it needs. Where w is saved for backward (X "
+    "requiring grad, or w multiplying a hidden layer's output, as in a network), the same backward() raises an error."
+)
 
 # Button labels by action key (the keys are stable: the page keys its buttons on them). The update's label
 # depends on the update rule: see `action_labels`.
@@ -47,34 +55,38 @@ def action_labels(config: RunConfig) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Did:
-    """What one operation did: whether it did its job, PyTorch's (or the lab's) answer, and whether it raised."""
+    """What one operation did: whether it did its job, what was said, and who raised if it raised."""
 
     ok: bool
     message: str
-    raised: bool
+    raised_by: str | None = None  # "PyTorch" or "Python": whose exception the operation raised
+
+    @property
+    def raised(self) -> bool:
+        return self.raised_by is not None
 
     @classmethod
     def done(cls, message: str) -> Did:
-        return cls(ok=True, message=message, raised=False)
+        return cls(ok=True, message=message)
 
     @classmethod
     def silent(cls, message: str) -> Did:
         """It ran without an error but did not do its job (a silent mistake)."""
-        return cls(ok=False, message=message, raised=False)
+        return cls(ok=False, message=message)
 
     @classmethod
-    def error(cls, message: str) -> Did:
-        """It raised, or the lab refused a step it cannot take."""
-        return cls(ok=False, message=message, raised=True)
+    def error(cls, message: str, by: str) -> Did:
+        """It raised: PyTorch's error (`by` "PyTorch") or Python's own ("Python"), as the line raises it in a script."""
+        return cls(ok=False, message=message, raised_by=by)
 
 
 @dataclass(frozen=True)
 class LabEvent:
     """What one click did: the action, the code that ran and PyTorch's answer.
 
-    `ok` is False when the action did not do its job; `raised` says whether that was an error (PyTorch's, Python's,
-    or the lab refusing a step it cannot take) or a silent mistake: `opt.step()` skipping a `.grad` that is None,
-    or `backward()` through a graph recorded before the last update (`stale`), which PyTorch runs without a word.
+    `ok` is False when the action did not do its job; `raised_by` says whether that was an error, PyTorch's or
+    Python's (None: no error), or a silent mistake: `opt.step()` skipping a `.grad` that is None, or `backward()`
+    through a graph recorded before the last update (`stale`), which PyTorch runs without a word.
     """
 
     action: str
@@ -84,8 +96,12 @@ class LabEvent:
     loss: float | None
     w_grad: tuple[float, ...] | None
     b_grad: float | None
-    raised: bool
+    raised_by: str | None = None
     stale: bool = False
+
+    @property
+    def raised(self) -> bool:
+        return self.raised_by is not None
 
 
 @dataclass
@@ -126,7 +142,7 @@ class GradLifecycle:
             loss=None if self.loss is None or self.moved else float(self.loss.detach().item()),
             w_grad=None if self.w.grad is None else tuple(self.w.grad.cpu().tolist()),
             b_grad=None if self.b.grad is None else float(self.b.grad.item()),
-            raised=did.raised,
+            raised_by=did.raised_by,
             stale=action == "backward" and not did.ok and not did.raised,  # the one silent way backward() goes wrong
         )
         self.history = [] if action == "reset" else [*self.history, event]
@@ -135,24 +151,24 @@ class GradLifecycle:
     def _forward(self) -> Did:
         self.loss = mse(forward(self.X, self.w, self.b), self.y)
         self.moved = False
-        return Did.done(f"loss = {self.loss.detach().item():.6g}; the graph is ready for backward()")
+        return Did.done(f"loss = {num(self.loss.detach().item())}; the graph is ready for backward()")
 
     def _backward(self) -> Did:
         if self.loss is None:
-            return Did.error("There is no loss yet: click “forward + loss” first.")
+            return _no_loss_yet()
         had = self.w.grad is not None
         old_loss = self.loss.detach().item()
         try:
             self.loss.backward()
         except RuntimeError as err:  # the real PyTorch error: the graph was freed by the last backward()
             hint = " The weights moved since that forward pass, so its loss is stale anyway." if self.moved else ""
-            return Did.error(f"RuntimeError: {err}{hint}")
+            return Did.error(f"RuntimeError: {err}{hint}", by="PyTorch")
         if self.moved:  # PyTorch runs it: the graph saved X and ŷ − y from before the update, never w itself
             return Did.silent(
                 "It ran without an error, but through the graph recorded before the update: "
                 f"{'it added' if had else 'w.grad and b.grad now hold'} the gradient at the old w and b "
-                f"(whose loss was {old_loss:.6g}), not at the current ones. "
-                "Run “forward + loss” after every update."
+                f"(whose loss was {num(old_loss)}), not at the current ones. "
+                "Run “forward + loss” after every update. " + (STALE_ALLOWED if not self.X.requires_grad else "")
             )
         if had:
             return Did.done("backward() ADDED this loss's gradient to the existing w.grad and b.grad")
@@ -164,7 +180,14 @@ class GradLifecycle:
 
     def _zero(self) -> Did:
         if self.w.grad is None:
-            return Did.error("w.grad is None, so there is nothing to zero (w.grad.zero_() would raise AttributeError).")
+            try:  # the line as written, for real: Python's answer to None.zero_()
+                self.w.grad.zero_()  # type: ignore[attr-defined]
+            except AttributeError as err:
+                return Did.error(
+                    f"AttributeError: {err}. w.grad is None, so there is no tensor to zero: Python raises this, "
+                    "not PyTorch. Call backward() first.",
+                    by="Python",
+                )
         zero_((self.w, self.b))
         return Did.done(".grad tensors kept, filled with zeros")
 
@@ -182,7 +205,7 @@ class GradLifecycle:
                 with torch.no_grad():
                     p -= self.config.lr * p.grad  # type: ignore[operator]
             except TypeError as err:
-                return Did.error(f"TypeError: {err}. {name}.grad is None: call backward() first.")
+                return Did.error(f"TypeError: {err}. {name}.grad is None: call backward() first.", by="Python")
         before = self._snapshot()
         update((self.w, self.b), self.config.lr)
         return self._moved_by_step(before)
@@ -210,7 +233,7 @@ class GradLifecycle:
         moved = [n for n, p, old in zip(("w", "b"), (self.w, self.b), before, strict=True) if not torch.equal(p, old)]
         if moved:
             self.moved = True  # the last loss (and its graph, if not yet used) now describes the old weights
-        lr = f"lr = {self.config.lr:g}"
+        lr = f"lr = {num(self.config.lr)}"
         if len(moved) == 2:
             return Did.done(f"w and b moved by −lr·.grad ({lr}); .grad itself is unchanged")
         still = [(n, p) for n, p in (("w", self.w), ("b", self.b)) if n not in moved]
@@ -234,6 +257,19 @@ OPERATIONS: dict[str, Callable[[GradLifecycle], Did]] = {
     "step": GradLifecycle._step,
     "reset": GradLifecycle._reset,
 }
+
+
+def _no_loss_yet() -> Did:
+    """backward() before any forward pass, as a script runs the line: Python's NameError, before PyTorch is reached."""
+    try:
+        exec(BACKWARD, {})  # no name is defined: `loss` does not exist yet
+    except NameError as err:
+        return Did.error(
+            f"NameError: {err}. There is no loss yet: a script that calls {BACKWARD} before its forward pass "
+            "stops in Python, before any PyTorch code runs. Click “forward + loss” first.",
+            by="Python",
+        )
+    raise AssertionError(f"{BACKWARD!r} ran with no names defined")
 
 
 def _why_still(name: str, p: torch.Tensor) -> str:

@@ -7,6 +7,9 @@ then given uninitialised storage on the run's device, which the constants overwr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
 import torch
 from torch import nn
 
@@ -94,6 +97,17 @@ def forward_parts(net: Net, X: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     z = net.hidden(X)
     h = net.act(z)
     return z, h, net.out(h)
+
+
+def net_loss_at(config: RunConfig, params: Mapping[str, np.ndarray]) -> float:
+    """The float32 loss of the config's data with the network's parameters set to `params` (name → array of the
+    parameter's shape), on the CPU: one forward pass, no graph. A KeyError names a missing parameter."""
+    net = make_net("cpu")
+    X, y = net_data(config, "cpu")
+    with torch.no_grad():
+        for name, p in named_params(net).items():
+            p.copy_(torch.as_tensor(np.asarray(params[name]), dtype=p.dtype).view_as(p))
+        return float(mse(net(X), y))
 
 
 def named_params(net: nn.Module) -> dict[str, nn.Parameter]:

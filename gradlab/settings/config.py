@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 
 if TYPE_CHECKING:
     import torch
@@ -14,9 +14,9 @@ ZeroMode = Literal["zero", "none", "never"]
 UpdateRule = Literal["manual", "sgd"]
 ModelKind = Literal["linear", "net"]
 
-CARD_X: tuple[tuple[float, ...], ...] = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 5.0))
+CARD_X: tuple[tuple[float, float], ...] = ((1.0, 2.0), (2.0, 3.0), (3.0, 4.0), (4.0, 5.0))
 CARD_Y: tuple[float, ...] = (3.0, 5.0, 7.0, 9.0)
-CARD_W: tuple[float, ...] = (0.5, -0.5)
+CARD_W: tuple[float, float] = (0.5, -0.5)
 CARD_B: float = 0.0
 
 LR_MIN, LR_MAX = 0.0, 10.0
@@ -112,7 +112,7 @@ class RunConfig:
         """True when data and initial weights are the seed card's."""
         return (self.X, self.y, self.w0, self.b0) == (CARD_X, CARD_Y, CARD_W, CARD_B)
 
-    def with_(self, **changes: object) -> RunConfig:
+    def with_(self, **changes: Any) -> RunConfig:
         """A validated copy with some fields changed."""
         return replace(self, **changes)
 
@@ -126,17 +126,17 @@ def check_net_features(n_features: int) -> None:
         )
 
 
-def _is_real(value: object) -> bool:
+def _is_real(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _check_number(name: str, value: object, low: float, high: float, *, low_open: bool = False) -> None:
     lo = "(" if low_open else "["
     allowed = f"a finite number in {lo}{low:g}, {high:g}]"
-    if not _is_real(value) or not math.isfinite(value):  # type: ignore[arg-type]
+    if not _is_real(value) or not math.isfinite(value):
         raise ValueError(f"{name}: {value!r} is not allowed; it must be {allowed}")
-    too_low = value <= low if low_open else value < low  # type: ignore[operator]
-    if too_low or value > high:  # type: ignore[operator]
+    too_low = value <= low if low_open else value < low
+    if too_low or value > high:
         raise ValueError(f"{name}: {value!r} is out of range; it must be {allowed}")
 
 
@@ -145,7 +145,7 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
         raise ValueError(f"{name}: {value!r} is not allowed; it must be an integer from {low} to {high:,}")
 
 
-def _is_seq(value: object) -> bool:
+def _is_seq(value: object) -> TypeGuard[Sequence[object]]:
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 

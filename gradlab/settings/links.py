@@ -156,7 +156,7 @@ def parse_query(raw: Mapping[str, str | Sequence[str]]) -> ParsedQuery:
     parsed = ParsedQuery()
     for key, parser in _PARSERS.items():
         default = DEFAULTS[key]
-        shown_default = format_lr(default) if key == "lr" else str(default).lower()  # type: ignore[arg-type]
+        shown_default = format_lr(_BASE.lr) if key == "lr" else str(default).lower()
         given = _one(raw, key, parsed.notes, shown_default)
         if given is None:
             continue
@@ -168,11 +168,11 @@ def parse_query(raw: Mapping[str, str | Sequence[str]]) -> ParsedQuery:
             parsed.values[key] = result
     data, init = (_one(raw, key, parsed.notes, "the card's data") for key in DATA_KEYS)
     if data is not None or init is not None:
-        result = _parse_data(data, init)
-        if isinstance(result, str):
-            parsed.notes.append(f"The link's data can't be used ({result}); using the card's data.")
-        elif result != CARD_DATA:
-            return replace(parsed, data=result)
+        dataset = _parse_data(data, init)
+        if isinstance(dataset, str):
+            parsed.notes.append(f"The link's data can't be used ({dataset}); using the card's data.")
+        elif dataset != CARD_DATA:
+            return replace(parsed, data=dataset)
     return parsed
 
 

@@ -43,7 +43,7 @@ class Dataset:
         return [(r[0], r[1], t) for r, t in zip(self.X, self.y, strict=True)]
 
 
-CARD_DATA = Dataset(X=CARD_X, y=CARD_Y, w0=CARD_W, b0=CARD_B)  # type: ignore[arg-type]
+CARD_DATA = Dataset(X=CARD_X, y=CARD_Y, w0=CARD_W, b0=CARD_B)
 
 
 def number_text(value: float) -> str:

@@ -39,34 +39,64 @@ def _box(box_id: str, label: str, fill: str, *, current: bool, pending: bool = F
     return f'  {box_id} [label="{escape(label)}", style={style}, fillcolor="{fill}", color="{colour}", penwidth={pen}];'
 
 
-def chain_dot(walk: ChainWalk, position: int, *, present: bool = False) -> str:
-    """DOT of the walk at `position`: done nodes filled, the current one orange and bold, leaves with their .grad."""
+def around(walk: ChainWalk, position: int) -> set[str]:
+    """The boxes next to the current one (the node that sends it its gradient, and those it sends to), with it.
+
+    Before backward() starts, the current box is the loss; on "backward() again", every AccumulateGrad and its leaf.
+    """
+    now = current_step(walk, position)
+    if now is not None and now.kind == "again":
+        return {s.node_id for s in walk.steps if s.kind == "accumulate"} | set(LEAVES)
+    centre = "loss" if now is None else now.node_id
+    near = {centre}
+    for a, b in walk.edges:
+        if centre in (a, b):
+            near |= {a, b}
+    return near
+
+
+def chain_dot(walk: ChainWalk, position: int, *, present: bool = False, neighbourhood: bool = False) -> str:
+    """DOT of the walk at `position`: done nodes filled, the current one orange and bold, leaves with their .grad.
+
+    With `neighbourhood`, only the current box and the boxes next to it (`around`), in two rows: the box that sent
+    the gradient beside it, the boxes it sends to below. A picture that fits one projected screen with the node's
+    arithmetic.
+    """
     now = current_step(walk, position)
     done = {s.node_id for s in walk.steps[:position]}
     again = now is not None and now.kind == "again"
-    nodes = [s for s in walk.steps if s.kind != "again"]
+    shown = around(walk, position) if neighbourhood else None
+    nodes = [s for s in walk.steps if s.kind != "again" and (shown is None or s.node_id in shown)]
     lines = [
         "digraph backward {",
         '  rankdir=TB; nodesep=0.35; ranksep=0.3; bgcolor="transparent";',
         f'  node [shape=box, fontname="Helvetica", fontsize={body_px(present)}, fontcolor="{INK}", margin="0.2,0.08"];',
         '  edge [color="#374151", penwidth=1.5];',
-        _box(
-            "loss",
-            f"loss = {num(walk.loss)}\nd loss/d loss = 1",
-            LEAF if position == 0 else DONE,
-            current=position == 0,
-        ),
     ]
+    if shown is None or "loss" in shown:
+        lines.append(
+            _box(
+                "loss",
+                f"loss = {num(walk.loss)}\nd loss/d loss = 1",
+                LEAF if position == 0 else DONE,
+                current=position == 0,
+            )
+        )
     for s in nodes:
         is_now = (now is not None and s.node_id == now.node_id) or (again and s.kind == "accumulate")
         detail = s.forward if s.kind == "grad_fn" else f"adds into {s.flows[0].target}.grad"
         fill = CURRENT if is_now else DONE if s.node_id in done else PENDING
         lines.append(_box(s.node_id, f"{s.short_name}\n{detail}", fill, current=is_now, pending=s.node_id not in done))
     for leaf in LEAVES:
+        if shown is not None and leaf not in shown:
+            continue
         is_now = again or (now is not None and now.kind == "accumulate" and now.flows[0].target == leaf)
         label = f"{leaf} (leaf)\n{leaf}.grad = {_grad_text(leaf_grad(walk, leaf, position))}"
         lines.append(_box(leaf, label, LEAF, current=is_now))
-    lines += [f"  {a} -> {b};" for a, b in walk.edges]
+    lines += [f"  {a} -> {b};" for a, b in walk.edges if shown is None or {a, b} <= shown]
+    if shown is not None and now is not None and now.kind != "again":
+        # The box that sent the gradient sits beside the current one, those it sends to below: two rows, not three.
+        lines += [f"  {{rank=same; {a}; {b};}}" for a, b in walk.edges if b == now.node_id]
     lines.append("}")
     return "\n".join(lines)
 

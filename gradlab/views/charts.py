@@ -169,7 +169,7 @@ def _series_spec(trace: Trace, kind: str, present: bool) -> Spec:
         if np.isfinite(v)
     ]
     template = _series_template(title, ytitle, tuple(cols), len(idx) <= POINTS_UP_TO, present)
-    return _fill(template, series=rows)  # type: ignore[arg-type]
+    return _fill(template, series=rows)
 
 
 def params_spec(trace: Trace, *, present: bool = False) -> Spec:
@@ -182,8 +182,12 @@ def grads_spec(trace: Trace, *, present: bool = False) -> Spec:
     return _series_spec(trace, "grads", present)
 
 
+# The landscape's plot height: with its title, axis and the slider above it, one screen of 1280×720 when projected.
+LANDSCAPE_PLOT_PX = {False: 380, True: 400}
+
+
 @lru_cache(maxsize=8)
-def _landscape_template(present: bool) -> Spec:
+def _landscape_template(present: bool, arrow: bool) -> Spec:
     heat = (
         alt.Chart(alt.Data(name="heat"))
         .mark_rect()
@@ -192,7 +196,14 @@ def _landscape_template(present: bool) -> Spec:
             x2="w1_end:Q",
             y=alt.Y("w2:Q", title="w2", scale=alt.Scale(zero=False, nice=False)),
             y2="w2_end:Q",
-            color=alt.Color("log10 loss:Q", scale=alt.Scale(scheme="viridis"), title="log10(loss)"),
+            # The colour bar stands at the right: below the plot it would make the chart taller than one projected
+            # screen can hold together with the epoch slider above it (1280×720, presentation mode).
+            color=alt.Color(
+                "log10 loss:Q",
+                scale=alt.Scale(scheme="viridis"),
+                title="log10(loss)",
+                legend=alt.Legend(orient="right", direction="vertical", gradientLength=LANDSCAPE_PLOT_PX[present] - 60),
+            ),
             tooltip=[
                 alt.Tooltip("w1:Q", format=".3f"),
                 alt.Tooltip("w2:Q", format=".3f"),
@@ -215,13 +226,12 @@ def _landscape_template(present: bool) -> Spec:
         .mark_point(shape="triangle", size=300, filled=True, color="#ff4b4b")
         .encode(x="x2:Q", y="y2:Q")
     )
-    chart = alt.layer(heat, path, rule, head).properties(
-        height=plot_height(380, present),
+    # The arrow's layers only with an arrow to draw: an empty layer makes Vega warn of an infinite extent.
+    chart = alt.layer(heat, path, *((rule, head) if arrow else ())).properties(
+        height=LANDSCAPE_PLOT_PX[present],
         title=_title("Loss landscape over (w1, w2), b fixed", present),
-        description=(
-            "Heatmap of the loss over the two weights with the bias fixed; a white line shows the training path "
-            "and a red arrow points along minus .grad, the direction of the update."
-        ),
+        description="Heatmap of the loss over the two weights with the bias fixed; a white line shows the training "
+        + ("path and a red arrow points along minus .grad, the direction of the update." if arrow else "path."),
     )
     return _style(chart, present).to_dict()
 
@@ -242,7 +252,9 @@ def landscape_spec(view: LandscapeView, *, present: bool = False) -> Spec:
     if view.arrow is not None:
         x, y, x2, y2 = view.arrow
         arrow = _records(x=np.array([x]), y=np.array([y]), x2=np.array([x2]), y2=np.array([y2]))
-    return _fill(_landscape_template(present), heat=heat, path=path, arrow=arrow)
+    if not arrow:
+        return _fill(_landscape_template(present, arrow=False), heat=heat, path=path)
+    return _fill(_landscape_template(present, arrow=True), heat=heat, path=path, arrow=arrow)
 
 
 @lru_cache(maxsize=32)

@@ -78,7 +78,7 @@ def _template(param: str, present: bool) -> Spec:
         .resolve_scale(color="independent", strokeDash="independent", shape="independent")
         .resolve_legend(color="independent", strokeDash="independent", shape="independent")
         .properties(
-            height=460 if present else 360,
+            height=300 if present else 280,  # beside its controls, with room for the numbers below
             title=alt.TitleParams(f"Loss along {param}", fontSize=title_px(present), anchor="start", color=INK),
             description=(
                 f"Line chart of the loss as {param} changes with the other parameters fixed, the tangent line at the "

@@ -124,6 +124,14 @@ def metric(page: Page, label: str) -> Locator:
     return box.get_by_test_id("stMetricValue")
 
 
+def last_loss(page: Page) -> Locator:
+    """The value of the Training Trace's loss at its last epoch, before that epoch's update (`loss_at_epoch(E)`)."""
+    from gradlab.lesson.sentences import BEFORE_ITS_UPDATE
+
+    label = page.get_by_test_id("stMetricLabel").get_by_text(BEFORE_ITS_UPDATE)
+    return page.get_by_test_id("stMetric").filter(has=label).get_by_test_id("stMetricValue")
+
+
 def metric_text(page: Page, label: str) -> str:
     """The shown text of the st.metric labelled `label`."""
     return metric(page, label).inner_text().strip()

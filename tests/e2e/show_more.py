@@ -36,9 +36,7 @@ def _answer(page) -> None:
         )
         number = box.locator("input[type=number]")
         if number.count():
-            number.first.fill("0")
-            number.first.press("Enter")
-            settle(page)
+            number.first.fill("0")  # the form sends it with Lock in (Enter alone would submit it too)
         else:
             click_and_settle(box.get_by_test_id("stRadioOption").first)
         click_and_settle(lock.first)

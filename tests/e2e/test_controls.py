@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import metric, open_page, query, settle, sidebar, slider, wait_query
+from browser_helpers import last_loss, metric, open_page, query, settle, sidebar, slider, wait_query
 
 from gradlab.fmt import num
 from gradlab.runs.train import train
@@ -74,7 +74,7 @@ def test_common_epoch_counts_are_a_few_presses_away(page, app_url, expect):
         expect(thumb).to_have_attribute("aria-valuetext", str(epochs))
         assert presses <= 4
     settle(page)
-    expect(metric(page, "loss at the last epoch")).to_have_text(num(train(RunConfig(epochs=100)).end_loss))
+    expect(last_loss(page)).to_have_text(num(train(RunConfig(epochs=100)).end_loss))
 
 
 def test_back_restores_the_previous_settings(page, app_url, expect):
@@ -98,7 +98,7 @@ def test_back_restores_the_previous_settings(page, app_url, expect):
     page.wait_for_url("**/Training_Trace?lr=0.02&epochs=7")
     settle(page)
     expect(slider(page, "Epochs")).to_have_attribute("aria-valuetext", "7")
-    expect(metric(page, "loss at the last epoch")).to_have_text(num(train(RunConfig(lr=0.02, epochs=7)).end_loss))
+    expect(last_loss(page)).to_have_text(num(train(RunConfig(lr=0.02, epochs=7)).end_loss))
 
     page.go_forward()
     page.go_forward()  # redo

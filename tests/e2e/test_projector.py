@@ -142,3 +142,66 @@ def test_stepper_grads_in_view_after_a_step(projected, app_url):
         settle(projected)
         assert_in_view(projected, ("w.grad now", "b.grad now"))
     assert_fits(projected, "Grad Lab ② after two epochs")
+
+
+# --- issue 19 §5 (helper B): what a teacher moves and what it changes, on one screen; key numbers emphasised ---
+
+
+def header_bottom(page) -> float:
+    box = page.get_by_test_id("stHeader").bounding_box()
+    return 0.0 if box is None else box["y"] + box["height"]
+
+
+def assert_on_one_screen(page, parts: dict[str, object]) -> None:
+    """Scroll the main area so that the first of `parts` sits under the header; then each lies inside the window."""
+    for part in parts.values():
+        part.scroll_into_view_if_needed()
+    boxes = {name: part.bounding_box() for name, part in parts.items()}
+    assert all(boxes.values()), boxes
+    top = min(b["y"] for b in boxes.values())
+    page.evaluate("(dy) => document.querySelector('[data-testid=stMain]').scrollBy(0, dy)", top - header_bottom(page))
+    page.wait_for_timeout(100)
+    visible = (header_bottom(page), page.viewport_size["height"])
+    for name, part in parts.items():
+        box = part.bounding_box()
+        assert box["y"] >= visible[0] - 1 and box["y"] + box["height"] <= visible[1] + 1, (
+            f"{name} at y={box['y']:.0f}–{box['y'] + box['height']:.0f}, the window shows {visible[0]:.0f}–{visible[1]}"
+        )
+
+
+def test_the_nudge_slider_and_its_chart_are_on_screen_together(projected, app_url):
+    open_page(projected, app_url, "/Data_Flow?present=1&predict=0")
+    section = projected.locator(".st-key-nudge_section")
+    wait_charts_drawn(projected)
+    assert_on_one_screen(
+        projected,
+        {"the Δ slider": section.get_by_test_id("stSlider"), "its chart": section.locator(".vega-embed").first},
+    )
+
+
+@pytest.mark.parametrize("query", ["", "&lr=0.05"], ids=["card", "diverging"])
+def test_training_traces_numbers_and_loss_chart_are_on_screen_together(projected, app_url, query):
+    open_page(projected, app_url, "/Training_Trace?present=1" + query)
+    wait_charts_drawn(projected, min_count=3)
+    values = projected.get_by_test_id("stMain").get_by_test_id("stMetric")
+    assert values.count() >= 4
+    assert_on_one_screen(
+        projected,
+        {
+            "the first headline number": values.first,
+            "the last headline number": values.last,
+            "the loss chart": projected.get_by_test_id("stMain").locator(".vega-embed").first,
+        },
+    )
+
+
+@pytest.mark.parametrize("path", ["/", "/Training_Trace"])
+def test_key_numbers_are_clearly_larger_than_body_text(projected, app_url, path):
+    open_page(projected, app_url, path + "?present=1&predict=0")
+    body = font_size_px(projected.get_by_test_id("stMain").locator("[data-testid=stMarkdownContainer] p").first)
+    values = projected.get_by_test_id("stMain").get_by_test_id("stMetricValue")
+    assert values.count() >= 3
+    for i in range(values.count()):
+        if values.nth(i).is_visible():
+            size = font_size_px(values.nth(i).locator("p").first)
+            assert size >= 1.35 * body, f"metric value at {size:.1f} px beside {body:.1f} px body text"

@@ -8,14 +8,18 @@ that served each request.
 from __future__ import annotations
 
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
-from browser_helpers import open_page, settle, sidebar
+from browser_helpers import metric, open_page, settle, sidebar
 from conftest import REPO_ROOT, require
 
+from gradlab.settings.config import RunConfig
 from harness import DIRECT, Server
 from harness.nginx import Proxy, missing_nginx, proxy
+from tests.quizruns import fresh_quiz
 
 pytestmark = pytest.mark.e2e
 
@@ -91,3 +95,54 @@ def test_new_learners_are_spread_over_the_replicas(replicas):
             assert r.status == 200
     used = {row[1] for row in p.access_log() if "/_stcore/health" in row[3]}
     assert used == {f"127.0.0.1:{s.port}" for s in servers}
+
+
+def _affinity_for(p: Proxy, replica: str) -> str:
+    """An affinity id that nginx's hash sends to `replica` (found by asking the proxy, as a browser would)."""
+    for i in range(64):
+        cookie = f"gradlab-e2e-learner-{i}"
+        req = urllib.request.Request(f"{p.url}/_stcore/health", headers={"Cookie": f"gradlab_affinity={cookie}"})
+        with DIRECT.open(req, timeout=5) as r:
+            assert r.status == 200
+        served = wait_for_log(p, lambda rows, c=cookie: any(r[0] == c for r in rows))
+        if any(r[0] == cookie and r[1] == replica for r in served):
+            return cookie
+    raise AssertionError(f"no affinity id among 64 reached {replica}")
+
+
+def test_progress_is_the_browsers_so_every_replica_restores_it_and_two_tabs_merge(replicas, new_context, expect):
+    """Issue 19 §4: two tabs of one browser on different replicas keep each other's work, and reloads restore it."""
+    p, servers = replicas
+    first, second = (_affinity_for(p, f"127.0.0.1:{s.port}") for s in servers)
+    quiz = fresh_quiz(RunConfig())
+    q1 = quiz[0]
+    wrong = next(o for o in q1.options if o != q1.right)
+    context = new_context()
+    host = urllib.parse.urlsplit(p.url).hostname
+
+    def pin(cookie: str) -> None:
+        context.add_cookies([{"name": "gradlab_affinity", "value": cookie, "domain": host, "path": "/"}])
+
+    pin(first)
+    one = open_page(context.new_page(), p.url, "/Training_Trace")  # its WebSocket stays on the first replica
+    pin(second)
+    two = open_page(context.new_page(), p.url, "/Quiz")  # the second replica
+    card = two.locator(f".st-key-quiz-q-{q1.qid}")
+    card.get_by_test_id("stRadioOption").filter(has=two.get_by_text(wrong, exact=True)).click()
+    settle(two)
+    check = card.get_by_role("button", name="Check", exact=False)
+    if check.count():
+        check.first.click()
+        settle(two)
+    sidebar(one).get_by_role("link", name="Data Flow", exact=True).click()  # tab 1 writes its progress
+    settle(one)
+
+    for page, cookie in ((two, second), (one, first)):  # each reload is a new session, on its own replica
+        pin(cookie)
+        page.goto(f"{p.url}/Quiz")
+        settle(page)
+        expect(page.locator(f".st-key-quiz-q-{q1.qid}").get_by_text("Not quite", exact=False)).to_be_visible()
+        expect(metric(page, "first try")).to_have_text(f"0 / {len(quiz)}")
+    log = p.access_log()
+    for cookie, s in ((first, servers[0]), (second, servers[1])):
+        assert {r[1] for r in log if r[0] == cookie} == {f"127.0.0.1:{s.port}"}

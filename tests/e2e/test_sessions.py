@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import metric, open_page, settle, sidebar, slider, table_rows
+from browser_helpers import last_loss, open_page, settle, sidebar, slider, table_rows
 
 from gradlab.fmt import num
 from gradlab.runs.train import train
@@ -53,7 +53,7 @@ def test_two_contexts_are_isolated(new_context, app_url, expect):
     expect(a.get_by_test_id("stMain").locator("h1").first).to_have_text("Training Trace")
     settle(a)
     expect(slider(a, "Epochs")).to_have_attribute("aria-valuetext", "5")
-    expect(metric(a, "loss at the last epoch")).to_have_text(num(train(RunConfig()).end_loss))
+    expect(last_loss(a)).to_have_text(num(train(RunConfig()).end_loss))
     assert "epochs" not in a.url
     sidebar(a).get_by_role("link", name="Grad Lab", exact=True).click()
     expect(a.get_by_test_id("stMain").locator("h1").first).to_have_text("Grad Lab")

@@ -8,8 +8,8 @@ import pytest
 from browser_helpers import (
     NUMBER,
     focused,
+    last_loss,
     metric,
-    metric_text,
     open_page,
     query,
     settle,
@@ -50,7 +50,7 @@ def tab_until(page, role: str, name: str, seen: list[dict]) -> None:
 
 def test_epochs_arrow_key_retrains(page, app_url, expect):
     open_page(page, app_url, "/Training_Trace")
-    end_loss = metric(page, "loss at the last epoch")
+    end_loss = last_loss(page)
     expect(end_loss).to_have_text(DEFAULT_END_LOSS)
     thumb = slider(page, "Epochs")
     expect(thumb).to_have_attribute("aria-valuetext", "5")
@@ -62,7 +62,7 @@ def test_epochs_arrow_key_retrains(page, app_url, expect):
     expect(thumb).to_have_attribute("aria-valuetext", "10")
     expect(end_loss).not_to_have_text(DEFAULT_END_LOSS)
     settle(page)
-    shown = metric_text(page, "loss at the last epoch")
+    shown = last_loss(page).inner_text().strip()
     assert NUMBER.match(shown), f"end loss is not a plain number: {shown!r}"
     assert float(shown) < float(DEFAULT_END_LOSS)
     assert page.get_by_test_id("stException").count() == 0
@@ -79,7 +79,7 @@ def test_sidebar_is_keyboard_operable(page, app_url, expect):
     wait_query(page, "epochs", "10")
     settle(page)
     expect(slider(page, "Epochs")).to_have_attribute("aria-valuetext", "10")
-    expect(metric(page, "loss at the last epoch")).not_to_have_text(DEFAULT_END_LOSS)
+    expect(last_loss(page)).not_to_have_text(DEFAULT_END_LOSS)
     assert focused(page) == {"role": "slider", "name": "Epochs", "sidebar": True}, "focus lost after the rerun"
 
     rest: list[dict] = []
@@ -98,7 +98,7 @@ def test_sidebar_is_keyboard_operable(page, app_url, expect):
     wait_query(page, "epochs", None)
     settle(page)
     expect(slider(page, "Epochs")).to_have_attribute("aria-valuetext", "5")
-    expect(metric(page, "loss at the last epoch")).to_have_text(DEFAULT_END_LOSS)
+    expect(last_loss(page)).to_have_text(DEFAULT_END_LOSS)
 
 
 def test_page_switch_keeps_settings(page, app_url, expect):
@@ -122,7 +122,7 @@ def test_shared_link_opens_same_numbers(page, app_url, expect):
     open_page(page, app_url, "/Training_Trace?lr=0.02&epochs=5")
 
     expect_sliders(page, expect, lr="0.02", epochs=5)
-    expect(metric(page, "loss at the last epoch")).to_have_text(num(trace.end_loss))
+    expect(last_loss(page)).to_have_text(num(trace.end_loss))
     expect(metric(page, "start loss")).to_have_text(num(trace.start_loss))
     assert num(trace.end_loss) != DEFAULT_END_LOSS
     # A short run's trace is a plain table: epoch, then loss.
@@ -142,7 +142,7 @@ def test_malformed_link_falls_back_with_notes(page, app_url, expect):
     assert any("epochs" in t and "-5" in t for t in texts), texts
     assert page.get_by_test_id("stException").count() == 0
     expect_sliders(page, expect, lr="0.01", epochs=5)
-    expect(metric(page, "loss at the last epoch")).to_have_text(DEFAULT_END_LOSS)
+    expect(last_loss(page)).to_have_text(DEFAULT_END_LOSS)
     # Arriving rewrites nothing (a rewrite would be a history entry of its own); the next change cleans the link.
     assert query(page) == {"lr": "abc", "epochs": "-5"}
     slider(page, "Epochs").focus()

@@ -5,10 +5,13 @@ Every expected number is computed here from gradlab or torch, never pinned from 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from browser_helpers import metric, open_page, settle
 
 from gradlab.fmt import num, vec
+from gradlab.lesson.sentences import trace_step
 from gradlab.probes.sample import trace_sample
 from gradlab.runs.stages import run_stages
 from gradlab.runs.train import train
@@ -21,16 +24,19 @@ CARD = RunConfig()
 
 
 def option(page, qid: str, answer: str):
-    """The radio option `answer` of quiz question `qid` (its card is the container keyed quiz-q-<qid>)."""
+    """The radio option `answer` of quiz question `qid` (its card is the container keyed quiz-q-<qid>), shown
+    with its letter: "B · answer"."""
     return (
         page.locator(f".st-key-quiz-q-{qid}")
         .get_by_test_id("stRadioOption")
-        .filter(has=page.get_by_text(answer, exact=True))
+        .filter(has=page.get_by_text(re.compile(rf"^[A-H] · {re.escape(answer)}$")))
     )
 
 
 def pick(page, qid: str, answer: str) -> None:
+    """Pick `answer` and press the question's *Check* (only then does it count)."""
     option(page, qid, answer).click()
+    page.locator(f".st-key-quiz-q-{qid}").get_by_role("button", name="Check", exact=True).click()
     settle(page)
 
 
@@ -108,15 +114,13 @@ def test_presentation_mode_hides_the_answer_until_reveal(page, app_url, expect):
 def lock(page, choice: str | None = None, number: float | None = None) -> None:
     """Answer the open prediction on the page and commit it."""
     if number is not None:
-        box = page.get_by_label("Your prediction")
-        box.fill(f"{number:g}")
-        box.press("Enter")
-        settle(page)
+        page.get_by_label("Your prediction").fill(f"{number:g}")
     else:
         main = page.get_by_test_id("stMain")
-        main.get_by_test_id("stRadioOption").filter(has=page.get_by_text(choice, exact=True)).last.click()
-        settle(page)
-    page.get_by_role("button", name="Lock in my prediction").click()
+        main.get_by_test_id("stRadioOption").filter(
+            has=page.get_by_text(re.compile(rf"^[A-H] · {re.escape(choice)}$"))
+        ).last.click()
+    page.get_by_role("button", name="Lock in my prediction").click()  # one click commits what the form holds
     settle(page)
 
 
@@ -162,7 +166,7 @@ def test_prediction_trace_sign_then_value(page, app_url, expect):
     expect(verdict(page)).not_to_contain_text(num(s.contrib_w[0]))  # the value is the next question
     lock(page, number=s.contrib_w[0])  # right
     expect(verdict(page)).to_contain_text(f"PyTorch: {num(s.contrib_w[0])}")
-    expect(page.get_by_role("heading", name="Layer 4 · Backward pass (.backward())")).to_be_visible()
+    expect(page.get_by_role("heading", name=trace_step(4))).to_be_visible()
 
 
 def test_grad_lab_lifecycle_predictions_before_each_click(page, app_url, expect):

@@ -70,28 +70,59 @@ def _panel(walk: ChainWalk, point: str, present: bool) -> None:
     c3.button("Restart", key="lab_chain_restart", on_click=_restart, disabled=pos == 0, width="stretch")
     step = current_step(walk, pos)
     st.markdown(_headline(step, pos, last))
-    # Side by side on a screen; stacked when projected, where the graph needs the full width to keep its text large.
-    now, picture = (st.container(), st.container()) if present else st.columns([3, 2], gap="medium")
-    with now:
-        with st.container(horizontal=True, key="lab_chain_grads", gap="medium"):
-            for leaf in ("w", "b"):
-                st.metric(f"{leaf}.grad now", _grad(leaf_grad(walk, leaf, pos)), width="stretch")
-        if step is None:
-            st.markdown(
-                f"`loss.backward()` on the scalar loss ({num(walk.loss)}) starts from d loss/d loss = 1. "
-                "Press **Next node** to run the first node."
-            )
-        else:
-            st.table(_step_frame(step, walk.n_samples))
-            st.caption(step.why)
-    with picture, st.container(key="lab_chain_graph"):
-        # Streamlit draws every graphviz text at a fixed ~10 px, whatever the DOT says; give it the DOT's size back.
-        st.markdown(_GRAPH_TEXT.format(size=body_px(present)), unsafe_allow_html=True)
-        st.graphviz_chart(chain_dot(walk, pos, present=present))
-        st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
+    if present:  # a projector: the buttons, the node and its arithmetic on one screen at 1280×720
+        _projected(walk, step, pos)
+    else:  # a screen: the whole graph beside the arithmetic
+        now, picture = st.columns([3, 2], gap="medium")
+        with now:
+            _grads(walk, pos)
+            _arithmetic(walk, step)
+        with picture:
+            _picture(walk, pos, present=False)
     if pos:
         st.markdown("**Steps so far, newest first**")
         st.table(_history_frame(walk.steps[:pos]), hide_index=False)  # the step numbers (a RangeIndex to pandas)
+
+
+def _grads(walk: ChainWalk, pos: int, *, stacked: bool = False) -> None:
+    """Each leaf's .grad after the steps so far, large."""
+    with st.container(horizontal=not stacked, key="lab_chain_grads", gap="medium"):
+        for leaf in ("w", "b"):
+            st.metric(f"{leaf}.grad now", _grad(leaf_grad(walk, leaf, pos)), width="stretch")
+
+
+def _arithmetic(walk: ChainWalk, step: ChainStep | None, *, compact: bool = False) -> None:
+    """The current node's arithmetic (before the first node: where backward() starts), and why."""
+    if step is None:
+        st.markdown(
+            f"`loss.backward()` on the scalar loss ({num(walk.loss)}) starts from d loss/d loss = 1. "
+            "Press **Next node** to run the first node."
+        )
+        return
+    st.table(_compact_frame(step, walk.n_samples) if compact else _step_frame(step, walk.n_samples))
+    st.caption(step.why)
+
+
+def _picture(walk: ChainWalk, pos: int, *, present: bool) -> None:
+    """The walk's graph (projected: the current node and its neighbours), and the same in words, visually hidden."""
+    with st.container(key="lab_chain_graph"):
+        # Streamlit draws every graphviz text at a fixed ~10 px, whatever the DOT says; give it the DOT's size back.
+        st.markdown(_GRAPH_TEXT.format(size=body_px(present)), unsafe_allow_html=True)
+        st.graphviz_chart(chain_dot(walk, pos, present=present, neighbourhood=present))
+        st.markdown(f'<p class="gl-sr-only">{html.escape(chain_text(walk, pos))}</p>', unsafe_allow_html=True)
+
+
+def _projected(walk: ChainWalk, step: ChainStep | None, pos: int) -> None:
+    """Projected: the leaves' .grad beside the current node's neighbourhood, then the node's arithmetic, short."""
+    left, right = st.columns([1, 3], gap="medium")
+    with left:
+        _grads(walk, pos, stacked=True)
+    with right:
+        _picture(walk, pos, present=True)
+    _arithmetic(walk, step, compact=True)
+    if step is not None:
+        with st.expander("Every number of this node: by hand and from autograd, side by side", expanded=False):
+            st.table(_step_frame(step, walk.n_samples))
 
 
 def _headline(step: ChainStep | None, pos: int, last: int) -> str:
@@ -123,8 +154,8 @@ def _check(flow: Flow) -> str:
     if flow.exact:
         return "✓ equal"
     if flow.agrees:
-        return f"✓ equal to float32 rounding (largest difference {flow.max_diff:.1e})"
-    return f"✗ differs by {flow.max_diff:.1e}, more than float32 rounding ({flow.tolerance:.1e})"
+        return f"✓ equal to float32 rounding (largest difference {num(flow.max_diff, 2)})"
+    return f"✗ differs by {num(flow.max_diff, 2)}, more than float32 rounding ({num(flow.tolerance, 2)})"
 
 
 def _step_frame(step: ChainStep, n: int) -> pd.DataFrame:
@@ -150,16 +181,38 @@ def _step_frame(step: ChainStep, n: int) -> pd.DataFrame:
     return pd.DataFrame({"value": [v for _, v in rows]}, index=pd.Index([k for k, _ in rows], name=step.short_name))
 
 
+def _agreed(flow: Flow) -> str:
+    """Autograd's value, marked when the hand value agrees with it (else both)."""
+    sent = _values(flow.autograd)
+    return f"{sent} ✓ by hand" if flow.agrees else f"{sent} ✗ by hand: {_values(flow.hand)}"
+
+
+def _compact_frame(step: ChainStep, n: int) -> pd.DataFrame:
+    """The current node's arithmetic in a few rows (projected): upstream × local, and what each flow became,
+    marked ✓ where the hand value agrees with autograd's."""
+    rows: list[tuple[str, str]] = []
+    if step.kind == "grad_fn":
+        rows += [(f"upstream: {step.upstream_label}", _values(step.upstream))]
+        rows += [(f"× local: {step.local_label}", _values(step.local, n if step.short_name == "MvBackward0" else 0))]
+        rows += [(f"= d loss/d {flow.target}", _agreed(flow)) for flow in step.flows]
+    else:
+        for flow in step.flows:
+            rows += [(f"incoming d loss/d {flow.target}", _grad(flow.incoming))]
+            was = "was None: the incoming" if flow.before is None else f"{_grad(flow.before)} + incoming"
+            rows += [(f"{flow.target}.grad after = {was}", _agreed(flow))]
+    return pd.DataFrame({"value": [v for _, v in rows]}, index=pd.Index([k for k, _ in rows], name=step.short_name))
+
+
 def _history_frame(steps: Sequence[ChainStep]) -> pd.DataFrame:
     rows = list(reversed(steps))
     return pd.DataFrame(
         {
-            "#": [s.number for s in rows],
+            "step": [s.number for s in rows],
             "node": [s.short_name if s.kind != "again" else "backward() again" for s in rows],
             "result": ["; ".join(_result(s, f) for f in s.flows) for s in rows],
             "check": ["✓" if s.agrees else "✗" for s in rows],
         }
-    ).set_index("#")
+    ).set_index("step")
 
 
 def _result(step: ChainStep, flow: Flow) -> str:

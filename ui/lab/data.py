@@ -3,6 +3,10 @@
 Rows are plain text rather than a number grid: a grid's number cells rewrote input (`1e6` became 16, `1,5`
 became 15) and took a pasted block into one cell. Text keeps every character the learner typed, and one strict
 parser either reads a value exactly or names the cell it refuses.
+
+What was typed but not applied yet is this tab's own state (`DRAFT`), not only the boxes': Streamlit forgets a
+widget's value in any run that does not draw it (another lab tab, another page), and the boxes are drawn again
+from the draft.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ TABLE_UP_TO = 20  # a longer preview scrolls
 VERSION = "lab_data_version"  # the entry's version: a new one starts the boxes afresh from the data in use
 ERROR = "lab_data_error"  # why the last Apply was refused (the last good data stays in use)
 DRAWN_FOR = "lab_data_drawn_for"  # the settings' data-set count when the entry was last drawn
+DRAFT = "lab_data_draft"  # (entry version, {box name: text typed}): what the boxes held when last drawn
 
 
 def entry_key(name: str, version: int) -> str:
@@ -84,14 +89,20 @@ def refuse_oversized(state: MutableMapping[Any, Any]) -> int:
     return version
 
 
-def _preview(text: str, weights: Mapping[str, str]) -> None:
+def typed(state: Mapping[Any, Any], version: int) -> dict[str, str]:
+    """What the boxes of entry `version` held when last drawn (empty: nothing typed yet, or a newer entry)."""
+    draft = state.get(DRAFT)
+    return dict(draft[1]) if draft is not None and draft[0] == version else {}
+
+
+def _preview(text: str, weights: Mapping[str, str]) -> Dataset | None:
     """The rows and weights exactly as Apply would use them, or the first problem, named by row and column."""
     st.markdown("**Preview:** what *Apply* would use")
     try:
         data = parse_text(text, weights)
     except ValueError as err:
         st.warning(f"Not usable yet: {err}.", icon=":material/edit_note:")
-        return
+        return None
     frame = pd.DataFrame(
         [[str(i), *(number_text(v) for v in row)] for i, row in enumerate(data.rows(), start=1)],
         columns=["row", *COLUMNS],
@@ -104,6 +115,7 @@ def _preview(text: str, weights: Mapping[str, str]) -> None:
     st.caption(f"{len(data.y)} rows; initial w = [{w1}, {w2}], b = {b}.")
     if not travels(data):
         st.caption(":material/link_off: " + too_big_for_a_link(len(data.y)))
+    return data
 
 
 def data_panel() -> None:
@@ -120,11 +132,13 @@ def data_panel() -> None:
         f"{MAX_LINK_ROWS} rows also travel in the page's link. *Reset to the card's data* brings back the 4 "
         "samples of the learning card this lesson grew from."
     )
+    draft = typed(ss, version)
     entry, preview = st.columns(2)
     with entry:
+        # A box drawn again after a run that did not draw it (another tab or page) starts from the draft.
         text = st.text_area(
             "Rows: x1, x2, y",
-            value=rows_text(current),
+            value=draft.get("rows", rows_text(current)),
             key=entry_key("rows", version),
             height=240,
             help=f"Up to {MAX_ROWS} rows and {MAX_TEXT_CHARS:,} characters. The preview updates when you leave "
@@ -132,9 +146,10 @@ def data_panel() -> None:
         )
         starts = dict(zip(WEIGHTS, (*current.w0, current.b0), strict=True))
         weights = {
-            name: col.text_input(label, value=number_text(starts[name]), key=entry_key(name, version))
+            name: col.text_input(label, value=draft.get(name, number_text(starts[name])), key=entry_key(name, version))
             for (name, label), col in zip(WEIGHTS.items(), st.columns(3), strict=True)
         }
+        ss[DRAFT] = (version, {"rows": text, **weights})
         b1, b2 = st.columns(2)
         # Act on this run's values (a callback would get the values of the run before the last edit).
         if b1.button("Apply my data", type="primary", width="stretch"):
@@ -144,7 +159,14 @@ def data_panel() -> None:
             reset_data(ss)
             st.rerun()
     with preview:
-        _preview(text, weights)
+        shown = _preview(text, weights)
+        if shown != current:
+            st.info(
+                "**Not applied yet.** The preview shows what you typed; every page still uses "
+                + ("your data applied before" if own is not None else "the card's data")
+                + ". It stays here while you look at other tabs and pages; *Apply my data* puts it to use.",
+                icon=":material/edit_note:",
+            )
     error = ss.get(ERROR)
     if error:
         st.error(f"That data can't be used: {error}. The last good data is still in use.", icon=":material/block:")

@@ -10,8 +10,11 @@ import streamlit as st
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.guess import GRAD_OUTCOMES, GradOutcome, Verdict, check_choice, grad_outcome
+from gradlab.lesson.stepping import restart_note
+from gradlab.probes.stale_graph import StaleCase
 from gradlab.runs.lifecycle import GradLifecycle, LabEvent, action_labels
 from gradlab.settings.config import RunConfig
+from ui.cache import get_stale_graph
 from ui.predictions import note, show_verdict
 from ui.render import show_tensors
 
@@ -49,9 +52,12 @@ class LabState:
     last: LastClick | None = None
     guess_round: int = 0  # one per click: the next operation gets a fresh, empty prediction widget
     notes: int = 0  # verdicts counted towards this session's progress
+    restarted: str | None = None  # why a settings change gave fresh tensors; said until the next click
 
     def restart(self, cfg: RunConfig) -> None:
         """Fresh tensors for these settings; the counters go on, so no widget key or note is used twice."""
+        old = self.lab.config  # only the settings the lab uses count as the reason
+        self.restarted = restart_note(old, cfg.with_(epochs=old.epochs, zeroing=old.zeroing))
         self.lab, self.last = GradLifecycle(cfg), None
 
     @property
@@ -66,7 +72,6 @@ def _state(cfg: RunConfig) -> LabState:
         state = LabState(GradLifecycle(cfg))
         st.session_state[STATE] = state
     elif not _same_setup(state.lab.config, cfg):
-        st.toast("Settings changed: the lab restarted with fresh tensors.")
         state.restart(cfg)
     return state
 
@@ -93,6 +98,7 @@ def _run(state: LabState, action: str) -> None:
         note("Grad Lab", f"lifecycle-{state.notes}", verdict)
     state.last = LastClick(event=event, outcome=outcome, verdict=verdict)
     state.guess_round += 1
+    state.restarted = None
 
 
 def _reveal(state: LabState) -> None:
@@ -104,6 +110,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     """Buttons that each run one real PyTorch operation; what .grad became, right under them."""
     state = _state(cfg)
     lab = state.lab
+    if state.restarted:
+        st.info(f"{state.restarted} The lab started again with fresh tensors.", icon=":material/restart_alt:")
     if not present:  # a projector needs the buttons and the result on one screen
         st.markdown(
             "Each button runs real PyTorch code on your own `w` and `b`; the code it ran appears under the result. "
@@ -140,6 +148,8 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
     with st.expander("w and b as PyTorch prints them", expanded=not present):
         show_tensors(list(lab.tensors()), present=present)
     _history(lab)
+    if not predict or any(e.stale for e in lab.history):  # it would answer "what will backward() do?" before
+        _stale_panel(lab.config)
 
 
 def _result(state: LabState, present: bool) -> bool:
@@ -170,8 +180,11 @@ def _result(state: LabState, present: bool) -> bool:
         )
         # the button just pressed names the operation; a silent mistake is a warning, an exception an error
         (st.success if event.ok else st.error if event.raised else st.warning)(event.message)
+        who = event.raised_by or "PyTorch"  # a script stops in Python before PyTorch, e.g. NameError for no loss
         if verdict is not None:
-            show_verdict(verdict)
+            show_verdict(verdict, answered_by=who)
+        elif present and last.outcome.key == "error":
+            st.info(f"{who}: **{GRAD_OUTCOMES['error']}**. {last.outcome.why}")
         elif present:
             st.info(f"PyTorch: w.grad is **{GRAD_OUTCOMES[last.outcome.key]}**. {last.outcome.why}")
         st.code(event.code, language="python", wrap_lines=True)
@@ -189,13 +202,43 @@ def _history(lab: GradLifecycle, *, hide_latest: bool = False) -> None:
     st.table(
         pd.DataFrame(
             {
-                "#": range(last, last - len(rows), -1),
+                "click": range(last, last - len(rows), -1),
                 "operation": [action_labels(lab.config)[e.action] for e in rows],
                 "ok": ["✓ yes" if e.ok else "✗ error" if e.raised else "⚠ silent" for e in rows],
                 "loss": ["—" if e.loss is None else num(e.loss) for e in rows],
                 "w.grad": [vec(e.w_grad) for e in rows],
                 "b.grad": [num(e.b_grad) for e in rows],
             }
-        ).set_index("#"),
+        ).set_index("click"),
         hide_index=False,  # pandas stores the step numbers as a RangeIndex, which st.table would hide
     )
+
+
+STALE_TITLE = "What if X required grad? backward() after an update, for real"
+
+
+def _stale_case(title: str, case: StaleCase) -> None:
+    st.markdown(f"**{title}**")
+    saved = "saved" if case.saved_w else "did not save"
+    if case.error is None:
+        st.success(
+            f"No error. The graph {saved} w; w.grad = {vec(case.w_grad)}: the first backward()'s gradient and the "
+            "second's, both taken at the old w and b.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.error(f"The graph {saved} w, and PyTorch refuses: {case.error}", icon=":material/error:")
+
+
+def _stale_panel(cfg: RunConfig) -> None:
+    """The lab's backward() after an update, beside the same code on an X that requires grad: both run for real."""
+    g = get_stale_graph(cfg)
+    with st.expander(STALE_TITLE, expanded=False):
+        st.markdown(
+            "`backward()` after an update ran here because nothing the graph saved was changed. The same lines, run "
+            "on fresh tensors twice: once on X as the lab has it, once after `X.requires_grad_()`, when the graph "
+            "also saves w to compute X's gradient, and PyTorch's version counter notices that w changed in place."
+        )
+        st.code(g.code, language="python", wrap_lines=True)
+        _stale_case("As in the lab: X.requires_grad is False", g.as_in_the_lab)
+        _stale_case("After X.requires_grad_()", g.x_requires_grad)

@@ -19,12 +19,14 @@ import streamlit as st
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.prompts import loss_direction
-from gradlab.lesson.stepping import substep_result
+from gradlab.lesson.sentences import loss_at_epoch
+from gradlab.lesson.stepping import restart_note, substep_result
 from gradlab.runs.stepper import Stepper
 from gradlab.runs.trace import Trace
 from gradlab.settings.config import RunConfig
 from gradlab.settings.stability import stable_limit
 from ui.cache import show_chart
+from ui.cookie import saving
 from ui.panels import divergence_box
 from ui.predictions import note, show_verdict
 
@@ -51,6 +53,7 @@ class StepThrough:
     play_started: float | None = None  # time.monotonic() when Play was pressed
     play_note: str | None = None  # why Play stopped by itself
     clicked: bool = False  # a control of the panel caused this run, so it is not a Play tick
+    restarted: str | None = None  # why a settings change started the run again; said until the next click
 
     def reset(self, cfg: RunConfig) -> None:
         """A fresh engine for `cfg`; Play stops and the predictions start over (the one place that resets)."""
@@ -58,6 +61,10 @@ class StepThrough:
         self.run += 1
         self.guesses = {}
         self.playing, self.play_started, self.play_note = False, None, None
+
+    def clicked_now(self) -> None:
+        """A control of the panel caused this run: not a Play tick, and the restart has been seen."""
+        self.clicked, self.restarted = True, None
 
     def stop_playing(self, note: str | None = None) -> None:
         self.playing, self.play_started, self.play_note = False, None, note
@@ -74,7 +81,9 @@ def _state(cfg: RunConfig) -> StepThrough:
         state = StepThrough(Stepper(cfg))
         st.session_state[STATE] = state
     elif state.stepper.config != cfg:
+        note = restart_note(state.stepper.config, cfg)
         state.reset(cfg)
+        state.restarted = note
     return state
 
 
@@ -84,7 +93,7 @@ def _step(state: StepThrough, whole_epoch: bool) -> None:
         state.stepper.step_epoch()
     else:
         state.stepper.advance()
-    state.clicked = True
+    state.clicked_now()
 
 
 def _toggle_play(state: StepThrough) -> None:
@@ -92,19 +101,19 @@ def _toggle_play(state: StepThrough) -> None:
         state.stop_playing()
     else:
         state.playing, state.play_started, state.play_note = True, time.monotonic(), None
-    state.clicked = True
+    state.clicked_now()
 
 
 def _reset(state: StepThrough) -> None:
     state.reset(state.stepper.config)
-    state.clicked = True
+    state.clicked_now()
 
 
 def _guess(state: StepThrough, epoch: int) -> None:
     choice = st.session_state.get(state.guess_key(epoch))
     if choice is not None:
         state.guesses[epoch] = choice
-    state.clicked = True
+    state.clicked_now()
 
 
 def _on_tick(state: StepThrough) -> None:
@@ -175,6 +184,7 @@ def stepper_panel(cfg: RunConfig, trace: Trace, *, present: bool = False, predic
     stable = stable_limit(cfg)
 
     @st.fragment(run_every=PLAY_INTERVAL_S if declared else None)
+    @saving  # a click here reruns only this panel: an up-or-down prediction it judged is kept all the same
     def body() -> None:
         state = _state(cfg)
         _on_tick(state)
@@ -187,6 +197,8 @@ def stepper_panel(cfg: RunConfig, trace: Trace, *, present: bool = False, predic
 
 def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, present: bool, predict: bool) -> None:
     cfg = state.stepper.config
+    if state.restarted:
+        st.info(f"{state.restarted} Training starts again at epoch 1.", icon=":material/restart_alt:")
     if predict and not shown.finished and (warn(trace) or explain(trace)):
         # The divergence box quotes the losses to come: it would answer the up-or-down questions below.
         st.caption(
@@ -199,7 +211,8 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
     if shown.asking is not None and predict:
         prompt = loss_direction(trace, shown.asking, stable)
         if present:
-            st.markdown(f":material/groups: **Ask the room:** {prompt.question}")
+            options = "\n".join(f"- **{option}**" for option in prompt.options or {})
+            st.markdown(f":material/groups: **Ask the room:** {prompt.question}\n\n{options}")
         else:
             st.radio(
                 f"Predict first: {prompt.question}",
@@ -240,6 +253,13 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
     with right:
         if state.playing:  # a landscape per tick would cost a class's server dearly
             st.caption("The loss landscape with the step −lr·.grad is drawn when you pause or step.")
+        elif shown.completed >= 1 and cfg.n_features == 2 and predict and shown.asking is not None:
+            # Where the update just taken landed answers "up or down?": the path stops at the epoch's point.
+            show_chart(trace, "path", epoch=min(shown.completed, len(trace)), present=present)
+            st.caption(
+                f"The path up to epoch {shown.completed}'s weights. Where its update −lr·.grad landed answers the "
+                "question, so it is drawn once the next sub-step runs."
+            )
         elif shown.completed >= 1 and cfg.n_features == 2:
             show_chart(trace, "step", epoch=min(shown.completed, len(trace)), present=present)
             st.caption(
@@ -256,7 +276,11 @@ def _now(shown: Shown, stepper: Stepper, trace: Trace) -> None:
     with st.container(key="gl-step-now"):  # a stable hook: presentation mode enlarges these numbers
         c1, c2, c3, c4 = st.columns([1, 1, 2, 1])
         c1.metric("epoch", f"{shown.epoch} of {epochs}")
-        c2.metric("last loss", "—" if shown.last_loss is None else num(shown.last_loss))
+        c2.metric(
+            "last loss",
+            "—" if shown.last_loss is None else num(shown.last_loss),
+            help=None if not shown.ran else f"The {loss_at_epoch(shown.ran)}: its forward pass computed it.",
+        )
         c3.metric("w.grad now", vec(shown.w_grad))
         c4.metric("b.grad now", num(shown.b_grad))
     e = shown.backward_epoch
