@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import open_page, settle, wait_charts_drawn
+from browser_helpers import lettered_option, open_page, settle, wait_charts_drawn
 
 from gradlab.lesson.pitfall_prompts import BEHAVIOUR_WORDS
 from gradlab.probes.pitfalls import run_pitfall
@@ -69,7 +69,7 @@ def test_the_step_through_landscape_keeps_the_landing_point_until_the_guess_is_f
     wait_charts_drawn(page, min_count=2)  # the loss so far and the landscape
     expect(page.get_by_text("Epoch 2: will the loss go up or down")).to_be_visible()
     assert page.evaluate(_RED_MARKS_JS) == 0, "the update arrow shows where the step landed"
-    page.get_by_role("radiogroup", name="Predict first: Epoch 2").get_by_text("down", exact=True).click()
+    page.get_by_role("radiogroup", name="Predict first: Epoch 2").get_by_text(lettered_option("down")).click()
     settle(page)
     assert page.evaluate(_RED_MARKS_JS) == 0  # the pick can still change
     page.get_by_role("button", name="Next sub-step").click()
