@@ -98,14 +98,20 @@ def roundtrip(ctx: dict[str, float], quick: bool) -> list[Row]:
 
     with gradlab_server() as g, bare_server() as b:
         gl_side = _Side(g, TRACE, "Epochs", END_LOSS)
+        net_side = _Side(g, TRACE + "?model=net", "Epochs", END_LOSS)  # the network (issue 21), same server
         bare_side = _Side(b, "/", "Value", BARE_VALUE)
-        asyncio.run(run([gl_side, bare_side]))
+        asyncio.run(run([gl_side, net_side, bare_side]))
     _parts("GradLab", gl_side)
+    _parts("GradLab, network", net_side)
     _parts("bare", bare_side)
-    gl, bare = [t.total for t in gl_side.trips], [t.total for t in bare_side.trips]
+    gl, net = [t.total for t in gl_side.trips], [t.total for t in net_side.trips]
+    bare = [t.total for t in bare_side.trips]
     ctx["roundtrip_s"] = median(gl)
     what = f"roundtrip: Epochs arrow key → settled, repainted (median of {n}, alternating with the baseline)"
-    return [compared("3", what, median(gl), median(bare), ms, 2.0)]
+    return [
+        compared("3", what, median(gl), median(bare), ms, 2.0),
+        compared("3n", what.replace("roundtrip:", "roundtrip, model=net:"), median(net), median(bare), ms, 2.0),
+    ]
 
 
 # --- 4. coldstart ------------------------------------------------------------------------------------------

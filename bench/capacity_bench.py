@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench.class_votes import ClassRun, class_level, warm_class
-from bench.classroom import LINK, Tally, run_student
+from bench.classroom import LINK, NET_LINK, Tally, run_student
 from bench.common import Row, Server, bare_server, compared, gradlab_server, log, mb_cell, median, ms, p95, ratio
 from bench.student import Student
 
@@ -96,14 +96,15 @@ def server_prefix(pin: bool = True) -> tuple[str, ...]:
 
 async def warm(url: str, bare: bool) -> None:
     """One untimed session through every page: imports and first-use setup are not per-student costs."""
-    s = Student(url)
-    await s.connect()
-    try:
-        await s.open("/" if bare else LINK)
-        for page in () if bare else WARM_PAGES:
-            await s.goto(page)
-    finally:
-        await s.close()
+    for link in ("/",) if bare else (LINK, NET_LINK):  # both models: half the class runs the network
+        s = Student(url)
+        await s.connect()
+        try:
+            await s.open(link)
+            for page in () if bare else WARM_PAGES:
+                await s.goto(page)
+        finally:
+            await s.close()
 
 
 async def _sample(servers: Sequence[Server], stop: asyncio.Event, peak: list[float], lag: list[float]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import HealthCheck, given, settings
 
 from gradlab.fmt import vec
@@ -104,6 +105,14 @@ def test_each_node_receives_what_an_earlier_node_sent():
 @given(points())
 def test_any_point_matches_the_hand_derivation_and_finite_differences(point):
     check_walk(*point)
+
+
+def test_a_subnormal_product_agrees_within_float32s_subnormal_step():
+    """Found by hypothesis: X holding float32's smallest subnormal, whose product with the upstream rounds to 0 in
+    float32 while the float64 hand value is 7e-46; float32 cannot be closer, so the walk must call it agreeing."""
+    tiny = float(torch.finfo(torch.float32).smallest_normal * torch.finfo(torch.float32).eps)
+    cfg = RunConfig(X=((0.0,), (tiny,)), y=(1.0, 0.5), w0=(0.0,), b0=0.0)
+    check_walk(cfg, (0.0,), 0.0)
 
 
 def test_every_value_that_depends_on_the_point_changes_with_it():

@@ -142,7 +142,7 @@ def test_the_landscape_hides_where_the_step_landed_while_up_or_down_is_asked():
     assert (last["w1"], last["w2"]) == pytest.approx(tuple(trace.w[0]))  # the path stops at epoch 1's point
     w2 = tuple(trace.w[1])  # where epoch 1's update landed: not even inside the frame's data as a path point
     assert all((p["w1"], p["w2"]) != pytest.approx(w2) for p in data["path"])
-    next(r for r in at.main.radio if "up" in r.options).set_value("down").run()
+    next(r for r in at.main.radio if "B · up" in r.options).set_value("down").run()
     assert landscape(at).get("arrow", []) == []  # a pick can still change: the landing waits for the next sub-step
     button(at, "Next sub-step").click().run()  # epoch 2's forward pass: the pick is final
     arrow = landscape(at)["arrow"]

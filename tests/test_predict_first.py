@@ -270,7 +270,7 @@ def test_step_through_asks_up_or_down_before_each_epoch():
     next(b for b in at.main.button if b.label == "Step one epoch").click().run()  # epoch 1: nothing to compare
     step = next(b for b in at.main.button if b.label == "Step one epoch")
     assert step.proto.disabled  # epoch 2 waits for a prediction
-    next(r for r in at.main.radio if "up" in r.options).set_value("up").run()
+    next(r for r in at.main.radio if "B · up" in r.options).set_value("up").run()
     next(b for b in at.main.button if b.label == "Step one epoch").click().run()
     verdicts = [s.value for s in at.success] + [w.value for w in at.warning]
     assert any("You predicted:** up" in v for v in verdicts)
@@ -303,7 +303,7 @@ def test_step_through_keeps_the_divergence_numbers_until_the_run_has_finished(qu
     at.run()
     assert not at.warning and any("for you to find out as you step" in c.value for c in at.caption)
     for _ in range(5):
-        radio = next((r for r in at.main.radio if "up" in r.options), None)
+        radio = next((r for r in at.main.radio if "B · up" in r.options), None)
         if radio is not None:
             radio.set_value("up").run()
         next(b for b in at.main.button if b.label == "Step one epoch").click().run()

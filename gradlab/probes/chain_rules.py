@@ -17,6 +17,9 @@ import torch
 from gradlab.probes.hooks import Seen, Values, values
 
 EPS32 = float(torch.finfo(torch.float32).eps)
+# float32's spacing below its smallest normal number: each rounding there can be off by up to half of it, however
+# small the terms are, so a relative bound alone would call a subnormal result wrong.
+TINY32 = float(torch.finfo(torch.float32).smallest_normal) * EPS32
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -27,7 +30,7 @@ class Flow:
     formula: str  # how the hand value is made, e.g. "upstream × 2·residual"
     hand: Values
     autograd: Values
-    tolerance: float  # what float32 rounding can explain: (N + 4)·eps·(largest Σ|terms|)
+    tolerance: float  # what float32 rounding can explain: (N + 4)·(eps·(largest Σ|terms|) + float32's subnormal step)
     retained: Values | None = None  # target.grad after backward(), kept by retain_grad() on a non-leaf
     before: Values | None = None  # a leaf's .grad just before AccumulateGrad ran; None when it was None
     incoming: Values | None = None  # the gradient AccumulateGrad received for the leaf
@@ -55,7 +58,7 @@ def _flow(
     target: str, formula: str, hand: torch.Tensor, terms: torch.Tensor, autograd: Values, n: int, **kw: Any
 ) -> Flow:
     """A flow whose float32 tolerance comes from the absolute size of the terms summed into each entry."""
-    tol = (n + 4) * EPS32 * float(terms.abs().max()) if terms.numel() else 0.0
+    tol = (n + 4) * (EPS32 * float(terms.abs().max()) + TINY32) if terms.numel() else 0.0
     return Flow(target=target, formula=formula, hand=values(hand), autograd=autograd, tolerance=tol, **kw)
 
 

@@ -158,3 +158,8 @@ def table_rows(table: Locator) -> dict[str, list[str]]:
 def slider_thumb_text(page: Page, label: str) -> Locator:
     """The value printed on the thumb of the sidebar slider labelled `label`."""
     return slider_widget(page, label).get_by_test_id("stSliderThumbValue")
+
+
+def lettered_option(label: str) -> re.Pattern[str]:
+    """An option as a radio shows it, with its letter: "A · None" for "None" (ui.predictions.lettered)."""
+    return re.compile(rf"^[A-Z] · {re.escape(label)}$")

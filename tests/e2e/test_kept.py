@@ -12,7 +12,7 @@ Replicas behind nginx: tests/e2e/test_replicas.py (the cookie is the browser's, 
 from __future__ import annotations
 
 import pytest
-from browser_helpers import metric, open_page, settle, sidebar
+from browser_helpers import lettered_option, metric, open_page, settle, sidebar
 
 from gradlab.settings.config import RunConfig
 from tests.quizruns import fresh_quiz
@@ -52,7 +52,7 @@ def selected_tab(page) -> str:
 def answer(page, qid: str, text: str) -> None:
     """Pick an option of quiz question `qid` and commit it (with its *Check* button where the quiz has one)."""
     card = page.locator(f".st-key-quiz-q-{qid}")
-    card.get_by_test_id("stRadioOption").filter(has=page.get_by_text(text, exact=True)).click()
+    card.get_by_test_id("stRadioOption").filter(has=page.get_by_text(lettered_option(text))).click()
     settle(page)
     check = card.get_by_role("button", name="Check", exact=False)
     if check.count() and check.first.is_enabled():
@@ -67,7 +67,7 @@ def scores(page) -> tuple[str, str]:
 def lock_data_flow_first(page) -> None:
     """Data Flow's first prediction (what w.grad is before any backward()): "None", locked in."""
     main = page.get_by_test_id("stMain")
-    main.get_by_test_id("stRadioOption").filter(has=page.get_by_text("None", exact=True)).first.click()
+    main.get_by_test_id("stRadioOption").filter(has=page.get_by_text(lettered_option("None"))).first.click()
     settle(page)
     page.get_by_role("button", name="Lock in my prediction").first.click()
     settle(page)
@@ -217,7 +217,7 @@ def test_a_lab_prediction_survives_a_reload(page, app_url, expect):
     """A lab click reruns only its panel (a fragment); its prediction is kept all the same."""
     open_page(page, app_url, "/Grad_Lab")
     main = page.get_by_test_id("stMain")
-    main.get_by_test_id("stRadioOption").filter(has=page.get_by_text("unchanged", exact=True)).last.click()
+    main.get_by_test_id("stRadioOption").filter(has=page.get_by_text(lettered_option("unchanged"))).last.click()
     settle(page)
     page.get_by_role("button", name="forward + loss", exact=True).click()
     settle(page)

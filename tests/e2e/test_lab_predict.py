@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import pytest
-from browser_helpers import open_page, settle, wait_charts_drawn
+from browser_helpers import lettered_option, open_page, settle, wait_charts_drawn
 
 from gradlab.lesson.pitfall_prompts import BEHAVIOUR_WORDS
 from gradlab.probes.pitfalls import run_pitfall
@@ -37,9 +37,11 @@ def test_a_pitfall_asks_first_and_then_shows_pytorchs_outcome_beside_the_guess(p
     expect(box.get_by_text("def backward_twice")).to_be_visible()  # the mistake is the question
     assert page.get_by_text(SAID).count() == 0  # nowhere on the page yet
     lock = box.get_by_role("button", name="Lock in my prediction")
-    expect(lock).to_be_disabled()
-    box.get_by_text(BEHAVIOUR_WORDS["silent"], exact=True).click()
+    lock.click()  # Lock in is never disabled: with nothing picked it says what is missing, and reveals nothing
     settle(page)
+    expect(box.get_by_text("Pick an answer")).to_be_visible()
+    assert page.get_by_text(SAID).count() == 0
+    box.get_by_text(lettered_option(BEHAVIOUR_WORDS["silent"])).click()  # one click in the form: no rerun yet
     box.get_by_role("button", name="Lock in my prediction").click()
     settle(page)
     expect(box.get_by_text(SAID)).to_be_visible()
@@ -69,7 +71,7 @@ def test_the_step_through_landscape_keeps_the_landing_point_until_the_guess_is_f
     wait_charts_drawn(page, min_count=2)  # the loss so far and the landscape
     expect(page.get_by_text("Epoch 2: will the loss go up or down")).to_be_visible()
     assert page.evaluate(_RED_MARKS_JS) == 0, "the update arrow shows where the step landed"
-    page.get_by_role("radiogroup", name="Predict first: Epoch 2").get_by_text("down", exact=True).click()
+    page.get_by_role("radiogroup", name="Predict first: Epoch 2").get_by_text(lettered_option("down")).click()
     settle(page)
     assert page.evaluate(_RED_MARKS_JS) == 0  # the pick can still change
     page.get_by_role("button", name="Next sub-step").click()

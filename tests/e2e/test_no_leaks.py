@@ -7,7 +7,7 @@ Every expected number is computed here from gradlab or torch, never pinned from 
 from __future__ import annotations
 
 import pytest
-from browser_helpers import metric, open_page, settle, slider, slider_thumb_text
+from browser_helpers import lettered_option, metric, open_page, settle, slider, slider_thumb_text
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import warn
@@ -42,12 +42,11 @@ def lock(page, choice: str | None = None, number: float | None = None) -> None:
     if number is not None:
         box = page.get_by_label("Your prediction")
         box.fill(f"{number:g}")
-        box.press("Enter")
+        box.press("Enter")  # Enter in the form's number box submits it: the prediction is locked in
         settle(page)
-    else:
-        main.get_by_test_id("stRadioOption").filter(has=page.get_by_text(choice, exact=True)).last.click()
-        settle(page)
-    main.get_by_role("button", name="Lock in my prediction").click()
+        return
+    main.get_by_test_id("stRadioOption").filter(has=page.get_by_text(lettered_option(choice))).last.click()
+    main.get_by_role("button", name="Lock in my prediction").click()  # the pick travels with the form
     settle(page)
 
 

@@ -13,7 +13,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
-from browser_helpers import metric, open_page, settle, sidebar
+from browser_helpers import lettered_option, metric, open_page, settle, sidebar
 from conftest import REPO_ROOT, require
 
 from gradlab.settings.config import RunConfig
@@ -128,7 +128,7 @@ def test_progress_is_the_browsers_so_every_replica_restores_it_and_two_tabs_merg
     pin(second)
     two = open_page(context.new_page(), p.url, "/Quiz")  # the second replica
     card = two.locator(f".st-key-quiz-q-{q1.qid}")
-    card.get_by_test_id("stRadioOption").filter(has=two.get_by_text(wrong, exact=True)).click()
+    card.get_by_test_id("stRadioOption").filter(has=two.get_by_text(lettered_option(wrong))).click()
     settle(two)
     check = card.get_by_role("button", name="Check", exact=False)
     if check.count():

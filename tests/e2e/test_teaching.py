@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from browser_helpers import metric, open_page, settle
+from browser_helpers import lettered_option, metric, open_page, settle
 
 from gradlab.fmt import num, vec
 from gradlab.lesson.sentences import trace_step
@@ -127,7 +127,7 @@ def lock(page, choice: str | None = None, number: float | None = None) -> None:
 def choose(page, label: str) -> None:
     """Pick the main area's radio option labelled `label`."""
     page.get_by_test_id("stMain").get_by_test_id("stRadioOption").filter(
-        has=page.get_by_text(label, exact=True)
+        has=page.get_by_text(lettered_option(label))
     ).last.click()
 
 

@@ -15,7 +15,7 @@ from gradlab.probes.stale_graph import StaleCase
 from gradlab.runs.lifecycle import GradLifecycle, LabEvent, action_labels
 from gradlab.settings.config import RunConfig
 from ui.cache import get_stale_graph
-from ui.predictions import note, show_verdict
+from ui.predictions import lettered, note, options_list, show_verdict
 from ui.render import show_tensors
 
 HISTORY_SHOWN = 12
@@ -124,7 +124,7 @@ def lifecycle_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fal
         guess = st.radio(
             "Predict first: what will w.grad be after the operation you click next?",
             options=list(GRAD_OUTCOMES),
-            format_func=GRAD_OUTCOMES.__getitem__,
+            format_func=lettered(GRAD_OUTCOMES).__getitem__,  # "A · None": the room can call out a letter
             index=None,
             horizontal=True,
             key=state.guess_key,
@@ -168,7 +168,7 @@ def _result(state: LabState, present: bool) -> bool:
             with st.container(horizontal=True, vertical_alignment="center"):  # Reveal beside the question
                 st.markdown(f":material/groups: **Ask the room:** after *{done}*, what is `w.grad` now?")
                 st.button("Reveal", key="lab_reveal", on_click=_reveal, args=(state,), type="primary")
-            st.markdown(" · ".join(f"**{label}**" for label in GRAD_OUTCOMES.values()))
+            st.markdown(options_list(GRAD_OUTCOMES.values()))
             return True
         c1, c2, c3 = st.columns([2, 1, 1])
         c1.metric("w.grad", vec(event.w_grad))

@@ -28,7 +28,7 @@ from gradlab.settings.stability import stable_limit
 from ui.cache import show_chart
 from ui.cookie import saving
 from ui.panels import divergence_box
-from ui.predictions import note, show_verdict
+from ui.predictions import lettered, note, options_list, show_verdict
 
 STEP_LOG_SHOWN = 12
 PLAY_INTERVAL_S = 0.8
@@ -211,12 +211,13 @@ def _draw(state: StepThrough, shown: Shown, trace: Trace, stable: float, *, pres
     if shown.asking is not None and predict:
         prompt = loss_direction(trace, shown.asking, stable)
         if present:
-            options = "\n".join(f"- **{option}**" for option in prompt.options or {})
+            options = options_list(list(prompt.options or {}))
             st.markdown(f":material/groups: **Ask the room:** {prompt.question}\n\n{options}")
         else:
             st.radio(
                 f"Predict first: {prompt.question}",
                 options=list(prompt.options or {}),
+                format_func=lettered({o: o for o in prompt.options or {}}).__getitem__,
                 index=None,
                 horizontal=True,
                 key=state.guess_key(shown.asking),
