@@ -109,7 +109,7 @@ def test_the_step_code_runs_and_does_what_its_comments_say():
     grads = {n: p.grad.clone() for n, p in model.named_parameters()}
     lr = 0.01
     code = "\n".join(NET_STEP[1:])  # backward() already ran in plain()
-    exec(code, {"torch": torch, "model": model, "lr": lr})  # noqa: S102
+    exec(code, {"torch": torch, "model": model, "lr": lr})
     for n, p in model.named_parameters():
         assert torch.equal(p.detach(), before[n] - lr * grads[n])  # a step against .grad
         assert p.grad is None  # model.zero_grad() sets to None by default
@@ -164,7 +164,7 @@ def test_the_sample_text_and_shares_are_plain_pytorchs():
 
 def test_the_share_questions_judge_against_autograd():
     s = trace_net_sample(train(NET), 1, 0)
-    model, _, h, y_hat = plain()
+    _, _, h, y_hat = plain()
     share = float(2 / NET.n_samples * (y_hat[0, 0] - NET.y[0]) * h[0, 0].detach())
     sign, value = net_share_sign(s), net_share_value(s)
     assert sign.judge("positive" if share > 0 else "negative").correct
