@@ -282,3 +282,13 @@ def test_prediction_trace_renders_with_the_network(query):
         trace = train(NET.with_(lr=0.5, zeroing="never"))
         assert trace.end_loss > trace.start_loss  # the run this case is about diverged
         assert any("Training diverged" in w.value for w in at.warning)
+
+
+def test_the_networks_graph_has_node_ids_graphviz_can_parse():
+    import re
+
+    from gradlab.probes.graph import graph_for_net
+
+    graph = graph_for_net(NET)
+    assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n.node_id) for n in graph.nodes)  # DOT's unquoted ID
+    assert {n.label.split(" (leaf)")[0] for n in graph.nodes if n.kind == "leaf"} == set(SEED)
