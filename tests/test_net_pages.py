@@ -292,3 +292,14 @@ def test_the_networks_graph_has_node_ids_graphviz_can_parse():
     graph = graph_for_net(NET)
     assert all(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", n.node_id) for n in graph.nodes)  # DOT's unquoted ID
     assert {n.label.split(" (leaf)")[0] for n in graph.nodes if n.kind == "leaf"} == set(SEED)
+
+
+def test_the_sum_table_keeps_its_width_for_many_rows():
+    rows = tuple((0.1 * r, 1.0 - 0.05 * r) for r in range(20))
+    config = NET.with_(X=rows, y=tuple(float(r % 3) for r in range(20)))
+    s = trace_net_sample(train(config), 1, 5)
+    header, table = net_sum_table(s)
+    assert header == ["entry", "row 6 (this sample)", "the other 19 rows", "Σ shares", ".grad"]
+    last = table[-1]  # out.bias: the shares add up to .grad
+    assert float(last[1]) + float(last[2]) == pytest.approx(float(last[3]), abs=1e-4)
+    assert last[4] == num(s.grads["out.bias"][0])

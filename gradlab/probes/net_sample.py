@@ -212,12 +212,25 @@ def share_table(s: NetSample) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def net_sum_table(s: NetSample) -> tuple[list[str], list[list[str]]]:
-    """Every sample's share of every `.grad` entry, their sum, and the `.grad` the run recorded, one entry a row."""
-    header = ["entry", *[f"row {r + 1}" for r in range(s.n_samples)], "Σ shares", ".grad"]
+def net_sum_table(s: NetSample, max_columns: int = 6) -> tuple[list[str], list[list[str]]]:
+    """Every sample's share of every `.grad` entry, their sum, and the `.grad` the run recorded, one entry a row.
+
+    With more than `max_columns` samples, the others are summed into one column beside this sample's, so the table
+    keeps its width whatever the data's size.
+    """
+    every = s.n_samples <= max_columns
+    if every:
+        header = ["entry", *[f"row {r + 1}" for r in range(s.n_samples)], "Σ shares", ".grad"]
+    else:
+        header = ["entry", f"row {s.row + 1} (this sample)", f"the other {s.n_samples - 1} rows", "Σ shares", ".grad"]
     rows = []
     for label, flat in entry_names(s):
         name = _name(label)
-        shares = [num(per_row[flat]) for per_row in s.all_shares[name]]
+        values = [per_row[flat] for per_row in s.all_shares[name]]
+        if every:
+            shares = [num(v) for v in values]
+        else:
+            others = float(np.sum([v for r, v in enumerate(values) if r != s.row]))
+            shares = [num(values[s.row]), num(others)]
         rows.append([label, *shares, num(s.sums[name][flat]), num(s.grads[name][flat])])
     return header, rows
