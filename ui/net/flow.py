@@ -34,7 +34,7 @@ def net_data_flow(settings: Settings) -> None:
     for stage in run.stages:
         if not all(gate(p, predict=settings.predict, present=present) for p in asks.get(stage.number, [])):
             return
-        stage_box(stage, present=present)
+        stage_box(stage, present=present, wide_code=True)
         if stage.number < len(run.stages):
             st.markdown("<div style='text-align:center;font-size:2rem'>↓</div>", unsafe_allow_html=True)
     grads_section(run)
