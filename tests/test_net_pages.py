@@ -303,3 +303,21 @@ def test_the_sum_table_keeps_its_width_for_many_rows():
     last = table[-1]  # out.bias: the shares add up to .grad
     assert float(last[1]) + float(last[2]) == pytest.approx(float(last[3]), abs=1e-4)
     assert last[4] == num(s.grads["out.bias"][0])
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (none on this machine)")
+@pytest.mark.parametrize("name", ["data_flow", "prediction_trace", "home"])
+def test_the_network_pages_on_cuda(name):
+    at = open_page(name, {"model": "net", "device": "cuda", "predict": "0"})
+    _no_exception(at)
+    if name == "prediction_trace":
+        s_gpu = trace_net_sample(train(NET.with_(device="cuda")), 1, 0)
+        s_cpu = trace_net_sample(train(NET), 1, 0)
+        for n in s_cpu.share:
+            assert np.allclose(s_gpu.share[n], s_cpu.share[n], rtol=1e-5, atol=1e-6)
+    else:
+        assert "cuda" in text_of(at)  # the tensors' device (Data Flow), the worked example's (Home)
+        _, loss, _, _ = plain()
+        metrics = {m.label: m.value for m in at.metric}
+        assert float(metrics["loss"]) == pytest.approx(float(loss), rel=1e-5)
