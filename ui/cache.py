@@ -221,7 +221,7 @@ def get_stale_graph(config: RunConfig) -> StaleGraph:
 # --- the network on Data Flow, Home and Prediction Trace (issue 21, helper NF) ---------------------------------
 
 
-@_cached(64, "8MB")  # 200 rows: ~60 KB
+@_cached(16, "1.5MB")  # 200 rows: ~82 KB; the card's ~7 KB
 def get_net_stages(config: RunConfig) -> NetStageRun:
     """The network's five data-flow stages for this config (`gradlab.runs.net_stages.run_net_stages`)."""
     from gradlab.runs.net_stages import run_net_stages
@@ -230,7 +230,7 @@ def get_net_stages(config: RunConfig) -> NetStageRun:
     return run_net_stages(config)
 
 
-@_cached(64, "4MB")  # 200 rows: ~30 KB
+@_cached(16, "512KB")  # 200 rows: ~12 KB
 def get_non_leaf(config: RunConfig) -> NonLeaf:
     """h.grad of the network's hidden activation without and with retain_grad(), and what a hook on h received."""
     from gradlab.probes.net_backward import non_leaf
@@ -239,7 +239,7 @@ def get_non_leaf(config: RunConfig) -> NonLeaf:
     return non_leaf(config)
 
 
-@_cached(32, "2MB")  # ~20 KB a graph
+@_cached(16, "128KB")  # ~1.6 KB a graph
 def get_net_graph(config: RunConfig) -> AutogradGraph:
     """The network's backward graph at its start (`gradlab.probes.graph.graph_for_net`)."""
     from gradlab.probes.graph import graph_for_net
@@ -248,7 +248,7 @@ def get_net_graph(config: RunConfig) -> AutogradGraph:
     return graph_for_net(config)
 
 
-@_cached(128, "8MB")  # 200 rows: ~40 KB a sample
+@_cached(32, "1MB")  # 200 rows: ~26 KB a sample
 def get_net_sample(trace: Trace, epoch: int, row: int) -> NetSample:
     """One sample of a network run at one epoch and its share of every `.grad` (`trace_net_sample`)."""
     from gradlab.probes.net_sample import trace_net_sample
@@ -263,7 +263,7 @@ def get_net_quiz(config: RunConfig) -> tuple[Question, ...]:
     return _net_quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
 
 
-@_cached(64, "4MB")
+@_cached(32, "256KB")  # 200 rows: ~5 KB a quiz
 def _net_quiz(trace: Trace) -> tuple[Question, ...]:
     from gradlab.lesson.net_quiz import NetQuizRuns, build_net_quiz, net_trace_configs
 
