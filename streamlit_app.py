@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gradlab.lesson.sentences import step_code
-from ui.guide import CARD_INTRO
+from gradlab.lesson.sentences import net_step_code, step_code
+from ui.guide import CARD_INTRO, NET_EXPERIMENTS
 from ui.layout import finish, page
 
 settings = page(
@@ -14,6 +14,10 @@ settings = page(
     f"4 samples × 2 features of {CARD_INTRO}; you can also use your own data. Every number below is computed "
     "by real PyTorch autograd, right now.",
     step="Home",
+    net_intro="An interactive lesson on PyTorch's `.grad`. The sidebar's model is the small network `Net`: "
+    "2 inputs → `nn.Linear(2, 3)` → tanh → `nn.Linear(3, 1)`, written as an `nn.Module`, with a mean-squared-error "
+    f"loss on the 4 samples × 2 features of {CARD_INTRO} (or your own data). The lesson's other model, the card's "
+    "ŷ = Xw + b, is one click away in the sidebar. Every number below is computed by real PyTorch autograd, right now.",
 )
 st.header("What is `.grad`?")
 st.markdown(
@@ -23,7 +27,7 @@ st.markdown(
     "`.grad`·Δ; for a large one the slope itself changes. Training moves each parameter a small step "
     "*against* its `.grad`."
 )
-st.code(step_code(), language="python", wrap_lines=True)
+st.code(net_step_code() if settings.config.is_net else step_code(), language="python", wrap_lines=True)
 
 # The live numbers go here, but are computed last: on a cold server PyTorch takes about a second to
 # import, and by then the rest of the page is already on screen.
@@ -47,41 +51,47 @@ st.markdown(
 path_box = st.container()
 
 with live:
-    from gradlab.fmt import num, vec
-    from gradlab.lesson.prompts import data_flow_prompts
-    from gradlab.lesson.sentences import first_pass_code, slope_example
-    from ui.cache import get_stages
-    from ui.predictions import committed
-    from ui.progress import progress_panel
+    if settings.config.is_net:  # the network's first pass (issue 21): ui/net/flow.py
+        from ui.net.flow import net_worked_example
 
-    cfg = settings.config
-    run = get_stages(cfg)
-    # These numbers are the answers to Data Flow's questions about backward(): with *Predict first* on, they wait
-    # until those questions were answered (or, projected, revealed to the room) there.
-    reveal = not settings.predict or all(committed(p) is not None for p in data_flow_prompts(run, cfg)[5])
-    st.header("The worked example, live")
-    st.caption(
-        f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
-        "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "
-        "and update rule matter from the first update on."
-    )
-    c1, c2, c3 = st.columns(3)
-    c1.metric("loss", num(run.loss))
-    c2.metric("w.grad", vec(run.w_grad) if reveal else "?")
-    c3.metric("b.grad", num(run.b_grad) if reveal else "?")
-    if not reveal:
-        who = "the room votes" if settings.present else "you predict"
-        st.info(
-            f"**Predict first.** Data Flow asks what `backward()` puts into `w.grad` and `b.grad` before it shows "
-            f"them: {who} there, then these numbers appear here too.",
-            icon=":material/psychology:",
+        net_worked_example(settings)
+    else:
+        from gradlab.fmt import num, vec
+        from gradlab.lesson.prompts import data_flow_prompts
+        from gradlab.lesson.sentences import first_pass_code, slope_example
+        from ui.cache import get_stages
+        from ui.predictions import committed
+
+        cfg = settings.config
+        run = get_stages(cfg)
+        # These numbers are the answers to Data Flow's questions about backward(): with *Predict first* on, they wait
+        # until those questions were answered (or, projected, revealed to the room) there.
+        reveal = not settings.predict or all(committed(p) is not None for p in data_flow_prompts(run, cfg)[5])
+        st.header("The worked example, live")
+        st.caption(
+            f"The first forward and backward pass (device: {run.device}). It depends only on the data and the "
+            "starting weights, which you can change on Grad Lab → *Your data*; the learning rate, epochs, zeroing "
+            "and update rule matter from the first update on."
         )
-        st.page_link("pages/1_Data_Flow.py", label="Open Data Flow and predict", icon=":material/arrow_forward:")
-    example = slope_example(run) if reveal else None
-    if example is not None:
-        st.markdown(example)
-    st.code(first_pass_code(run, reveal=reveal), language="python", wrap_lines=True)
+        c1, c2, c3 = st.columns(3)
+        c1.metric("loss", num(run.loss))
+        c2.metric("w.grad", vec(run.w_grad) if reveal else "?")
+        c3.metric("b.grad", num(run.b_grad) if reveal else "?")
+        if not reveal:
+            who = "the room votes" if settings.present else "you predict"
+            st.info(
+                f"**Predict first.** Data Flow asks what `backward()` puts into `w.grad` and `b.grad` before it shows "
+                f"them: {who} there, then these numbers appear here too.",
+                icon=":material/psychology:",
+            )
+            st.page_link("pages/1_Data_Flow.py", label="Open Data Flow and predict", icon=":material/arrow_forward:")
+        example = slope_example(run) if reveal else None
+        if example is not None:
+            st.markdown(example)
+        st.code(first_pass_code(run, reveal=reveal), language="python", wrap_lines=True)
 
 with path_box:
+    from ui.progress import progress_panel
+
     progress_panel(settings.config, present=settings.present)
-    finish("Home")
+    finish("Home", NET_EXPERIMENTS["Home"] if settings.config.is_net else None)

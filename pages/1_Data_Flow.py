@@ -11,7 +11,17 @@ settings = page(
     "One forward and backward pass in five stages. Each stage below ran as its own PyTorch line, and every "
     "tensor is printed exactly as PyTorch prints it. Watch what `.grad` holds from one stage to the next.",
     step="Data Flow",
+    net_intro="One forward and backward pass of `model = Net()` in five stages. Each stage below ran as its own "
+    "PyTorch line, and every tensor is printed exactly as PyTorch prints it. Watch what `.grad` holds from one stage "
+    "to the next, on the parameters and on the hidden activation h.",
 )
+
+if settings.config.is_net:  # the network (issue 21): its own stages, questions and sections
+    from ui.net.flow import net_data_flow
+
+    net_data_flow(settings)
+    finish("Data Flow")
+    st.stop()
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.lesson.prompts import data_flow_prompts

@@ -13,7 +13,18 @@ settings = page(
     "from calls these steps *layers*, but the model has one layer, ŷ = Xw + b (step 2); the other steps are the "
     "computation around it.",
     step="Prediction Trace",
+    net_intro="Follow one sample through one pass of `model = Net()`: its features, the hidden layer's "
+    "pre-activation z, the tanh activation h, the output ŷ, its share of the loss, and then its share of every "
+    "parameter's `.grad`, and how every sample's share adds up to `.grad`.",
 )
+
+if settings.config.is_net:  # the network (issue 21): real layers, one sample's share of each .grad
+    from ui.guide import NET_EXPERIMENTS
+    from ui.net.sample import net_prediction_trace
+
+    net_prediction_trace(settings)
+    finish("Prediction Trace", NET_EXPERIMENTS["Prediction Trace"])
+    st.stop()
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 import pandas as pd

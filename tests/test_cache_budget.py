@@ -27,6 +27,13 @@ CACHED = (
     cache.get_walk,
     cache.get_nudge,
     cache.get_pitfalls,
+    cache.get_stale_graph,
+    # the network on Home, Data Flow and Prediction Trace (issue 21)
+    cache.get_net_stages,
+    cache.get_non_leaf,
+    cache.get_net_graph,
+    cache.get_net_sample,
+    cache._net_quiz,
 )
 
 

@@ -31,10 +31,14 @@ if TYPE_CHECKING:
     from gradlab.lesson.card import CardRow
     from gradlab.lesson.quiz import Question
     from gradlab.probes.chain import ChainWalk
+    from gradlab.probes.graph import AutogradGraph
+    from gradlab.probes.net_backward import NonLeaf
+    from gradlab.probes.net_sample import NetSample
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
     from gradlab.rooms.store import RoomStore
+    from gradlab.runs.net_stages import NetStageRun
     from gradlab.runs.stages import StageRun
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
@@ -212,6 +216,60 @@ def get_stale_graph(config: RunConfig) -> StaleGraph:
 
     freeze_loaded_libraries()  # torch may have just loaded
     return stale_graph(config)
+
+
+# --- the network on Data Flow, Home and Prediction Trace (issue 21, helper NF) ---------------------------------
+
+
+@_cached(16, "1.5MB")  # 200 rows: ~82 KB; the card's ~7 KB
+def get_net_stages(config: RunConfig) -> NetStageRun:
+    """The network's five data-flow stages for this config (`gradlab.runs.net_stages.run_net_stages`)."""
+    from gradlab.runs.net_stages import run_net_stages
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return run_net_stages(config)
+
+
+@_cached(16, "512KB")  # 200 rows: ~12 KB
+def get_non_leaf(config: RunConfig) -> NonLeaf:
+    """h.grad of the network's hidden activation without and with retain_grad(), and what a hook on h received."""
+    from gradlab.probes.net_backward import non_leaf
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return non_leaf(config)
+
+
+@_cached(16, "128KB")  # ~1.6 KB a graph
+def get_net_graph(config: RunConfig) -> AutogradGraph:
+    """The network's backward graph at its start (`gradlab.probes.graph.graph_for_net`)."""
+    from gradlab.probes.graph import graph_for_net
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return graph_for_net(config)
+
+
+@_cached(32, "1MB")  # 200 rows: ~26 KB a sample
+def get_net_sample(trace: Trace, epoch: int, row: int) -> NetSample:
+    """One sample of a network run at one epoch and its share of every `.grad` (`trace_net_sample`)."""
+    from gradlab.probes.net_sample import trace_net_sample
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return trace_net_sample(trace, epoch, row)
+
+
+def get_net_quiz(config: RunConfig) -> tuple[Question, ...]:
+    """The network's quiz (`gradlab.lesson.net_quiz.build_net_quiz`), written from the cached runs; Home's progress
+    scores the quiz of the model the sidebar picks."""
+    return _net_quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
+
+
+@_cached(32, "256KB")  # 200 rows: ~5 KB a quiz
+def _net_quiz(trace: Trace) -> tuple[Question, ...]:
+    from gradlab.lesson.net_quiz import NetQuizRuns, build_net_quiz, net_trace_configs
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    runs = {name: trace if c == trace.config else get_trace(c) for name, c in net_trace_configs(trace.config).items()}
+    return build_net_quiz(NetQuizRuns(stages=get_net_stages(trace.config), **runs))
 
 
 def show_chart(trace: Trace, kind: str, **options: Any) -> None:

@@ -121,6 +121,16 @@ PATH: tuple[Step, ...] = (
 )
 
 
+# With the network (`model=net`), a page whose own experiment speaks of w and b tries this instead (issue 21).
+NET_EXPERIMENTS: dict[str, Experiment] = {
+    "Home": Experiment("Open Data Flow and commit to a prediction before it reveals the network's .grad."),
+    "Prediction Trace": Experiment(
+        "Pick row 4: with the card's data at epoch 1, its share of out.bias.grad, 2/N·(ŷ − y), is the largest in "
+        "size. Its prediction misses its target by the most."
+    ),
+}
+
+
 # Grad Lab's experiment follows its open tab: each tab has its own thing to try.
 LAB_EXPERIMENTS: dict[str, Experiment] = {
     "lifecycle": PATH[4].experiment,

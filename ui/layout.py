@@ -23,10 +23,11 @@ _FAVICON = str(_HERE / "favicon.png")
 SIDEBAR_FOLDED = "gl_sidebar_folded"  # session key: the sidebar's first state was chosen (once per session)
 
 
-def page(title: str, intro: str, *, step: str) -> Settings:
+def page(title: str, intro: str, *, step: str, net_intro: str | None = None) -> Settings:
     """Set up a page the same way everywhere and return the sidebar's settings.
 
     `step` is the page's label on the guided path (`ui.guide.PATH`); the visit counts towards progress.
+    `net_intro`, when given, replaces `intro` while the sidebar's model is the network (`model=net`).
     """
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=_FAVICON, layout="wide")
     settings = sidebar()
@@ -46,7 +47,7 @@ def page(title: str, intro: str, *, step: str) -> Settings:
     browser_aids()  # focus kept after a rerun, decorative icons silent
     st.title(title)
     experiment_banner()  # a setting an experiment changed says so, with one click back
-    st.markdown(intro)
+    st.markdown(net_intro if net_intro is not None and settings.config.is_net else intro)
     for note in link_notes():
         st.warning(note, icon=":material/link:")
     for problem in take_repairs():

@@ -19,7 +19,20 @@ CHECK_EPOCH_DEFAULT = 1
 
 
 def divergence_box(trace: Trace) -> None:
-    """Name divergence as soon as it starts (a warning), and say plainly where a run was stopped (an error)."""
+    """Name divergence as soon as it starts (a warning), and say plainly where a run was stopped (an error).
+
+    The network has no single stable limit: its divergence is named from the loss itself
+    (`gradlab.lesson.net_observations.net_divergence`).
+    """
+    if trace.config.is_net:
+        from gradlab.lesson.net_observations import net_divergence
+
+        d = net_divergence(trace)
+        if d is not None:
+            (st.error if d.stopped else st.warning)(
+                f"**{d.headline}** {d.reason}\n\n{d.advice}", icon=":material/warning:" if d.stopped else None
+            )
+        return
     stopped, warning = explain(trace), warn(trace)
     if warning is not None:
         st.warning(

@@ -6,7 +6,7 @@ import streamlit as st
 
 from gradlab.lesson import quizbook
 from gradlab.settings.config import RunConfig
-from ui.cache import get_quiz
+from ui.cache import get_net_quiz, get_quiz
 from ui.guide import PATH, Step, visited
 from ui.predictions import tally
 from ui.quiz_panel import book
@@ -38,7 +38,7 @@ def _scores(config: RunConfig, steps: tuple[Step, ...]) -> None:
     """Pages visited, predictions right, quiz first try."""
     seen = visited()
     right, made = tally()
-    score = quizbook.score(book(), get_quiz(config))
+    score = quizbook.score(book(), get_net_quiz(config) if config.is_net else get_quiz(config))
     c1, c2, c3 = st.columns(3)
     c1.metric("pages visited", f"{sum(s.label in seen for s in steps)} / {len(steps)}")
     c2.metric("predictions right", f"{right} / {made}")

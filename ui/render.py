@@ -118,20 +118,37 @@ def show_graph(graph: AutogradGraph, *, present: bool = False) -> None:
     st.markdown(f'<p class="gl-sr-only">{html.escape(graph_text(graph))}</p>', unsafe_allow_html=True)
 
 
-def stage_box(stage: Stage, *, present: bool = False) -> None:
-    """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts."""
+def stage_box(stage: Stage, *, present: bool = False, wide_code: bool = False) -> None:
+    """One data-flow stage: what it does, its PyTorch line, the tensors it produced and their autograd facts.
+
+    `wide_code` puts the description and code across the whole box, then the tensors two abreast (the network's
+    lines are long).
+    """
     with st.container(border=True):
         st.header(f"{stage.number}. {stage.title}")
-        left, right = st.columns([1, 1])
-        with left:
-            st.markdown(f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**")
+        about = f"{stage.description}\n\n**{stage.input_shape} → {stage.output_shape}**"
+        if wide_code:
+            st.markdown(about)
             st.code(stage.code, language="python", wrap_lines=True)
-        with right:
-            for t in stage.tensors:
-                st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
-                if t.note:
-                    st.caption(t.note)
+            cols = st.columns(2)
+            for i, t in enumerate(stage.tensors):
+                with cols[i % 2]:
+                    _tensor_text(t)
+        else:
+            left, right = st.columns([1, 1])
+            with left:
+                st.markdown(about)
+                st.code(stage.code, language="python", wrap_lines=True)
+            with right:
+                for t in stage.tensors:
+                    _tensor_text(t)
         st.table(tensor_table(stage.tensors, present=present))
+
+
+def _tensor_text(t: TensorInfo) -> None:
+    st.code(f"{t.name}\n{t.text}", language="python", wrap_lines=True)
+    if t.note:
+        st.caption(t.note)
 
 
 def card_table(rows: list[CardRow]) -> pd.DataFrame:

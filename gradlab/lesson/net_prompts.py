@@ -10,9 +10,10 @@ from collections.abc import Mapping
 from functools import partial
 
 from gradlab.fmt import num
-from gradlab.lesson.guess import SIGNS, Verdict, check_choice, check_sign, sign_of
+from gradlab.lesson.guess import SIGNS, Verdict, check_choice, check_sign, check_value, sign_of
 from gradlab.lesson.prompts import Prompt
 from gradlab.probes.net_backward import NonLeaf
+from gradlab.probes.net_sample import NetSample
 from gradlab.runs.net_stages import NetStageRun
 
 PAGE = "Data Flow"
@@ -30,6 +31,14 @@ def _choice_judge(actual: str, why: str, options: Mapping[str, str], guess: str)
 
 def _sign_judge(actual: float, shown: str, why: str, guess: str) -> Verdict:
     return check_sign(guess, actual, shown, why)
+
+
+def _value_judge(actual: float, shown: str, why: str, guess: str) -> Verdict:
+    try:
+        number = float(guess)
+    except ValueError:
+        number = float("nan")
+    return check_value(number, actual, shown, why)
 
 
 def hidden_weight_grad_shape(run: NetStageRun) -> Prompt:
@@ -118,4 +127,84 @@ def grad_entry_sign(run: NetStageRun, name: str = "out.weight", index: tuple[int
         answer=sign,
         why=why,
         signature=(name, index, value),
+    )
+
+
+def net_data_flow_prompts(run: NetStageRun, facts: NonLeaf) -> dict[int, list[Prompt]]:
+    """Data Flow's questions on the network, by the stage each is asked before.
+
+    What h.grad holds after backward() is asked before stage 3, whose table already calls h a non-leaf that keeps
+    no .grad; the shape of hidden.weight.grad and the sign of out.weight.grad[0, 0] before stage 5, which shows
+    every .grad. Home's worked example shows these answers too, so it reads them.
+    """
+    return {3: [h_grad_after_backward(facts)], 5: [hidden_weight_grad_shape(run), grad_entry_sign(run)]}
+
+
+# --- Prediction Trace: one sample's share of a .grad entry (gradlab.probes.net_sample.NetSample) ----------------
+
+TRACE_PAGE = "Prediction Trace"
+SHARE_PARAM, SHARE_INDEX = "out.weight", (0, 0)  # the entry whose share is asked: 2/N·(ŷ − y)·h[0]
+
+
+def _share_of(s: NetSample, name: str, index: tuple[int, ...]) -> float:
+    shape = s.shapes[name]
+    flat = 0
+    for i, n in zip(index, shape, strict=True):
+        flat = flat * n + i
+    return s.share[name][flat]
+
+
+def _share_why(s: NetSample, name: str, index: tuple[int, ...]) -> str:
+    value = _share_of(s, name, index)
+    where = f"{name}.grad[{', '.join(map(str, index))}]"
+    if name == "out.weight":
+        j = index[1]
+        return (
+            f"This sample's share of {where} is 2/N·(ŷ − y)·h[{j}]: 2/N is positive, ŷ − y = {num(s.residual)} is "
+            f"{sign_of(s.residual)} and h[{j}] = {num(s.h[j])} is {sign_of(s.h[j])}, so the share is {num(value)}."
+        )
+    return f"This sample's share of {where} is {num(value)} ({_formula(name, index).replace('Σ', '')} for this sample)."
+
+
+def net_share_sign(s: NetSample, name: str = SHARE_PARAM, index: tuple[int, ...] = SHARE_INDEX) -> Prompt:
+    """Prediction Trace, before the shares are shown: the sign of this sample's share of one `.grad` entry."""
+    value = _share_of(s, name, index)
+    sign = sign_of(value)
+    where = f"{name}.grad[{', '.join(map(str, index))}]"
+    why = _share_why(s, name, index)
+    return Prompt(
+        pid=f"pt_net_sign_{name}_{'_'.join(map(str, index))}",
+        page=TRACE_PAGE,
+        question=f"This sample's share of {where}: negative, zero or positive?",
+        options={k: k for k in SIGNS},
+        judge=partial(_sign_judge, value, "", why),
+        answer=sign,
+        why=why,
+        signature=(s.epoch, s.row, name, index, value),
+    )
+
+
+def net_value_is_asked(
+    s: NetSample, sign_guess: str | None, name: str = SHARE_PARAM, index: tuple[int, ...] = SHARE_INDEX
+) -> bool:
+    """Whether the value is still worth asking after the sign: not when the share is exactly zero, nor when the
+    learner's sign guess was "zero" (a value, already judged)."""
+    return _share_of(s, name, index) != 0 and sign_guess != "zero"
+
+
+def net_share_value(s: NetSample, name: str = SHARE_PARAM, index: tuple[int, ...] = SHARE_INDEX) -> Prompt:
+    """Prediction Trace, after the sign: the value of this sample's share of one `.grad` entry."""
+    value = _share_of(s, name, index)
+    shown = num(value)
+    where = f"{name}.grad[{', '.join(map(str, index))}]"
+    formula = "2/N·(ŷ − y)·h[0]" if (name, index) == ("out.weight", (0, 0)) else _formula(name, index)
+    return Prompt(
+        pid=f"pt_net_value_{name}_{'_'.join(map(str, index))}",
+        page=TRACE_PAGE,
+        question=f"And its value? The share of {where} is {formula}; the steps above show ŷ − y and h.",
+        options=None,
+        judge=partial(_value_judge, value, shown, _share_why(s, name, index)),
+        answer=shown,
+        why=_share_why(s, name, index),
+        signature=(s.epoch, s.row, name, index, value),
     )

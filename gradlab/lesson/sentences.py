@@ -10,6 +10,7 @@ from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
 
 if TYPE_CHECKING:
+    from gradlab.runs.net_stages import NetStageRun
     from gradlab.runs.stages import StageRun
     from gradlab.runs.trace import Trace
 
@@ -133,4 +134,74 @@ def loss_after_help(trace: Trace, after: float | None) -> str:
     return (
         f"Epoch {e:,}'s update moved w and b once more; one more forward pass at those weights gives {num(after)}. "
         f"That is the loss after {e:,} update{'s' * (e != 1)}; the table's last row is the loss before the last update."
+    )
+
+
+# --- the network's worked example (Home with model=net; issue 21, helper NF) ---------------------------------
+
+
+NET_STEP = (
+    "loss.backward()",
+    "with torch.no_grad():",
+    "    for p in model.parameters():",
+    "        p -= lr * p.grad",
+    "model.zero_grad()",
+)
+
+
+def net_step_code() -> str:
+    """One training step of the network after its forward pass, each line commented with what it does to `.grad`
+    (Python; tests/test_net_pages.py runs these lines on a `Net`)."""
+    notes = {
+        NET_STEP[0]: "adds d(loss)/dp into p.grad for every parameter p",
+        NET_STEP[3].strip(): "a small step against each parameter's gradient",
+        NET_STEP[4]: ".grad accumulates: set every .grad to None before the next backward()",
+    }
+    return commented("\n".join(NET_STEP), notes, column=29)
+
+
+def net_first_pass_code(run: NetStageRun, *, reveal: bool = True) -> str:
+    """The network's first forward and backward pass as PyTorch lines (`gradlab.runs.net_code`), the loss and each
+    parameter's `.grad` as comments (Python); `reveal=False` puts ASKED_ON_DATA_FLOW where a `.grad` would be."""
+    from gradlab.runs.net_code import NET_BACKWARD, NET_FORWARD, NET_LOSS
+
+    lines = [NET_FORWARD, f"{NET_LOSS}  # {num(run.loss)}", NET_BACKWARD]
+    for name, values in run.grads.items():
+        shown = nested(values, run.grad_shapes[name]) if reveal else ASKED_ON_DATA_FLOW
+        lines.append(f"model.{name}.grad  # {shown}")
+    return "\n".join(lines)
+
+
+def nested(values: tuple[float, ...], shape: tuple[int, ...]) -> str:
+    """Row-major values as a nested list of the shape, six significant digits: (1, 2, 3, 4) of shape (2, 2) →
+    "[[1, 2], [3, 4]]". A ValueError when the shape does not hold exactly that many values."""
+    size = 1
+    for n in shape:
+        size *= n
+    if size != len(values):
+        raise ValueError(f"shape: {shape} holds {size} values, not {len(values)}")
+    if len(shape) <= 1:
+        return vec(values)
+    step = size // shape[0]
+    return "[" + ", ".join(nested(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])) + "]"
+
+
+def net_slope_example(run: NetStageRun, step: float = 1.0) -> str | None:
+    """`.grad` as a local slope on the network: the real loss change for out.bias + step beside out.bias.grad·step
+    (`gradlab.runs.net.net_loss_at`, float32 forward passes); None when the two are equal."""
+    import numpy as np
+
+    from gradlab.runs.net import net_loss_at
+
+    start = {name: np.array(values) for name, values in run.params.items()}
+    moved = dict(start, **{"out.bias": start["out.bias"] + step})
+    before, after = net_loss_at(run.config, start), net_loss_at(run.config, moved)
+    real, estimate = after - before, run.grads["out.bias"][0] * step
+    if real == estimate:
+        return None
+    b0 = run.params["out.bias"][0]
+    return (
+        f"**A slope, not a step:** moving out.bias from {num(b0)} to {num(b0 + step)} changes the loss from "
+        f"{num(before)} to {num(after)}, by {num(real)}, while out.bias.grad × {num(step)} = {num(estimate)}. "
+        "`.grad` is the slope at the current point, and the loss curves away from its tangent."
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gradlab.fmt import factor, num
 from gradlab.probes.net_common import autograd_on
 from gradlab.runs.live import net_live
 from gradlab.runs.net import forward_parts, mse
@@ -138,3 +139,98 @@ def _sample(trace: Trace, epoch: int, i: int, row: int) -> NetSample:
         grads={name: tuple(trace.grads[name][i].reshape(-1).tolist()) for name in named},
         accumulated=config.zeroing == "never" and epoch > 1,
     )
+
+
+# --- the sample's path as text and tables (Prediction Trace with model=net) -------------------------------------
+
+
+def entry_names(s: NetSample) -> list[tuple[str, int]]:
+    """Every `.grad` entry as (label, flat index) per parameter, in `named_parameters()` order:
+    ("hidden.weight[0, 1]", 1), …, ("out.bias[0]", 0)."""
+    out: list[tuple[str, int]] = []
+    for name, shape in s.shapes.items():
+        size = len(s.params[name])
+        for flat in range(size):
+            index, rest = [], flat
+            for n in reversed(shape):
+                index.append(rest % n)
+                rest //= n
+            out.append((f"{name}[{', '.join(map(str, reversed(index)))}]", flat))
+    return out
+
+
+def _name(label: str) -> str:
+    return label.split("[", 1)[0]
+
+
+def hidden_text(s: NetSample) -> str:
+    """The hidden pre-activation z = hidden(x), one unit a line: z[j] = W[j, 0]·x[0] + W[j, 1]·x[1] + b[j]."""
+    w, b = s.params["hidden.weight"], s.params["hidden.bias"]
+    n_in = len(s.x)
+    lines = []
+    for j, zj in enumerate(s.z):
+        names = " + ".join(f"W[{j}, {i}]·x[{i}]" for i in range(n_in))
+        products = " + ".join(f"{factor(w[j * n_in + i])}·{factor(s.x[i])}" for i in range(n_in))
+        lines.append(f"z[{j}] = {names} + b[{j}] = {products} + {factor(b[j])} = {num(zj)}")
+    return "\n".join(lines)
+
+
+def tanh_text(s: NetSample) -> str:
+    """h = tanh(z), one unit a line, with tanh's slope 1 − h² (what backward() multiplies by at that unit)."""
+    return "\n".join(
+        f"h[{j}] = tanh({num(zj)}) = {num(hj)}    slope 1 − h[{j}]² = {num(1 - hj * hj)}"
+        for j, (zj, hj) in enumerate(zip(s.z, s.h, strict=True))
+    )
+
+
+def output_text(s: NetSample) -> str:
+    """The output ŷ = out(h) = out.weight · h + out.bias, with this sample's numbers."""
+    w, b = s.params["out.weight"], s.params["out.bias"][0]
+    names = " + ".join(f"out.weight[0, {j}]·h[{j}]" for j in range(len(s.h)))
+    products = " + ".join(f"{factor(wj)}·{factor(hj)}" for wj, hj in zip(w, s.h, strict=True))
+    pad = " " * len("y_hat ")
+    return f"y_hat = {names} + out.bias\n{pad}= {products} + {factor(b)}\n{pad}= {num(s.y_hat)}"
+
+
+def loss_term_text(s: NetSample) -> str:
+    """The residual, its square and this sample's share of the mean squared error."""
+    n = s.n_samples
+    return (
+        f"y_hat - y        = {num(s.y_hat)} - {factor(s.y)} = {num(s.residual)}\n"
+        f"(y_hat - y)²     = {factor(s.residual)}² = {num(s.sq_error)}\n"
+        f"share of loss    = (y_hat - y)² / N = {num(s.sq_error)} / {n} = {num(s.loss_share)}\n"
+        f"whole batch loss = mean over all {n} samples = {num(s.batch_loss)}"
+    )
+
+
+def share_table(s: NetSample) -> tuple[list[str], list[list[str]]]:
+    """This sample's share of every `.grad` entry: by the chain rule by hand (float64) and by autograd."""
+    header = ["entry", "by hand (chain rule)", "autograd"]
+    rows = [
+        [label, num(s.by_hand[_name(label)][flat]), num(s.share[_name(label)][flat])] for label, flat in entry_names(s)
+    ]
+    return header, rows
+
+
+def net_sum_table(s: NetSample, max_columns: int = 6) -> tuple[list[str], list[list[str]]]:
+    """Every sample's share of every `.grad` entry, their sum, and the `.grad` the run recorded, one entry a row.
+
+    With more than `max_columns` samples, the others are summed into one column beside this sample's, so the table
+    keeps its width whatever the data's size.
+    """
+    every = s.n_samples <= max_columns
+    if every:
+        header = ["entry", *[f"row {r + 1}" for r in range(s.n_samples)], "Σ shares", ".grad"]
+    else:
+        header = ["entry", f"row {s.row + 1} (this sample)", f"the other {s.n_samples - 1} rows", "Σ shares", ".grad"]
+    rows = []
+    for label, flat in entry_names(s):
+        name = _name(label)
+        values = [per_row[flat] for per_row in s.all_shares[name]]
+        if every:
+            shares = [num(v) for v in values]
+        else:
+            others = float(np.sum([v for r, v in enumerate(values) if r != s.row]))
+            shares = [num(values[s.row]), num(others)]
+        rows.append([label, *shares, num(s.sums[name][flat]), num(s.grads[name][flat])])
+    return header, rows

@@ -38,6 +38,7 @@ class NetStageRun:
     z: tuple[Floats, ...]  # (N, 3) hidden pre-activations
     h: tuple[Floats, ...]  # (N, 3) tanh(z)
     predictions: Floats  # (N,) ŷ
+    grad_shapes: dict[str, tuple[int, ...]]  # each .grad's own shape, read from the tensor (equal to `shapes`)
 
     def grad_at(self, name: str, index: tuple[int, ...]) -> float:
         """One entry of a parameter's `.grad` by its index in the parameter's shape (an IndexError names the shape)."""
@@ -129,4 +130,5 @@ def run_net_stages(config: RunConfig) -> NetStageRun:
         z=tuple(tuple(r) for r in z_rows),
         h=tuple(tuple(r) for r in h_rows),
         predictions=_floats(y_hat),
+        grad_shapes={k: tuple(p.grad.shape) for k, p in named.items() if p.grad is not None},
     )
