@@ -31,10 +31,13 @@ if TYPE_CHECKING:
     from gradlab.lesson.card import CardRow
     from gradlab.lesson.quiz import Question
     from gradlab.probes.chain import ChainWalk
+    from gradlab.probes.net_curvature import Curvature
+    from gradlab.probes.net_saturation import Saturation
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
     from gradlab.rooms.store import RoomStore
+    from gradlab.runs.net_stages import NetStageRun
     from gradlab.runs.stages import StageRun
 
 PROGRESS_FROM_EPOCHS = 2000  # bigger runs show a progress bar, and take turns (LONG_RUNS_AT_ONCE)
@@ -231,3 +234,67 @@ def room_store() -> RoomStore:
     from gradlab.rooms.connect import open_store
 
     return open_store()
+
+
+# --- The network (issue 21): its stages, quiz, charts, curvature and saturation scan ----------------------------
+@_cached(64, "8MB")
+def get_net_stages(config: RunConfig) -> NetStageRun:
+    """The network's five data-flow stages for this config (model="net")."""
+    from gradlab.runs.net_stages import run_net_stages
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    return run_net_stages(config)
+
+
+def get_net_quiz(config: RunConfig) -> tuple[Question, ...]:
+    """The quiz on the network, with live questions for this config, written from the cached runs."""
+    return _net_quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
+
+
+@_cached(64, "4MB")
+def _net_quiz(trace: Trace) -> tuple[Question, ...]:
+    from gradlab.lesson.net_quiz import NetQuizRuns, build_net_quiz, net_trace_configs
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    runs = {name: trace if c == trace.config else get_trace(c) for name, c in net_trace_configs(trace.config).items()}
+    return build_net_quiz(NetQuizRuns(stages=get_net_stages(trace.config), **runs))
+
+
+@_cached(128, "24MB")  # a spec is 30–130 KB
+def net_chart_spec(trace: Trace, kind: str, *, log: bool = False, present: bool = False) -> dict[str, Any]:
+    """A network chart's Vega-Lite spec per (trace, options): "grad_norms" (either model) or "tanh_slope"."""
+    from gradlab.probes.net_saturation import SATURATED
+    from gradlab.views.net_charts import grad_norms_spec, tanh_slope_spec
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    if kind == "grad_norms":
+        return grad_norms_spec(trace, log=log, present=present)
+    if kind == "tanh_slope":
+        return tanh_slope_spec(trace, threshold=SATURATED, present=present)
+    raise ValueError(f"kind: {kind!r} is not a network chart GradLab draws")
+
+
+@_cached(64, "1MB")  # two small records
+def get_net_curvature(trace: Trace) -> tuple[Curvature, Curvature | None]:
+    """λmax of the network's loss Hessian at the start and at the last recorded epoch's parameters (None: no epoch)."""
+    from gradlab.probes.net_curvature import curvature, curvature_at
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return curvature(trace.config), (curvature_at(trace, len(trace)) if len(trace) else None)
+
+
+def get_saturation_scan(config: RunConfig) -> tuple[Saturation, ...]:
+    """The network trained at every learning rate of the sidebar for SCAN_EPOCHS epochs each, and each run's
+    saturation: one scan per data set, zeroing, update rule and device (the config's lr and epochs do not enter)."""
+    from gradlab.probes.net_saturation import SCAN_EPOCHS
+
+    return _saturation_scan(config.with_(lr=RunConfig().lr, epochs=SCAN_EPOCHS))
+
+
+@_cached(16, "2MB")  # 34 small records
+def _saturation_scan(config: RunConfig) -> tuple[Saturation, ...]:
+    from gradlab.probes.net_saturation import SCAN_EPOCHS, scan_saturation
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    with _long_runs:  # 34 runs of SCAN_EPOCHS epochs: it takes its turn like a long run
+        return scan_saturation(config, epochs=SCAN_EPOCHS)

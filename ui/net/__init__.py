@@ -1,0 +1,1 @@
+"""The network's pages (`model=net`, issue 21): one module per page's network view."""
