@@ -105,8 +105,10 @@ def test_training_trace_shows_the_networks_numbers(present):
     assert "Above the stable limit" not in said  # no linear-model limit is claimed for the network
     (table,) = at.table if present else at.dataframe
     columns = list(table.value.columns)
-    if present:  # on a projector: the loss, each ‖p.grad‖ and the observation
-        assert columns == ["epoch", "loss", *(f"‖{n}.grad‖" for n in norms[0]), "observation"]
+    if present:  # on a projector: the loss, ‖every .grad together‖ and the observation
+        assert columns == ["epoch", "loss", "grad_norm", "observation"]
+        total = math.sqrt(sum(v**2 for v in norms[0].values()))
+        assert float(table.value["grad_norm"].iloc[0]) == pytest.approx(total, rel=1e-5)
     else:  # every entry of every parameter and of its .grad
         assert "hidden.weight.grad[2, 1]" in columns and "out.bias[0]" in columns
         assert float(table.value["hidden.weight.grad[0, 0]"].iloc[0]) != 0.0

@@ -91,7 +91,8 @@ def charts(trace: Trace, present: bool) -> None:
         log = st.toggle("Log scale for the loss and the gradient norms", key=LOSS_LOG, value=trace.config.epochs > 20)
         with chart:
             _chart(chart_spec(trace, "loss", log=log, present=present))
-            left, right = st.columns(2)
+            # Side by side on a screen; one under the other on a projector, where large type needs the width.
+            left, right = (st.container(), st.container()) if present else st.columns(2)
             with left:
                 _chart(net_chart_spec(trace, "grad_norms", log=log, present=present))
             with right:
@@ -99,7 +100,8 @@ def charts(trace: Trace, present: bool) -> None:
 
     loss_panel()
     st.caption(
-        "Right: backward() multiplies the gradient reaching each hidden unit h = tanh(z) by tanh's slope 1 − h²; "
+        ("Below" if present else "Right")
+        + ": backward() multiplies the gradient reaching each hidden unit h = tanh(z) by tanh's slope 1 − h²; "
         "the chart shows its mean over the samples. Near 0 (the dotted line), |h| is close to 1 and the unit passes "
         "almost no gradient on to hidden.weight and hidden.bias."
     )
@@ -146,9 +148,10 @@ def table(trace: Trace, present: bool) -> None:
         st.dataframe(frame, hide_index=True, column_config=number_columns(frame), width="stretch", height=height)
 
 
-def check_frame(check: NetGradCheck) -> pd.DataFrame:
-    """One row per parameter entry: the run's float32 .grad, float64 autograd, finite differences, the differences."""
-    return pd.DataFrame(
+def check_frame(check: NetGradCheck, *, present: bool = False) -> pd.DataFrame:
+    """One row per parameter entry: the run's float32 .grad, float64 autograd, finite differences, the differences
+    (`present`: float32 autograd beside finite differences only, which fit a projector's width in large type)."""
+    frame = pd.DataFrame(
         {
             "entry": [f"{r.param}.grad[{', '.join(map(str, r.index))}]" for r in check.rows],
             "autograd (float32)": [repr(r.autograd32) for r in check.rows],
@@ -158,10 +161,11 @@ def check_frame(check: NetGradCheck) -> pd.DataFrame:
             "rounding bound": [num(r.rounding_bound, 3) for r in check.rows],
         }
     )
+    return frame[["entry", "autograd (float32)", "finite differences"]] if present else frame
 
 
 @st.fragment
-def check_panel(trace: Trace) -> None:
+def check_panel(trace: Trace, present: bool) -> None:
     """Autograd's `.grad` of every parameter entry beside float64 autograd, finite differences and gradcheck."""
     st.header("Check the gradients")
     if not st.toggle("Compare autograd with float64 autograd, finite differences and gradcheck", key=CHECK):
@@ -172,7 +176,7 @@ def check_panel(trace: Trace) -> None:
         f"At epoch {int(epoch)}'s parameters (on **{check.device}**): a fresh float32 `backward()`, the same in "
         "float64, and central finite differences in float64, on the same float32 values of X, y and the parameters."
     )
-    st.table(check_frame(check))
+    st.table(check_frame(check, present=present))
     verdict = "passes" if check.gradcheck_all else "fails"
     text = f"torch.autograd.gradcheck in float64 {verdict} for all four parameters together. " + (
         "Every float32 entry is within its rounding bound of float64 autograd."
@@ -203,4 +207,4 @@ def training_trace(settings: Settings) -> None:
     scan_panel(trace)
     table(trace, present)
     downloads(trace)
-    check_panel(trace)
+    check_panel(trace, present)
