@@ -261,3 +261,20 @@ def open_phone(code: str):
     at.switch_page("pages/9_Join.py")
     at.query_params["room"] = code
     return at.run()
+
+
+@pytest.mark.parametrize("config", [NET, RunConfig()], ids=["net", "linear"])
+def test_the_markdown_names_both_end_losses_as_the_page_does(config):
+    from gradlab.views.export import to_markdown
+
+    trace = train(config)
+    md = to_markdown(trace)
+    assert f"- End loss: {trace.end_loss:.6g} (epoch 5, before its update)" in md
+    if config.is_net:
+        _, _, after, _ = plain_run(config)
+        line = next(x for x in md.splitlines() if x.startswith("- Loss after 5 updates: "))
+        assert float(line.rsplit(" ", 1)[1]) == pytest.approx(after, rel=1e-5)
+    stopped = train(NET.with_(lr=0.5, epochs=300))
+    assert stopped.stop is not None and stopped.stop.epoch == len(stopped) + 1
+    said = "- Loss after 41 updates: n/a (epoch 42's forward pass, where the run was stopped: loss and"
+    assert said in to_markdown(stopped)

@@ -231,8 +231,14 @@ def net_loop_text(config: RunConfig) -> str:
 def net_loss_after_help(trace: Trace, after: float | None) -> str:
     """What the network's loss after the last update is (`after`: None when the run was stopped before it)."""
     e = len(trace)
+    if trace.stop is not None:
+        stop = trace.stop
+        return (
+            f"Epoch {e:,}'s update led to epoch {stop.epoch:,}, where {' and '.join(stop.nonfinite)} overflowed "
+            f"float32 (loss = {num(stop.loss)}) and the run was stopped: the table ends at epoch {e:,}."
+        )
     if after is None:
-        return f"The run was stopped at epoch {e:,}, so there is no update after it to take a loss at."
+        return f"There is no loss after epoch {e:,}'s update to show."
     return (
         f"Epoch {e:,}'s update moved every parameter once more; one more forward pass at those parameters gives "
         f"{num(after)}. That is the loss after {e:,} update{'s' * (e != 1)}; the table's last row is the loss before "
