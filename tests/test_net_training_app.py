@@ -276,5 +276,6 @@ def test_the_markdown_names_both_end_losses_as_the_page_does(config):
         assert float(line.rsplit(" ", 1)[1]) == pytest.approx(after, rel=1e-5)
     stopped = train(NET.with_(lr=0.5, epochs=300))
     assert stopped.stop is not None and stopped.stop.epoch == len(stopped) + 1
-    said = "- Loss after 41 updates: n/a (epoch 42's forward pass, where the run was stopped: loss and"
+    names = " and ".join(stopped.stop.nonfinite)
+    said = f"- Loss after 41 updates: n/a (epoch 42's forward pass, where the run was stopped: {names} not finite)"
     assert said in to_markdown(stopped)
