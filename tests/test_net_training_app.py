@@ -20,6 +20,7 @@ from gradlab.rooms.store import RoomStore
 from gradlab.runs.net_stages import run_net_stages
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
+from gradlab.settings.stability import NET_LIMIT_NOTE
 from gradlab.views.net_export import net_script
 from tests.apptest import ROOT, assert_specs_finite, chart_specs, open_page, text_of
 from ui import cache
@@ -103,6 +104,8 @@ def test_training_trace_shows_the_networks_numbers(present):
     said = text_of(at)
     assert "2/λmax" in said and "near that point only" in said  # the stable limit is local for a network
     assert "Above the stable limit" not in said  # no linear-model limit is claimed for the network
+    assert NET_LIMIT_NOTE in said  # the sidebar's note beside the learning rate
+    assert any(r.label == "Model" and r.value == "net" for r in at.sidebar.radio)
     (table,) = at.table if present else at.dataframe
     columns = list(table.value.columns)
     if present:  # on a projector: the loss, ‖every .grad together‖ and the observation
