@@ -16,8 +16,7 @@ settings = page(
 if settings.config.is_net:  # the network's view of this page (issue 21)
     from ui.net.training import training_trace
 
-    training_trace(settings)
-    finish("Training Trace")
+    finish("Training Trace", training_trace(settings))
     st.stop()
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.

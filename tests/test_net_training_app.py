@@ -14,7 +14,7 @@ from torch import nn
 
 from gradlab.lesson.net_observations import net_loop_text, saturating_lr_text
 from gradlab.lesson.net_quiz import NetQuizRuns, build_net_quiz, net_trace_configs
-from gradlab.probes.net_saturation import scan_saturation
+from gradlab.probes.net_saturation import saturating_lrs, scan_saturation
 from gradlab.rooms.memory import MemoryBackend
 from gradlab.rooms.store import RoomStore
 from gradlab.runs.net_stages import run_net_stages
@@ -137,6 +137,13 @@ def test_the_scan_names_a_saturating_learning_rate():
     at.toggle(key="tt_net_scan").set_value(True).run()
     assert not at.exception, [e.value for e in at.exception]
     assert saturating_lr_text(scan_saturation(NET)) in text_of(at)
+    (lr, *_) = saturating_lrs(scan_saturation(NET))
+    (button,) = [b for b in at.button if b.label.startswith("Set lr = ")]
+    assert button.label == f"Set lr = {lr}, epochs = 300"
+    button.click().run()  # the page's *Try this*: the rate the scan named, and the scan's epochs
+    assert not at.exception, [e.value for e in at.exception]
+    assert "every hidden unit is saturated" in text_of(at)
+    assert at.session_state[SETTING["lr"]] == lr and at.session_state[SETTING["epochs"]] == 300
 
 
 @pytest.mark.parametrize(("epochs", "stopped"), [(20, False), (300, True)], ids=["rose", "stopped"])

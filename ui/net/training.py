@@ -24,7 +24,7 @@ from gradlab.lesson.sentences import loss_after_updates, loss_at_epoch, loss_at_
 from gradlab.probes.net_saturation import SCAN_EPOCHS, saturating_lrs, saturation
 from gradlab.probes.net_verify import NetGradCheck, check_epoch_net
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
-from gradlab.settings.links import lr_options
+from gradlab.settings.links import format_lr, lr_options
 from ui.cache import (
     chart_spec,
     get_net_curvature,
@@ -33,12 +33,14 @@ from ui.cache import (
     net_chart_spec,
     trace_table,
 )
+from ui.guide import Experiment
 from ui.panels import CHECK_EPOCH_DEFAULT, downloads
 from ui.render import number_columns, text_frame, thinned_caption
 from ui.sidebar import Settings
 
 LOSS_LOG = "tt_net_log"  # widget keys of this page's network panels
 SCAN = "tt_net_scan"
+SCAN_LABEL = "Find a learning rate that saturates the hidden units"
 CHECK = "tt_net_check"
 
 
@@ -117,21 +119,27 @@ def findings(trace: Trace) -> None:
         st.markdown(f"- {local_limit_text(start, end, trace.config.lr)}")
 
 
-@st.fragment
-def scan_panel(trace: Trace) -> None:
-    """Find, on this data, a learning rate at which every hidden unit saturates and the loss stalls."""
+def scan_panel(trace: Trace) -> Experiment:
+    """Find, on this data, a learning rate at which every hidden unit saturates and the loss stalls; the page's
+    experiment is to set it (no fragment: the page's *Try this* at the end follows what the scan found)."""
     lrs = lr_options()
-    label = (
-        f"Find a learning rate that saturates the hidden units: train {SCAN_EPOCHS} epochs at each of the sidebar's "
-        f"{len(lrs)} rates"
-    )
+    label = f"{SCAN_LABEL}: train {SCAN_EPOCHS} epochs at each of the sidebar's {len(lrs)} rates"
     if not st.toggle(label, key=SCAN):
-        return
+        return Experiment(f"Turn on *{SCAN_LABEL}* above, then set the rate it names.")
     with st.spinner(f"Training {len(lrs)} runs of {SCAN_EPOCHS} epochs…"):
         scan = get_saturation_scan(trace.config)
     st.markdown(saturating_lr_text(scan, SCAN_EPOCHS))
-    if saturating_lrs(scan):
-        st.caption(f"Set that learning rate and {SCAN_EPOCHS} epochs in the sidebar to see it in the charts above.")
+    found = saturating_lrs(scan)
+    if not found:
+        return Experiment(
+            "Set zeroing to *never* and watch each parameter's ‖.grad‖: it is now a running sum.", {"zeroing": "never"}
+        )
+    lr = found[0]
+    return Experiment(
+        f"Set lr = {format_lr(lr)} and {SCAN_EPOCHS} epochs, the scan's smallest rate that saturates every hidden "
+        "unit, and watch 1 − h² fall to 0 and the hidden layer's ‖.grad‖ vanish in the charts above.",
+        {"lr": lr, "epochs": SCAN_EPOCHS},
+    )
 
 
 def table(trace: Trace, present: bool) -> None:
@@ -191,8 +199,8 @@ def check_panel(trace: Trace, present: bool) -> None:
         )
 
 
-def training_trace(settings: Settings) -> None:
-    """The whole Training Trace page body for model=net."""
+def training_trace(settings: Settings) -> Experiment | None:
+    """The whole Training Trace page body for model=net; returns the page's experiment (None: the page's own)."""
     cfg, present = settings.config, settings.present
     trace = get_trace(cfg)
     st.markdown(net_loop_text(cfg))
@@ -200,11 +208,12 @@ def training_trace(settings: Settings) -> None:
     if len(trace) == 0:
         st.info("The first epoch already overflowed float32, so there is nothing to chart.", icon=":material/info:")
         downloads(trace)
-        return
+        return None
     headline(trace)
     charts(trace, present)
     findings(trace)
-    scan_panel(trace)
+    experiment = scan_panel(trace)
     table(trace, present)
     downloads(trace)
     check_panel(trace, present)
+    return experiment
