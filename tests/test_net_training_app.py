@@ -289,3 +289,14 @@ def test_the_markdown_names_both_end_losses_as_the_page_does(config):
     names = " and ".join(stopped.stop.nonfinite)
     said = f"- Loss after 41 updates: n/a (epoch 42's forward pass, where the run was stopped: {names} not finite)"
     assert said in to_markdown(stopped)
+
+
+def test_network_answers_survive_a_page_switch():
+    quiz = {q.qid: q for q in fresh_net_quiz(NET)}
+    at = open_page("quiz", PAGE)
+    _check(at, "which names does model.named_parameters() give?", quiz["net_named"].right)
+    at.switch_page("pages/3_Training_Trace.py").run()
+    assert not at.exception
+    at.switch_page("pages/5_Quiz.py").run()
+    assert _radio(at, "which names does model.named_parameters() give?").value == quiz["net_named"].right
+    assert {m.label: m.value for m in at.metric}["first try"] == f"1 / {len(quiz)}"
