@@ -14,10 +14,10 @@ settings = page(
 )
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from ui.cache import get_net_quiz, get_quiz
+from ui.cache import get_quiz
 from ui.quiz_panel import question_card, score_bar
 
-questions = (get_net_quiz if settings.config.is_net else get_quiz)(settings.config)
+questions = get_quiz(settings.config)  # the network's quiz for model=net
 score_bar(questions, settings.present)
 for n, q in enumerate(questions, start=1):
     question_card(n, q, settings.present)

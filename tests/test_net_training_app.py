@@ -300,3 +300,9 @@ def test_network_answers_survive_a_page_switch():
     at.switch_page("pages/5_Quiz.py").run()
     assert _radio(at, "which names does model.named_parameters() give?").value == quiz["net_named"].right
     assert {m.label: m.value for m in at.metric}["first try"] == f"1 / {len(quiz)}"
+
+
+def test_get_quiz_gives_the_network_quiz_for_model_net():
+    """Home's progress (ui.progress) and the Quiz page both score through ui.cache.get_quiz."""
+    assert [q.key for q in cache.get_quiz(NET)] == [q.key for q in fresh_net_quiz(NET)]
+    assert cache.get_quiz(RunConfig())[1].qid != "net_named"  # the linear model keeps its own quiz

@@ -121,7 +121,10 @@ def get_stages(config: RunConfig) -> StageRun:
 
 
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
-    """The quiz, with live questions for this config, written from the cached runs (it trains nothing else)."""
+    """The quiz, with live questions for this config, written from the cached runs (it trains nothing else); the
+    network's (`get_net_quiz`) for model="net"."""
+    if config.is_net:
+        return get_net_quiz(config)
     return _quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
 
 
