@@ -186,10 +186,18 @@ def check_panel(trace: Trace, present: bool) -> None:
     )
     st.table(check_frame(check, present=present))
     verdict = "passes" if check.gradcheck_all else "fails"
-    text = f"torch.autograd.gradcheck in float64 {verdict} for all four parameters together. " + (
-        "Every float32 entry is within its rounding bound of float64 autograd."
-        if check.autograd_agrees
-        else "Some float32 entries differ from float64 autograd by more than their rounding bound."
+    text = (
+        f"torch.autograd.gradcheck in float64 {verdict} for all four parameters together. "
+        + (
+            "Every float32 entry is within its rounding bound of float64 autograd."
+            if check.autograd_agrees
+            else "Some float32 entries differ from float64 autograd by more than their rounding bound."
+        )
+        + (
+            " Every finite difference is within its truncation and rounding bound of float64 autograd."
+            if check.finite_diff_agrees
+            else " Some finite differences differ from float64 autograd by more than their bound."
+        )
     )
     (st.caption if check.agrees else st.warning)(text)
     if trace.config.zeroing == "never" and int(epoch) > 1:
