@@ -214,8 +214,10 @@ def training_trace(settings: Settings) -> Experiment | None:
     st.markdown(net_loop_text(cfg))
     divergence_box(trace)
     if len(trace) == 0:
-        st.info("The first epoch already overflowed float32, so there is nothing to chart.", icon=":material/info:")
-        downloads(trace)
+        st.info(
+            "The first epoch already overflowed float32, so there is nothing to chart, tabulate or download.",
+            icon=":material/info:",
+        )
         return None
     headline(trace)
     charts(trace, present)
