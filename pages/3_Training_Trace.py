@@ -13,6 +13,12 @@ settings = page(
     step="Training Trace",
 )
 
+if settings.config.is_net:  # the network's view of this page (issue 21)
+    from ui.net.training import training_trace
+
+    finish("Training Trace", training_trace(settings))
+    st.stop()
+
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
 from gradlab.fmt import num
 from gradlab.lesson.observations import convergence_text, summary

@@ -17,7 +17,7 @@ settings = page(
 from ui.cache import get_quiz
 from ui.quiz_panel import question_card, score_bar
 
-questions = get_quiz(settings.config)
+questions = get_quiz(settings.config)  # the network's quiz for model=net
 score_bar(questions, settings.present)
 for n, q in enumerate(questions, start=1):
     question_card(n, q, settings.present)

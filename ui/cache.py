@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from gradlab.probes.chain import ChainWalk
     from gradlab.probes.graph import AutogradGraph
     from gradlab.probes.net_backward import NonLeaf
+    from gradlab.probes.net_curvature import Curvature
     from gradlab.probes.net_sample import NetSample
+    from gradlab.probes.net_saturation import Saturation
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
@@ -122,7 +124,10 @@ def get_stages(config: RunConfig) -> StageRun:
 
 
 def get_quiz(config: RunConfig) -> tuple[Question, ...]:
-    """The quiz, with live questions for this config, written from the cached runs (it trains nothing else)."""
+    """The quiz, with live questions for this config, written from the cached runs (it trains nothing else); the
+    network's (`get_net_quiz`) for model="net"."""
+    if config.is_net:
+        return get_net_quiz(config)
     return _quiz(get_trace(config))  # outside the quiz's cache: a long run shows its progress bar here
 
 
@@ -289,3 +294,44 @@ def room_store() -> RoomStore:
     from gradlab.rooms.connect import open_store
 
     return open_store()
+
+
+# --- The network (issue 21): its stages, quiz, charts, curvature and saturation scan ----------------------------
+@_cached(128, "24MB")  # a spec is 30–130 KB
+def net_chart_spec(trace: Trace, kind: str, *, log: bool = False, present: bool = False) -> dict[str, Any]:
+    """A network chart's Vega-Lite spec per (trace, options): "grad_norms" (either model) or "tanh_slope"."""
+    from gradlab.probes.net_saturation import SATURATED
+    from gradlab.views.net_charts import grad_norms_spec, tanh_slope_spec
+
+    freeze_loaded_libraries()  # torch (or altair) may have just loaded
+    if kind == "grad_norms":
+        return grad_norms_spec(trace, log=log, present=present)
+    if kind == "tanh_slope":
+        return tanh_slope_spec(trace, threshold=SATURATED, present=present)
+    raise ValueError(f"kind: {kind!r} is not a network chart GradLab draws")
+
+
+@_cached(64, "1MB")  # two small records
+def get_net_curvature(trace: Trace) -> tuple[Curvature, Curvature | None]:
+    """λmax of the network's loss Hessian at the start and at the last recorded epoch's parameters (None: no epoch)."""
+    from gradlab.probes.net_curvature import curvature, curvature_at
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return curvature(trace.config), (curvature_at(trace, len(trace)) if len(trace) else None)
+
+
+def get_saturation_scan(config: RunConfig) -> tuple[Saturation, ...]:
+    """The network trained at every learning rate of the sidebar for SCAN_EPOCHS epochs each, and each run's
+    saturation: one scan per data set, zeroing, update rule and device (the config's lr and epochs do not enter)."""
+    from gradlab.probes.net_saturation import SCAN_EPOCHS
+
+    return _saturation_scan(config.with_(lr=RunConfig().lr, epochs=SCAN_EPOCHS))
+
+
+@_cached(16, "2MB")  # 34 small records
+def _saturation_scan(config: RunConfig) -> tuple[Saturation, ...]:
+    from gradlab.probes.net_saturation import SCAN_EPOCHS, scan_saturation
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    with _long_runs:  # 34 runs of SCAN_EPOCHS epochs: it takes its turn like a long run
+        return scan_saturation(config, epochs=SCAN_EPOCHS)

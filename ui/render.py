@@ -73,7 +73,10 @@ def trace_frame(trace: Trace, max_rows: int = TABLE_ROWS, *, present: bool = Fal
     idx = downsample(len(df), [trace.loss, trace.grad_norm], max_rows, head=head_rows(max_rows))
     cols = [c for c in df.columns if c != "observation"]
     if present:
-        cols = ["epoch", "loss", *[c for c in cols if c.endswith(".grad")]]
+        # the linear model's w1.grad … b.grad; the network's 13 entries would not fit: its grad_norm (the chart
+        # above the table draws each parameter's)
+        grads = ["grad_norm"] if trace.model == "net" else [c for c in cols if c.endswith(".grad")]
+        cols = ["epoch", "loss", *grads]
     df = df[[*cols, "observation"]]
     return df.iloc[idx].reset_index(drop=True), len(idx) < len(df)
 

@@ -49,7 +49,9 @@ def _run_context() -> tuple[str, bool]:
 def _stable_note(lr: float, data: Dataset | None, model: object = "linear") -> None:
     """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
     if model == "net":  # the network's curvature is not constant: no single limit to show
-        st.caption(NET_LIMIT_NOTE)
+        st.caption(
+            NET_LIMIT_NOTE + " Training Trace gives 2/λmax at this run's start and, where finite, at its last epoch."
+        )
         return
     limit = stable_limit(data.apply(RunConfig()) if data is not None else RunConfig())
     if lr > limit:
@@ -103,7 +105,8 @@ def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) ->
         options=state.options("lr"),
         format_func=format_lr,
         **state.bind("lr", fresh),
-        help="Step size of each update, w ← w − lr·w.grad. Log-spaced from 0.001 to 1.",
+        help="Step size of each update: w ← w − lr·w.grad for the linear model, p ← p − lr·p.grad for each of the "
+        "network's parameters p. Log-spaced from 0.001 to 1.",
     )
     _stable_note(float(values["lr"]), data, values["model"])  # type: ignore[arg-type]
     st.select_slider(

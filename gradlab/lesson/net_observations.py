@@ -18,6 +18,7 @@ from gradlab.lesson.observations import _fell, _rose, _same
 from gradlab.probes.net_curvature import Curvature
 from gradlab.probes.net_saturation import SATURATED, SCAN_EPOCHS, STALL_SHARE, Saturation, saturating_lrs
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
+from gradlab.settings.config import RunConfig
 from gradlab.settings.links import format_lr
 
 HIDDEN = ("hidden.weight", "hidden.bias")
@@ -202,4 +203,44 @@ def saturating_lr_text(scan: Sequence[Saturation], epochs: int = SCAN_EPOCHS) ->
         f"On this data, lr = {format_lr(lr)} is the smallest learning rate of a scan from {low} to {high} at which "
         f"every hidden unit saturates (from epoch {run.all_saturated_from:,}) and the loss stalls (from epoch "
         f"{run.stall_from:,}, at {run.end_loss:.4g}) within {epochs:,} epochs{more}."
+    )
+
+
+def net_loop_text(config: RunConfig) -> str:
+    """What one epoch of the network does with these settings, as a Markdown line naming the calls the exported
+    script (`gradlab.views.net_export.net_script`) makes; the run makes the same updates with the same values."""
+    sgd, lr = config.update == "sgd", format_lr(config.lr)
+    update = (
+        "`opt.step()` (torch.optim.SGD: `p -= lr * p.grad` for each parameter)"
+        if sgd
+        else "`p -= lr * p.grad` for every `p` in `model.parameters()` under `torch.no_grad()`"
+    )
+    zero = {
+        "zero": "zero every `.grad` in place with "
+        + ("`opt.zero_grad(set_to_none=False)`" if sgd else "`model.zero_grad(set_to_none=False)`"),
+        "none": "set every `.grad` to None with "
+        + ("`opt.zero_grad(set_to_none=True)`" if sgd else "`model.zero_grad()`"),
+        "never": "**no zeroing**: the next `backward()` adds to every `.grad`",
+    }[config.zeroing]
+    return (
+        "Each epoch: forward through `model` → loss → `loss.backward()` → read each parameter's `.grad` → update "
+        f"{update} at lr = {lr} → {zero}."
+    )
+
+
+def net_loss_after_help(trace: Trace, after: float | None) -> str:
+    """What the network's loss after the last update is (`after`: None when the run was stopped before it)."""
+    e = len(trace)
+    if trace.stop is not None:
+        stop = trace.stop
+        return (
+            f"Epoch {e:,}'s update led to epoch {stop.epoch:,}, where {' and '.join(stop.nonfinite)} overflowed "
+            f"float32 (loss = {num(stop.loss)}) and the run was stopped: the table ends at epoch {e:,}."
+        )
+    if after is None:
+        return f"There is no loss after epoch {e:,}'s update to show."
+    return (
+        f"Epoch {e:,}'s update moved every parameter once more; one more forward pass at those parameters gives "
+        f"{num(after)}. That is the loss after {e:,} update{'s' * (e != 1)}; the table's last row is the loss before "
+        "the last update."
     )

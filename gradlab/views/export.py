@@ -10,7 +10,8 @@ import numpy as np
 from gradlab.fmt import num, vec
 from gradlab.lesson.divergence import explain, warn
 from gradlab.lesson.net_observations import net_divergence
-from gradlab.lesson.observations import convergence_text
+from gradlab.lesson.observations import convergence_text, loss_after
+from gradlab.lesson.sentences import loss_after_updates
 from gradlab.runs.code import BACKWARD, FORWARD, LOSS, OPTIMIZER, UPDATE, commented, fmt_list, zero_code
 from gradlab.runs.trace import CONVERGED_LOSS, Trace
 from gradlab.settings.config import UPDATE_RULES, ZERO_MODES, RunConfig
@@ -229,7 +230,8 @@ def to_markdown(trace: Trace) -> str:
     out += [
         "\n## Headline\n",
         f"- Start loss: {num(trace.start_loss, nonfinite=NA)}",
-        f"- End loss: {num(trace.end_loss, nonfinite=NA)} (epoch {e})",
+        f"- End loss: {num(trace.end_loss, nonfinite=NA)} (epoch {e}, before its update)",
+        f"- {loss_after_updates(e).capitalize()}: " + _after_text(trace),
         f"- Epochs to loss < {CONVERGED_LOSS:g}: {reached}. {reached_said}",
         f"- Divergence: {divergence.message if divergence else 'none'}",
         *([f"- Warning: {warning.message}"] if not net and (warning := warn(trace)) else []),
@@ -252,6 +254,20 @@ def to_markdown(trace: Trace) -> str:
             f"used w = {vec(trace.w[-1], nonfinite=NA)} and b = {num(trace.b[-1], nonfinite=NA)}."
         )
     return "\n".join(out) + "\n"
+
+
+def _after_text(trace: Trace) -> str:
+    """The loss after the last update (as the Training Trace names it), or why there is none."""
+    if len(trace) == 0:
+        return f"{NA}: the run recorded no epoch"
+    if trace.stop is not None:  # the last update led to the epoch that overflowed: its forward pass is that loss
+        stop = trace.stop
+        return (
+            f"{num(stop.loss, nonfinite=NA)} (epoch {stop.epoch}'s forward pass, where the run was stopped: "
+            f"{' and '.join(stop.nonfinite)} not finite)"
+        )
+    after = loss_after(trace)
+    return NA if after is None else num(after, nonfinite=NA)
 
 
 def _net_final(trace: Trace) -> list[str]:

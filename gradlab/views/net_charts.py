@@ -26,6 +26,7 @@ from gradlab.views.charts import (
 from gradlab.views.style import INK
 
 _NUMBERS = alt.Axis(format=".3~g")
+_LEGEND = alt.Legend(columns=2, labelLimit=0, symbolStrokeWidth=3)
 NO_LOG_FOR_ZERO_NORM = "linear: a log scale cannot show a norm of 0"
 
 
@@ -40,8 +41,11 @@ def _lines_template(
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y("value:Q", title=ytitle, scale=scale, axis=_NUMBERS),
-            color=alt.Color("series:N", title=None, scale=alt.Scale(domain=list(names), scheme="dark2")),
-            strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=list(names))),
+            # Two legend columns and no label cut: four parameter names fit half a page's width.
+            color=alt.Color(
+                "series:N", title=None, scale=alt.Scale(domain=list(names), scheme="dark2"), legend=_LEGEND
+            ),
+            strokeDash=alt.StrokeDash("series:N", title=None, scale=alt.Scale(domain=list(names)), legend=_LEGEND),
             tooltip=["epoch:Q", "series:N", alt.Tooltip("value:Q", format=".6g")],
         )
     )
