@@ -11,6 +11,7 @@ from gradlab.lesson.pitfall_prompts import BEHAVIOUR_WORDS, QUESTION
 from gradlab.probes.net_pitfall_outcomes import run_all_net
 from gradlab.probes.net_verify import gradient_check_net
 from gradlab.runs.net import make_net, mse, net_data
+from gradlab.runs.net_lifecycle import NET_ACTIONS
 from gradlab.runs.train import train
 from gradlab.settings.config import RunConfig
 from tests.apptest import open_page, text_of
@@ -71,7 +72,7 @@ def test_the_lifecycle_without_predict_first_shows_zeros_after_set_to_none_false
     at = lab_tab(open_page("grad_lab", {"model": "net", "predict": "0"}), "lifecycle")
     click(at, "forward + loss")
     click(at, "loss.backward()")
-    click(at, "optimizer.zero_grad(set_to_none=False)")
+    click(at, NET_ACTIONS["opt_zero_false"])
     table = next(t.value for t in at.table if ".grad" in t.value.columns and t.value.index.name == "parameter")
     assert list(table[".grad"]) == ["[[0, 0], [0, 0], [0, 0]]", "[0, 0, 0]", "[[0, 0, 0]]", "[0]"]
 

@@ -186,3 +186,22 @@ def test_the_step_question_is_answered_by_the_run():
     assert p.judge(p.answer).correct and not p.judge("up" if p.answer == "down" else "down").correct
     with pytest.raises(ValueError):
         net_loss_direction(trace, 1)
+
+
+def test_the_networks_graph_has_valid_dot_ids():
+    import re
+
+    from gradlab.probes.graph import graph_for_net
+
+    graph = graph_for_net(NET)
+    ident = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")  # an unquoted DOT id; "leaf_out.bias" would not parse
+    assert all(ident.match(n.node_id) for n in graph.nodes), [n.node_id for n in graph.nodes]
+    assert all(ident.match(a) and ident.match(b) for a, b in graph.edges)
+    names = {line.split(" ")[0].strip() for line in graph_dot_lines(graph)}
+    assert {"leaf_hidden_weight", "leaf_out_bias"} <= names
+
+
+def graph_dot_lines(graph):
+    from gradlab.views.graph_dot import graph_dot
+
+    return [line.strip() for line in graph_dot(graph).splitlines() if "[label=" in line]

@@ -98,7 +98,7 @@ def build_graph(
         if leaf is not None:  # AccumulateGrad: writes into leaf.grad
             name = next((n for n, t in leaves.items() if t is leaf), "leaf")
             nodes[nid] = GraphNode(nid, f"{_name(fn)}\n→ {name}.grad", "accumulate")
-            lid = f"leaf_{name}"
+            lid = "leaf_" + name.replace(".", "_")  # a DOT id: letters, digits and _ only
             nodes[lid] = GraphNode(lid, f"{name} (leaf)\ndata {_values(leaf)}\ngrad {_values(leaf.grad)}", "leaf")
             edges.append((nid, lid))
         else:

@@ -29,7 +29,7 @@ NET_ACTIONS: dict[str, str] = {
     "backward_again": "forward + backward() again",
     "model_zero": "model.zero_grad()",
     "opt_zero": "optimizer.zero_grad()",
-    "opt_zero_false": "optimizer.zero_grad(set_to_none=False)",
+    "opt_zero_false": "optimizer.\u200bzero_grad(set_to_none=False)",  # a narrow button wraps after the dot
     "step": "optimizer.step()",
     "reset": "reset",
 }
