@@ -26,6 +26,7 @@ from ui.lab.net_check import net_check_tab
 from ui.lab.net_graph import net_graph_tab
 from ui.lab.net_lifecycle import net_lifecycle_panel
 from ui.lab.net_stepping import net_stepper_panel
+from ui.lab.net_tips import NET_LAB_EXPERIMENTS
 from ui.lab.pitfalls import pitfalls_panel
 from ui.lab.stepping import stepper_panel
 from ui.tabs import kept_tabs
@@ -60,4 +61,5 @@ for name, tab in zip(TABS, tabs, strict=True):
         with tab:
             PANELS[name]()
 
-finish("Grad Lab", LAB_EXPERIMENTS[opened])  # the thing to try on the open tab
+tips = NET_LAB_EXPERIMENTS if cfg.is_net else {}
+finish("Grad Lab", tips.get(opened) or LAB_EXPERIMENTS[opened])  # the thing to try on the open tab

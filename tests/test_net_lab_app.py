@@ -143,3 +143,16 @@ def test_the_landscape_says_what_it_would_need():
 def test_the_data_tab_says_the_network_starts_from_its_own_values():
     at = lab_tab(open_page("grad_lab", {"model": "net"}), "data")
     assert "the network always starts from its fixed values" in text_of(at)
+
+
+@pytest.mark.parametrize("name", list(TABS))
+def test_every_tab_renders_a_network_run_that_overflowed(name):
+    cfg = NET.with_(lr=1.0, epochs=100)
+    assert train(cfg).stop is not None  # the run really overflowed, so this covers the stopped case
+    at = lab_tab(open_page("grad_lab", {"model": "net", "lr": "1", "epochs": "100", "predict": "0"}), name)
+    assert not at.exception, at.exception[0].value if at.exception else ""
+
+
+def test_the_try_this_follows_the_network():
+    at = lab_tab(open_page("grad_lab", {"model": "net"}), "check")
+    assert "analytic gradient" not in text_of(at) and "finite differences still agree" in text_of(at)

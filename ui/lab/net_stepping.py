@@ -76,4 +76,8 @@ def net_stepper_panel(trace: Trace, *, present: bool = False, predict: bool = Tr
     st.markdown(f"**Epoch {epoch}:** loss = {num(float(trace.loss[i]))}")
     st.table(params_frame(trace, epoch))
     if trace.stop is not None and epoch == len(trace):
-        st.warning(f"The run stopped at epoch {trace.stop.epoch}: its numbers stopped being finite.")
+        stop = trace.stop
+        st.warning(
+            f"The run stopped at epoch {stop.epoch}: {' and '.join(stop.nonfinite)} became inf or NaN in float32 "
+            f"(loss = {num(stop.loss)}), so epoch {len(trace)} is the last one recorded."
+        )
