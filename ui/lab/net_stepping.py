@@ -48,10 +48,17 @@ def params_frame(trace: Trace, epoch: int) -> pd.DataFrame:
 def net_stepper_panel(trace: Trace, *, present: bool = False, predict: bool = True) -> None:
     """Previous / Next through the epochs of the run; before a new loss, the learner predicts up or down."""
     epoch = _epoch(trace)
+    cfg = trace.config
+    step = "`optimizer.step()`" if cfg.update == "sgd" else "`p -= lr * p.grad` for each parameter under `no_grad`"
+    zero = {
+        "zero": "`optimizer.zero_grad(set_to_none=False)`" if cfg.update == "sgd" else "`p.grad.zero_()`",
+        "none": "`optimizer.zero_grad()`" if cfg.update == "sgd" else "`p.grad = None`",
+        "never": "no zeroing (`.grad` keeps adding up)",
+    }[cfg.zeroing]
     st.markdown(
-        f"The sidebar's run of `model = Net()`, one epoch at a time ({len(trace)} epochs; zeroing: "
-        f"*{trace.config.zeroing}*). Each epoch runs `y_hat = model(X)`, the loss, `loss.backward()` and "
-        "`optimizer.step()`. Before each new loss, say whether it goes up or down."
+        f"The sidebar's run of `model = Net()`, one epoch at a time ({len(trace)} epochs recorded). Each epoch runs "
+        f"`y_hat = model(X)`, the loss, `loss.backward()`, {step}, then {zero}. Before each new loss, say "
+        "whether it goes up or down."
     )
     with st.container(horizontal=True, gap="small"):
         st.button(
