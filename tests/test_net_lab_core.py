@@ -205,3 +205,25 @@ def graph_dot_lines(graph):
     from gradlab.views.graph_dot import graph_dot
 
     return [line.strip() for line in graph_dot(graph).splitlines() if "[label=" in line]
+
+
+def test_the_words_of_the_pitfalls_and_the_lab_hold_in_this_pytorch():
+    from gradlab.probes.net_pitfalls import frozen_in_optimizer, to_leafness
+    from gradlab.runs.live import net_live
+    from gradlab.runs.net import START
+
+    # ① "model.zero_grad() and optimizer.zero_grad() (both default to set_to_none=True)"
+    for fn in (torch.nn.Module.zero_grad, torch.optim.Optimizer.zero_grad):
+        assert inspect.signature(fn).parameters["set_to_none"].default is True
+    # ⑥ frozen: "With .grad None, SGD skips a parameter"; with zeros and momentum it moves
+    cases = {(c.optimizer, c.scenario): c for c in frozen_in_optimizer(NET)}
+    assert not cases[("SGD(momentum=0.9)", "frozen_later_set_to_none")].moved
+    assert cases[("SGD(momentum=0.9)", "frozen_later_zero")].moved
+    # ⑥ .to(): "backward() fills the .grad of the original leaf that the name w no longer points at"
+    to = to_leafness(NET)
+    assert to.tensor_copied and not to.tensor_is_leaf and not to.original_grad_is_none
+    assert all(to.module_is_leaf.values()) and not any(to.module_grad_is_none.values())
+    # ⑦ "The initial w and b set the linear model's start only; the network always starts from its fixed values"
+    run = net_live(NET.with_(w0=(3.0, 4.0), b0=5.0))
+    for name, p in run.net.named_parameters():
+        assert torch.equal(p.detach(), torch.tensor(START[name]))
