@@ -227,3 +227,24 @@ def test_the_words_of_the_pitfalls_and_the_lab_hold_in_this_pytorch():
     run = net_live(NET.with_(w0=(3.0, 4.0), b0=5.0))
     for name, p in run.net.named_parameters():
         assert torch.equal(p.detach(), torch.tensor(START[name]))
+
+
+def test_the_slice_is_real_forward_passes_at_the_epochs_parameters():
+    import numpy as np
+
+    from gradlab.probes.net_slice import net_slice
+
+    trace = train(NET.with_(epochs=3))
+    s = net_slice(trace, 2, grid=5)
+    assert s.labels == ("out.weight[0, 0]", "out.bias[0]") and s.held == 11
+    model, X, y, _ = plain()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            p.copy_(torch.as_tensor(trace.params[name][1], dtype=torch.float32).view_as(p))
+        for k in (0, 7, 24):
+            model.out.weight[0, 0] = float(s.a[k])
+            model.out.bias[0] = float(s.b[k])
+            assert s.loss[k] == float(nn.functional.mse_loss(model(X), y))
+    assert s.at == (trace.params["out.weight"][1][0, 0], trace.params["out.bias"][1][0])
+    assert np.isclose(s.a[12], s.at[0]) and np.isclose(s.b[12], s.at[1])  # the centre of the grid
+    assert s.grad == (trace.grads["out.weight"][1][0, 0], trace.grads["out.bias"][1][0])

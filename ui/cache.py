@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gradlab.lesson.card import CardRow
     from gradlab.lesson.quiz import Question
     from gradlab.probes.chain import ChainWalk
+    from gradlab.probes.net_slice import NetSlice
     from gradlab.probes.net_verify import NetGradCheck
     from gradlab.probes.net_walk import NetWalk
     from gradlab.probes.nudge import Nudge
@@ -261,3 +262,12 @@ def get_net_pitfalls(config: RunConfig) -> list[PitfallOutcome]:
 
     freeze_loaded_libraries()  # torch may have just loaded
     return run_all_net(config)
+
+
+@_cached(32, "8MB")  # 31×31 losses: ~25 KB a slice
+def get_net_slice(trace: Trace, epoch: int) -> NetSlice:
+    """The network's loss over two named parameter entries, the others at epoch `epoch`'s values."""
+    from gradlab.probes.net_slice import net_slice
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return net_slice(trace, epoch)
