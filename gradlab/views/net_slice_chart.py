@@ -8,7 +8,8 @@ import altair as alt
 import numpy as np
 
 from gradlab.probes.net_slice import NetSlice
-from gradlab.views.charts import LANDSCAPE_PLOT_PX, _records, _style, _title
+from gradlab.views.charts import LANDSCAPE_PLOT_PX, _records, _style
+from gradlab.views.style import FONT, INK, body_px, title_px
 
 Spec = dict[str, Any]
 
@@ -42,7 +43,17 @@ def net_slice_spec(s: NetSlice, *, present: bool = False) -> Spec:
     dot = alt.Chart(alt.Data(values=point)).mark_point(shape="circle", size=160, filled=True, color="white")
     chart = alt.layer(rect, dot.encode(x="a:Q", y="b:Q")).properties(
         height=LANDSCAPE_PLOT_PX[present],
-        title=_title(f"Loss over {la} and {lb}, the other {s.held} entries at epoch {s.epoch}'s values", present),
+        title=alt.TitleParams(
+            f"Loss over {la} and {lb}",
+            subtitle=f"the other {s.held} entries at epoch {s.epoch}'s values",
+            fontSize=title_px(present),
+            subtitleFontSize=body_px(present),
+            subtitleColor=INK,
+            anchor="start",
+            color=INK,
+            font=FONT,
+            subtitleFont=FONT,
+        ),
         description=f"Heatmap of the network's loss over {la} and {lb} with the other {s.held} parameter entries "
         f"held at epoch {s.epoch}'s values; a white dot marks epoch {s.epoch}'s point.",
     )

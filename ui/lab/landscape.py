@@ -17,7 +17,7 @@ def landscape_tab(trace: Trace, *, present: bool) -> None:
     """An epoch slider (at the last epoch) and the landscape at that epoch; for the network, what it would need
     and a slice through two named entries."""
     if trace.config.is_net:
-        _net_landscape(trace)
+        _net_landscape(trace, present)
     epoch = st.slider("Epoch", 1, len(trace), len(trace), key=f"lab_land_{len(trace)}") if len(trace) > 1 else 1
     if trace.config.is_net:
         _net_slice(trace, int(epoch), present)
@@ -44,10 +44,14 @@ def _net_slice(trace: Trace, epoch: int, present: bool) -> None:
     )
 
 
-def _net_landscape(trace: Trace) -> None:
+def _net_landscape(trace: Trace, present: bool) -> None:
     """The landscape is a picture over the linear model's two weights; the network's loss depends on more."""
     sizes = {n: math.prod(v.shape[1:]) for n, v in trace.params.items()}
     parts = ", ".join(f"`{n}` {k}" for n, k in sizes.items())
+    total = sum(sizes.values())
+    if present:  # a projector needs the chart on the first screen
+        st.markdown(f"The network's loss depends on {total} numbers; below, a slice through two of them.")
+        return
     st.info(
         f"This tab draws the loss over the linear model's two weights w₁ and w₂. The network's loss depends on "
         f"{sum(sizes.values())} numbers ({parts}), so its landscape is a surface over {sum(sizes.values())} "
