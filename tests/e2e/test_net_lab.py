@@ -25,7 +25,7 @@ KEY = {
     "landscape": lambda p: p.get_by_text("13 numbers", exact=False),
     "graph": lambda p: p.get_by_test_id("stGraphVizChart").locator("svg").first,
     "check": lambda p: p.get_by_text("torch.autograd.gradcheck", exact=False).first,
-    "pitfalls": lambda p: p.get_by_text("A frozen layer still handed to the optimizer"),
+    "pitfalls": lambda p: p.get_by_test_id("stExpander").filter(has_text="A frozen layer still handed").first,
     "data": lambda p: p.get_by_role("button", name="Apply my data"),
 }
 
