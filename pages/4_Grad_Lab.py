@@ -59,7 +59,11 @@ for name, tab in zip(TABS, tabs, strict=True):
     if tab.open:
         opened = name
         with tab:
-            PANELS[name]()
+            panel = PANELS.get(name)  # a tab added to ui.lab.TABS needs its panel here too
+            if panel is None:
+                st.info("This tab has no panel on this page yet.")
+            else:
+                panel()
 
 tips = NET_LAB_EXPERIMENTS if cfg.is_net else {}
 finish("Grad Lab", tips.get(opened) or LAB_EXPERIMENTS[opened])  # the thing to try on the open tab
