@@ -158,3 +158,13 @@ def test_every_tab_renders_a_network_run_that_overflowed(name):
 def test_the_try_this_follows_the_network():
     at = lab_tab(open_page("grad_lab", {"model": "net"}), "check")
     assert "analytic gradient" not in text_of(at) and "finite differences still agree" in text_of(at)
+
+
+def test_the_pitfalls_in_presentation_wait_for_reveal():
+    frozen = run_all_net(NET)[-1]
+    at = lab_tab(open_page("grad_lab", {"model": "net", "present": "1"}), "pitfalls")
+    assert not at.main.radio and "moved after freezing" not in text_of(at)
+    index = next(i for i, e in enumerate(at.expander) if e.label == frozen.title)
+    assert any("Ask the room" in m.value for m in at.expander[index].markdown)
+    next(b for b in at.expander[index].button if b.label == "Reveal").click().run()
+    assert frozen.outcome in "\n".join(c.value for c in at.expander[index].code)
