@@ -22,6 +22,11 @@ from ui.lab.data import data_panel
 from ui.lab.graph import graph_tab
 from ui.lab.landscape import landscape_tab
 from ui.lab.lifecycle import lifecycle_panel
+from ui.lab.net_check import net_check_tab
+from ui.lab.net_graph import net_graph_tab
+from ui.lab.net_lifecycle import net_lifecycle_panel
+from ui.lab.net_stepping import net_stepper_panel
+from ui.lab.net_tips import NET_LAB_EXPERIMENTS
 from ui.lab.pitfalls import pitfalls_panel
 from ui.lab.stepping import stepper_panel
 from ui.tabs import kept_tabs
@@ -36,8 +41,15 @@ PANELS = {
     "graph": lambda: graph_tab(trace, present=present),
     "check": lambda: check_tab(trace),
     "pitfalls": lambda: pitfalls_panel(cfg, predict=settings.predict, present=present),
-    "data": data_panel,
+    "data": lambda: data_panel(is_net=cfg.is_net),
 }
+if cfg.is_net:  # the network (issue 21): its own lifecycle, step-through, graph walk and check
+    PANELS |= {
+        "lifecycle": lambda: st.fragment(saving(net_lifecycle_panel))(cfg, predict=settings.predict, present=present),
+        "stepping": lambda: net_stepper_panel(trace, present=present, predict=settings.predict),
+        "graph": lambda: net_graph_tab(trace, present=present),
+        "check": lambda: net_check_tab(trace),
+    }
 
 # A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.
 with st.container(key="gl-lab-tabs"):  # a stable hook: the tab bar wraps instead of scrolling
@@ -47,6 +59,11 @@ for name, tab in zip(TABS, tabs, strict=True):
     if tab.open:
         opened = name
         with tab:
-            PANELS[name]()
+            panel = PANELS.get(name)  # a tab added to ui.lab.TABS needs its panel here too
+            if panel is None:
+                st.info("This tab has no panel on this page yet.")
+            else:
+                panel()
 
-finish("Grad Lab", LAB_EXPERIMENTS[opened])  # the thing to try on the open tab
+tips = NET_LAB_EXPERIMENTS if cfg.is_net else {}
+finish("Grad Lab", tips.get(opened) or LAB_EXPERIMENTS[opened])  # the thing to try on the open tab

@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from gradlab.probes.net_curvature import Curvature
     from gradlab.probes.net_sample import NetSample
     from gradlab.probes.net_saturation import Saturation
+    from gradlab.probes.net_slice import NetSlice
+    from gradlab.probes.net_verify import NetGradCheck
+    from gradlab.probes.net_walk import NetWalk
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
@@ -335,3 +338,40 @@ def _saturation_scan(config: RunConfig) -> tuple[Saturation, ...]:
     freeze_loaded_libraries()  # torch may have just loaded
     with _long_runs:  # 34 runs of SCAN_EPOCHS epochs: it takes its turn like a long run
         return scan_saturation(config, epochs=SCAN_EPOCHS)
+
+
+# The network's Grad Lab (issue 21): the check, the backward walk and the pitfalls, each run for real.
+@_cached(32, "4MB")
+def get_net_check(trace: Trace, epoch: int) -> NetGradCheck:
+    """Every parameter's .grad against float64 autograd, finite differences and gradcheck at epoch `epoch`."""
+    from gradlab.probes.net_verify import check_epoch_net
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return check_epoch_net(trace, epoch)
+
+
+@_cached(64, "4MB")
+def get_net_walk(trace: Trace, epoch: int) -> NetWalk:
+    """The network's backward() node by node at the parameters epoch `epoch` (1-based) of the trace used."""
+    from gradlab.probes.net_walk import walk_net_at
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return walk_net_at(trace, epoch)
+
+
+@_cached(32, "2MB")
+def get_net_pitfalls(config: RunConfig) -> list[PitfallOutcome]:
+    """The network's pitfalls, each run for real with this config's data."""
+    from gradlab.probes.net_pitfall_outcomes import run_all_net
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return run_all_net(config)
+
+
+@_cached(32, "8MB")  # 31×31 losses: ~25 KB a slice
+def get_net_slice(trace: Trace, epoch: int) -> NetSlice:
+    """The network's loss over two named parameter entries, the others at epoch `epoch`'s values."""
+    from gradlab.probes.net_slice import net_slice
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return net_slice(trace, epoch)

@@ -108,15 +108,18 @@ def grad_outcome(
     ok: bool,
     error: str = "",
     stale: bool = False,
+    weights: str = "w and b",
 ) -> GradOutcome:
     """Classify what an operation did to `.grad`, from its values before and after (and whether it raised).
+
+    `weights` names the parameters in the why ("w and b"; "parameters" for the network).
 
     `stale` marks a backward() through a graph recorded before the last update: PyTorch runs it without an error,
     so `.grad` is filled or added to as usual, and the why says which weights that gradient belongs to.
     """
     if not ok:
         return GradOutcome("error", (), error or "PyTorch refused the operation.")
-    old = " It is the gradient at the old w and b: the graph was recorded before the update." if stale else ""
+    old = f" It is the gradient at the old {weights}: the graph was recorded before the update." if stale else ""
     if after is None:
         also = ("unchanged",) if before is None else ()  # None before and after: "unchanged" is true as well
         return GradOutcome("None", also, ".grad is None: no gradient tensor exists until backward() reaches this leaf.")
@@ -131,7 +134,7 @@ def grad_outcome(
             "added", ("filled",), "backward() added this loss's gradient to zeros, so .grad equals that gradient." + old
         )
     doubled = all(a == 2 * b for a, b in zip(after, before, strict=True))
-    same = " The graph was recorded at the same w and b as the gradient already there, so the sum is exactly double."
+    same = f" The graph was recorded at the same {weights} as the gradient already there, so the sum is exactly double."
     return GradOutcome(
         "added", (), "backward() adds into an existing .grad: gradients accumulate." + old + (same if doubled else "")
     )

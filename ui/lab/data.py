@@ -118,7 +118,14 @@ def _preview(text: str, weights: Mapping[str, str]) -> Dataset | None:
     return data
 
 
-def data_panel() -> None:
+NET_NOTE = (
+    "With the network (*Model* in the sidebar), your rows feed `model = Net()`: its hidden layer takes exactly the "
+    "2 features x1 and x2. The initial w and b set the linear model's start only; the network always starts from "
+    "its fixed values (tab ① lists them as `named_parameters()` gives them)."
+)
+
+
+def data_panel(*, is_net: bool = False) -> None:
     """Type or paste rows (x1, x2, y) and the initial weights; valid data drives every page."""
     ss = st.session_state
     own = own_data()
@@ -132,6 +139,8 @@ def data_panel() -> None:
         f"{MAX_LINK_ROWS} rows also travel in the page's link. *Reset to the card's data* brings back the 4 "
         "samples of the learning card this lesson grew from."
     )
+    if is_net:
+        st.info(NET_NOTE, icon=":material/hub:")
     draft = typed(ss, version)
     entry, preview = st.columns(2)
     with entry:

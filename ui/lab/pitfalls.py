@@ -7,7 +7,7 @@ import streamlit as st
 
 from gradlab.lesson.pitfall_prompts import BEHAVIOUR_WORDS, pitfall_prompt
 from gradlab.settings.config import RunConfig
-from ui.cache import get_pitfalls
+from ui.cache import get_net_pitfalls, get_pitfalls
 from ui.predictions import gate
 
 
@@ -19,7 +19,16 @@ def pitfalls_panel(cfg: RunConfig, *, predict: bool = True, present: bool = Fals
         if predict
         else "Each common mistake runs safely right here; you see what PyTorch really did, why, and the fix."
     )
-    for p in get_pitfalls(cfg):
+    if cfg.is_net:
+        try:
+            outcomes = get_net_pitfalls(cfg)
+        except ValueError as err:  # data without the network's 2 features
+            st.error(f"The network cannot run on this data: {err}.", icon=":material/error:")
+            return
+        st.caption("The network's own pitfalls, each run on a fresh `Net()` at its starting values.")
+    else:
+        outcomes = get_pitfalls(cfg)
+    for p in outcomes:
         with st.expander(p.title, expanded=False):
             st.markdown("**The mistake**")
             st.code(p.wrong_code, language="python", wrap_lines=True)
