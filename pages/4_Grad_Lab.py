@@ -22,6 +22,7 @@ from ui.lab.data import data_panel
 from ui.lab.graph import graph_tab
 from ui.lab.landscape import landscape_tab
 from ui.lab.lifecycle import lifecycle_panel
+from ui.lab.network import network_tab
 from ui.lab.pitfalls import pitfalls_panel
 from ui.lab.stepping import stepper_panel
 from ui.tabs import kept_tabs
@@ -37,6 +38,7 @@ PANELS = {
     "check": lambda: check_tab(trace),
     "pitfalls": lambda: pitfalls_panel(cfg, predict=settings.predict, present=present),
     "data": data_panel,
+    "network": lambda: network_tab(cfg, predict=settings.predict, present=present),
 }
 
 # A keyed, tracked tab bar: the open tab survives reruns (e.g. after "Apply my data"), and only it is drawn.

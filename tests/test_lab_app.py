@@ -229,7 +229,7 @@ def test_each_lab_tab_ends_with_its_own_experiment_and_a_set_button_says_when_it
 
     at = open_page("grad_lab")
     tabs = ("① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-            "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data")  # fmt: skip
+            "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module")  # fmt: skip
     for label, experiment in zip(tabs, LAB_EXPERIMENTS.values(), strict=True):
         lab_tab(at, label)
         tries = [m.value for m in at.main.markdown if "**Try this:**" in m.value]
@@ -303,5 +303,5 @@ def test_each_lab_tab_has_its_own_module_and_experiment():
     from ui.lab import TABS
 
     assert list(TABS) == list(LAB_EXPERIMENTS)
-    for name in ("lifecycle", "stepping", "landscape", "graph", "check", "pitfalls", "data"):
+    for name in ("lifecycle", "stepping", "landscape", "graph", "check", "pitfalls", "data", "network"):
         importlib.import_module(f"ui.lab.{name}")

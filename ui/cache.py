@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gradlab.lesson.card import CardRow
     from gradlab.lesson.quiz import Question
     from gradlab.probes.chain import ChainWalk
+    from gradlab.probes.net_experiments import Accumulation, NetLab
     from gradlab.probes.nudge import Nudge
     from gradlab.probes.pitfalls import PitfallOutcome
     from gradlab.probes.stale_graph import StaleGraph
@@ -212,6 +213,26 @@ def get_stale_graph(config: RunConfig) -> StaleGraph:
 
     freeze_loaded_libraries()  # torch may have just loaded
     return stale_graph(config)
+
+
+# Grad Lab ⑧, the network's experiments (helper NX): a few KB a config.
+@_cached(16, "1MB")
+def get_net_lab(config: RunConfig) -> NetLab:
+    """Freeze, detach(), the version counter, torch.autograd.grad and backward(gradient=v), each run once on a
+    fresh network (ValueError unless the data has 2 features)."""
+    from gradlab.probes.net_experiments import net_lab
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return net_lab(config)
+
+
+@_cached(64, "2MB")
+def get_accumulation(config: RunConfig, k: int, divide: bool) -> Accumulation:
+    """k micro-batches and one step, beside one full-batch step (ValueError unless k divides N)."""
+    from gradlab.probes.net_experiments import accumulate
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return accumulate(config, k, divide)
 
 
 def show_chart(trace: Trace, kind: str, **options: Any) -> None:
