@@ -33,7 +33,7 @@ def box(at, key: str):
 
 
 def frames(at) -> list:
-    return [d.value for d in at.dataframe]
+    return [t.value for t in at.table]
 
 
 def plain_grads() -> dict[str, torch.Tensor]:

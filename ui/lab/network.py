@@ -32,7 +32,7 @@ def _table(rows: dict[str, dict[str, str]]) -> None:
     """One row per parameter (the index: its `named_parameters()` name)."""
     frame = pd.DataFrame.from_dict(rows, orient="index")
     frame.index.name = "parameter"
-    st.dataframe(frame, width="stretch")
+    st.table(frame, hide_index=False)  # plain DOM text: large type on a projector
 
 
 def _why(text: str, predict: bool) -> None:
@@ -83,10 +83,13 @@ def _accumulation_table(a: Accumulation) -> None:
                 full: _grad(None if g is None else tuple(a.scale * x for x in g)),
                 f".grad after {a.k} backward()": _grad(a.accumulated[n]),
                 "largest difference": num(a.grad_diff[n]),
-                "step vs one full-batch step: largest difference": num(a.step_diff[n]),
             }
             for n, g in a.full_grads.items()
         }
+    )
+    step = max((d for d in a.step_diff.values() if d is not None), default=0.0)
+    st.markdown(
+        f"After the one `opt.step()`, the weights differ from those after one full-batch step by at most {num(step)}."
     )
 
 
@@ -99,7 +102,7 @@ def _accumulate(cfg: RunConfig, predict: bool, present: bool) -> None:
     st.code(source("accumulate"), language="python", wrap_lines=True)
     for divide in (True, False):
         a = get_accumulation(cfg, int(k), divide)
-        st.markdown(f"**`divide_by_k={divide}`**")
+        st.markdown(f"**With `divide_by_k={divide}`**")
         prompt = ask.accumulation_prompt(a)
         if not gate(prompt, predict=predict, present=present):
             return  # the case without dividing waits for this one
