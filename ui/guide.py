@@ -152,7 +152,7 @@ LAB_EXPERIMENTS: dict[str, Experiment] = {
     ),
     "network": Experiment(
         "Open *Gradient accumulation on purpose*: predict .grad for k micro-batches with and without dividing each "
-        "loss by k, then pick another k and predict again."
+        "loss by k, then pick another k (the card's 4 rows split into 2 or 4) and predict again."
     ),
 }
 
