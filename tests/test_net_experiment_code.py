@@ -135,3 +135,23 @@ def test_every_prompt_refuses_a_guess_that_is_no_option_and_net_lab_runs_all_fiv
     with pytest.raises(KeyError):
         code.source("nope")
     assert "def freeze_hidden(model, X, y, lr, steps):" in code.source("freeze")
+
+
+def test_the_freeze_why_names_the_losses_plain_pytorch_gives():
+    from gradlab.fmt import num
+
+    got = freeze_hidden(CARD, steps=5)
+    model, X, y = plain()
+    model.hidden.requires_grad_(False)
+    opt = torch.optim.SGD(model.parameters(), lr=CARD.lr)
+    losses = []
+    for _ in range(5):
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad()
+        losses.append(loss.item())
+    assert got.losses == pytest.approx(losses, rel=1e-6)
+    why = ask.freeze_prompt(got).why
+    assert f"the loss went from {num(got.losses[0])} to {num(got.losses[-1])}" in why
+    assert "in 5 steps the hidden layer never changed, while out.weight and out.bias did" in why
