@@ -155,3 +155,24 @@ def test_the_freeze_why_names_the_losses_plain_pytorch_gives():
     why = ask.freeze_prompt(got).why
     assert f"the loss went from {num(got.losses[0])} to {num(got.losses[-1])}" in why
     assert "in 5 steps the hidden layer never changed, while out.weight and out.bias did" in why
+
+
+def test_every_question_fits_a_class_vote_with_200_rows():
+    """A room's why has at most 1000 characters: long data is summed, not listed."""
+    from gradlab.lesson.room_questions import from_prompt
+
+    X = tuple(((i % 7) / 3 - 1.0, (i % 5) / 2 - 1.0) for i in range(200))
+    config = RunConfig(X=X, y=tuple(float(i % 9 - 4) for i in range(200)))
+    lab = net_lab(config)
+    prompts = [
+        ask.freeze_prompt(lab.freeze),
+        ask.detach_prompt(lab.detach),
+        ask.version_prompt(lab.version),
+        ask.autograd_grad_prompt(lab.autograd_grad),
+        ask.vjp_prompt(lab.vjp),
+        *(ask.accumulation_prompt(accumulate(config, k, d)) for k in (2, 200) for d in (True, False)),
+    ]
+    for p in prompts:
+        from_prompt(p)  # BadQuestion if a label or the why is too long
+    divided = ask.accumulation_prompt(accumulate(config, 200, True))
+    assert "the 200 terms add up to" in divided.why and divided.answer == ask.accumulation_options(200)["equal"]

@@ -18,6 +18,7 @@ from gradlab.probes.net_common import largest, max_diff
 from gradlab.probes.net_experiments import Accumulation, Detach, Freeze
 
 PAGE = "Grad Lab"
+LISTED = 8  # at most this many numbers written out in a why (a class vote's why has at most 1000 characters)
 REL_TOL = 1e-5  # float32 sums in another order agree to this share of the largest |entry|
 
 
@@ -129,6 +130,14 @@ def accumulation_options(k: int) -> dict[str, str]:
     }
 
 
+def _terms(values: tuple[float, ...]) -> str:
+    """A sum written out term by term, or only its total beyond LISTED terms (a room's why is bounded)."""
+    total = num(sum(values))
+    if len(values) > LISTED:
+        return f"the {len(values)} terms add up to {total}"
+    return " + ".join(num(x) for x in values) + f" = {total}"
+
+
 def _rows(n: int) -> str:
     return "1 row" if n == 1 else f"{n} rows"
 
@@ -154,7 +163,7 @@ def accumulation_prompt(a: Accumulation) -> Prompt:
         why = (
             f"backward() adds into .grad. The mean over all {a.k * a.rows} rows is the average of the {a.k} "
             f"micro-batch means, so the {a.k} losses divided by {a.k} add up to the full batch's loss "
-            f"({' + '.join(num(x) for x in a.micro_losses)} vs {num(a.full_loss)}) and their gradients to its "
+            f"({_terms(a.micro_losses)}; the full batch's: {num(a.full_loss)}) and their gradients to its "
             f"gradient (largest difference {num(largest_diff)}: float32 rounding). The one opt.step() then lands "
             f"where one full-batch step does (largest difference {num(step)})."
         )
@@ -248,7 +257,8 @@ def vjp_prompt(j: VectorJacobian) -> Prompt:
     shape = ", ".join(map(str, j.y_hat_shape))
     why = (
         "y_hat.backward(gradient=v) computes the vector-Jacobian product vᵀ·∂ŷ/∂θ for every parameter θ. With "
-        f"v = ∂loss/∂ŷ = 2/N·(ŷ − y) = {vec(j.v)}, the chain rule makes that the loss's gradient "
+        f"v = ∂loss/∂ŷ = 2/N·(ŷ − y){' = ' + vec(j.v) if len(j.v) <= LISTED else ''}, the chain rule makes that "
+        "the loss's gradient "
         f"(largest difference {num(diff)})."
     )
     if j.no_gradient_error is not None:
