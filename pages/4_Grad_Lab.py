@@ -27,6 +27,7 @@ from ui.lab.net_graph import net_graph_tab
 from ui.lab.net_lifecycle import net_lifecycle_panel
 from ui.lab.net_stepping import net_stepper_panel
 from ui.lab.net_tips import NET_LAB_EXPERIMENTS
+from ui.lab.network import network_tab
 from ui.lab.pitfalls import pitfalls_panel
 from ui.lab.stepping import stepper_panel
 from ui.tabs import kept_tabs
@@ -42,6 +43,7 @@ PANELS = {
     "check": lambda: check_tab(trace),
     "pitfalls": lambda: pitfalls_panel(cfg, predict=settings.predict, present=present),
     "data": lambda: data_panel(is_net=cfg.is_net),
+    "network": lambda: network_tab(cfg, predict=settings.predict, present=present),
 }
 if cfg.is_net:  # the network (issue 21): its own lifecycle, step-through, graph walk and check
     PANELS |= {

@@ -22,7 +22,7 @@ pytestmark = [
 CPU, GPU = RunConfig(), RunConfig(device="cuda")
 TABS = (
     "① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
+    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module",
 )  # fmt: skip
 
 

@@ -166,7 +166,8 @@ def test_landscape_graph_check_and_pitfalls_render():
     titles = [e.label for e in at.expander]
     assert len(titles) >= 7 and any("no_grad" in t or "in-place" in t.lower() for t in titles)
     at = lab_tab(at, "⑦ Your data")
-    assert [b.label for b in at.main.button] == ["Apply my data", "Reset to the card's data"]
+    labels = [b.label for b in at.main.button if not b.label.startswith("Next:")]  # Next: the tab after it
+    assert labels == ["Apply my data", "Reset to the card's data"]
     assert not at.exception
 
 
@@ -229,7 +230,7 @@ def test_each_lab_tab_ends_with_its_own_experiment_and_a_set_button_says_when_it
 
     at = open_page("grad_lab")
     tabs = ("① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-            "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data")  # fmt: skip
+            "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module")  # fmt: skip
     for label, experiment in zip(tabs, LAB_EXPERIMENTS.values(), strict=True):
         lab_tab(at, label)
         tries = [m.value for m in at.main.markdown if "**Try this:**" in m.value]
@@ -303,5 +304,5 @@ def test_each_lab_tab_has_its_own_module_and_experiment():
     from ui.lab import TABS
 
     assert list(TABS) == list(LAB_EXPERIMENTS)
-    for name in ("lifecycle", "stepping", "landscape", "graph", "check", "pitfalls", "data"):
+    for name in ("lifecycle", "stepping", "landscape", "graph", "check", "pitfalls", "data", "network"):
         importlib.import_module(f"ui.lab.{name}")

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from gradlab.probes.graph import AutogradGraph
     from gradlab.probes.net_backward import NonLeaf
     from gradlab.probes.net_curvature import Curvature
+    from gradlab.probes.net_experiments import Accumulation, NetLab
     from gradlab.probes.net_sample import NetSample
     from gradlab.probes.net_saturation import Saturation
     from gradlab.probes.net_slice import NetSlice
@@ -278,6 +279,26 @@ def _net_quiz(trace: Trace) -> tuple[Question, ...]:
     freeze_loaded_libraries()  # torch (or altair) may have just loaded
     runs = {name: trace if c == trace.config else get_trace(c) for name, c in net_trace_configs(trace.config).items()}
     return build_net_quiz(NetQuizRuns(stages=get_net_stages(trace.config), **runs))
+
+
+# Grad Lab ⑧, the network's experiments (helper NX): a few KB a config.
+@_cached(16, "1MB")
+def get_net_lab(config: RunConfig) -> NetLab:
+    """Freeze, detach(), the version counter, torch.autograd.grad and backward(gradient=v), each run once on a
+    fresh network (ValueError unless the data has 2 features)."""
+    from gradlab.probes.net_experiments import net_lab
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return net_lab(config)
+
+
+@_cached(64, "2MB")
+def get_accumulation(config: RunConfig, k: int, divide: bool) -> Accumulation:
+    """k micro-batches and one step, beside one full-batch step (ValueError unless k divides N)."""
+    from gradlab.probes.net_experiments import accumulate
+
+    freeze_loaded_libraries()  # torch may have just loaded
+    return accumulate(config, k, divide)
 
 
 def show_chart(trace: Trace, kind: str, **options: Any) -> None:

@@ -160,6 +160,10 @@ LAB_EXPERIMENTS: dict[str, Experiment] = {
         "Add a row that the starting weights already predict exactly (with the card's w = [0.5, -0.5] and b = 0, "
         "the row 2, 2, 0), then pick it on Prediction Trace at epoch 1 and predict the sign of its share of w1.grad."
     ),
+    "network": Experiment(
+        "Open *Gradient accumulation on purpose*: predict .grad for k micro-batches with and without dividing each "
+        "loss by k, then pick another k (the card's 4 rows split into 2 or 4) and predict again."
+    ),
 }
 
 

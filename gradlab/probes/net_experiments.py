@@ -10,6 +10,14 @@ from pathlib import Path
 
 import torch
 
+from gradlab.probes.net_backward import (
+    AutogradGrad,
+    VectorJacobian,
+    VersionCounter,
+    autograd_grad,
+    vector_jacobian,
+    version_counter,
+)
 from gradlab.probes.net_common import Grads, Values, autograd_on, fresh, grads_of, max_diffs, values_of
 from gradlab.runs.net import mse
 from gradlab.settings.config import RunConfig
@@ -171,4 +179,26 @@ def accumulate(config: RunConfig, k: int, divide: bool = True) -> Accumulation:
         full_step=full_step,
         accumulated_step=acc_step,
         step_diff=max_diffs(dict(acc_step), dict(full_step)),
+    )
+
+
+@dataclass(frozen=True)
+class NetLab:
+    """Grad Lab ⑧'s experiments that take no choice, each run once for a config (accumulation: `accumulate`)."""
+
+    freeze: Freeze
+    detach: Detach
+    version: VersionCounter
+    autograd_grad: AutogradGrad
+    vjp: VectorJacobian
+
+
+def net_lab(config: RunConfig) -> NetLab:
+    """Run the five experiments on fresh networks (ValueError unless the data has 2 features)."""
+    return NetLab(
+        freeze=freeze_hidden(config),
+        detach=detach_hidden(config),
+        version=version_counter(config),
+        autograd_grad=autograd_grad(config),
+        vjp=vector_jacobian(config),
     )

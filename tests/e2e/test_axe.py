@@ -59,7 +59,7 @@ MODES = {  # name: (viewport, query string)
 PAGES = ("/", "/Data_Flow", "/Prediction_Trace", "/Training_Trace", "/Quiz")
 LAB_TABS = (
     "① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
+    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module",
 )  # fmt: skip
 LAB = "/Grad_Lab"
 
@@ -101,7 +101,7 @@ def _views() -> list[View]:
             views += [View(mode, LAB, tab)] + [View(mode, LAB, tab, m) for m in more]
     views += [View("open", path, then="expand") for path in PAGES]
     views += [View("open", LAB, 0, "lab clicks"), View("open", LAB, 1, "step")]
-    views += [View("open", LAB, tab, "expand") for tab in (3, 5)]
+    views += [View("open", LAB, tab, "expand") for tab in (3, 5, 7)]
     order = list(MODES)
     return sorted(views, key=lambda v: order.index(v.mode))  # stable: each mode keeps its own order
 

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 PAGES = ["/", "/Data_Flow", "/Prediction_Trace", "/Training_Trace", "/Grad_Lab", "/Quiz"]
 LAB_TABS = [
     "① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
+    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module",
 ]  # fmt: skip
 
 # Streamlit's own messages, not the app's: on a page's URL its frontend first probes /<Page>/_stcore/health and

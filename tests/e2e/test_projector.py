@@ -20,7 +20,7 @@ SIZES = {"1280x720": {"width": 1280, "height": 720}, "1920x1080": {"width": 1920
 PAGES = ["/", "/Data_Flow", "/Prediction_Trace", "/Training_Trace", "/Quiz"]
 LAB_TABS = [
     "① .grad lifecycle", "② Step-through training", "③ Loss landscape", "④ Autograd graph",
-    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data",
+    "⑤ Gradient check", "⑥ Pitfalls", "⑦ Your data", "⑧ Inside nn.Module",
 ]  # fmt: skip
 BODY_PX = 24  # presentation body text is 1.6rem (≈ 26 px); chart and graph text may not be much smaller
 # Switches that show more of a page: each one's content is checked too.

@@ -12,4 +12,5 @@ TABS: dict[str, str] = {
     "check": "⑤ Gradient check",
     "pitfalls": "⑥ Pitfalls",
     "data": "⑦ Your data",
+    "network": "⑧ Inside nn.Module",
 }
