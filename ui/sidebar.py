@@ -49,9 +49,7 @@ def _run_context() -> tuple[str, bool]:
 def _stable_note(lr: float, data: Dataset | None, model: object = "linear") -> None:
     """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
     if model == "net":  # the network's curvature is not constant: no single limit to show
-        st.caption(
-            NET_LIMIT_NOTE + " Training Trace gives 2/λmax at this run's start and, where finite, at its last epoch."
-        )
+        st.caption(NET_LIMIT_NOTE)  # Training Trace gives 2/λmax at the run's start and last epoch
         return
     limit = stable_limit(data.apply(RunConfig()) if data is not None else RunConfig())
     if lr > limit:

@@ -17,8 +17,8 @@ _SWEEPS = 60
 # For the network the Hessian of the loss depends on the weights (tanh is not quadratic), so 2/λmax computed at one
 # point is a limit for steps near that point only. gradlab.probes.net_curvature computes it at a given point.
 NET_LIMIT_NOTE = (
-    "For the network the loss's curvature changes as the weights move, so a stable limit computed from it holds "
-    "only near the weights it was computed at; a run's divergence is named from its loss."
+    "The network's curvature changes as its weights move: a stable limit 2/λmax holds only near the weights it "
+    "was computed at (Training Trace shows it), so divergence is named from the loss."
 )
 
 
