@@ -40,7 +40,7 @@ def test_good_values_are_taken_exactly(raw, values):
     [
         pytest.param({"lr": "abc"}, "`abc` is not a number", id="lr-abc"),
         pytest.param({"lr": "nan"}, "`nan` is not a number", id="lr-nan"),
-        pytest.param({"lr": "inf"}, "`inf` is not a number", id="lr-inf"),
+        pytest.param({"lr": "inf"}, "`inf` is not a finite number", id="lr-inf"),
         pytest.param({"lr": "-1"}, "`-1` is outside 0.001–1", id="lr-negative"),
         pytest.param({"lr": "1e308"}, "`1e308` is outside", id="lr-huge"),
         pytest.param({"lr": "1e999"}, "`1e999` is not a finite number", id="lr-overflow"),

@@ -128,11 +128,14 @@ def test_step_through_asks_up_or_down_before_the_new_loss():
     click(at, "Next epoch ▶")
     second = f"**Epoch 2:** loss = {num(float(trace.loss[1]))}"
     assert second not in text_of(at) and "will the loss go up or down" in text_of(at)
+    step_on = next(b for b in at.main.button if b.label == "Next epoch ▶")
+    assert step_on.disabled  # stepping on would show epoch 2's loss above epoch 3's question: it waits
     answer = "down" if trace.loss[1] < trace.loss[0] else "up"
     radio = next(r for r in at.main.radio if "go up or down" in r.label or len(r.options) == 2)
     radio.set_value(next(o for o in radio.options if o.endswith(answer)))  # the form sends it with the click
     click(at, "Lock in my prediction")
     assert second in text_of(at)
+    assert not next(b for b in at.main.button if b.label == "Next epoch ▶").disabled
 
 
 def test_the_landscape_says_what_it_would_need():

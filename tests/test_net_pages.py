@@ -321,3 +321,15 @@ def test_the_network_pages_on_cuda(name):
         _, loss, _, _ = plain()
         metrics = {m.label: m.value for m in at.metric}
         assert float(metrics["loss"]) == pytest.approx(float(loss), rel=1e-5)
+
+
+def test_a_pre_activation_that_is_zero_in_decimals_says_why_float32_gives_otherwise():
+    """z[1] = 0.3·1 + (-0.2)·2 + 0.1 is 0 in decimals; plain PyTorch's float32 sum is not, and the line says why."""
+    from gradlab.probes.net_sample import hidden_text, trace_net_sample
+    from gradlab.runs.train import train
+    from gradlab.settings.config import RunConfig
+
+    z1 = (torch.tensor(0.3) * 1 + torch.tensor(-0.2) * 2 + torch.tensor(0.1)).item()
+    lines = hidden_text(trace_net_sample(train(RunConfig(model="net")), 1, 0)).splitlines()
+    assert z1 != 0 and "float32 stores them only approximately" in lines[1]
+    assert "approximately" not in lines[0] + lines[2]  # -0.5 and 0.1 are not near-cancellations

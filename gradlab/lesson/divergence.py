@@ -86,8 +86,8 @@ def warn(trace: Trace) -> DivergenceWarning | None:
         parts.append(
             f"The learning rate {config.lr:g} is above lr ≈ {limit:.3g}, the largest at which plain gradient "
             "descent on this data converges (2/λmax of the loss's curvature). Above it, each step lands farther "
-            "beyond the minimum, along the steepest direction, than it started from, so the error along that "
-            "direction grows every epoch."
+            "beyond the minimum, along the direction of largest curvature (λmax's eigenvector), than it started "
+            "from, so the error along that direction grows every epoch."
         )
     elif rise is None:
         return None

@@ -171,7 +171,11 @@ def hidden_text(s: NetSample) -> str:
     for j, zj in enumerate(s.z):
         names = " + ".join(f"W[{j}, {i}]·x[{i}]" for i in range(n_in))
         products = " + ".join(f"{factor(w[j * n_in + i])}·{factor(s.x[i])}" for i in range(n_in))
-        lines.append(f"z[{j}] = {names} + b[{j}] = {products} + {factor(b[j])} = {num(zj)}")
+        terms = [w[j * n_in + i] * s.x[i] for i in range(n_in)] + [b[j]]
+        # A sum that is 0 in the decimals shown but not in float32 (0.3 - 0.4 + 0.1): say why, so it reads as rounding.
+        tiny = zj != 0 and abs(zj) <= 1e-6 * max(abs(t) for t in terms)
+        why = " (0 in these decimals; float32 stores them only approximately)" if tiny else ""
+        lines.append(f"z[{j}] = {names} + b[{j}] = {products} + {factor(b[j])} = {num(zj)}{why}")
     return "\n".join(lines)
 
 

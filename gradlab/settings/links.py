@@ -72,6 +72,8 @@ def format_lr(lr: float) -> str:
 
 
 def _parse_lr(raw: str) -> float | str:
+    if raw.strip().lower().lstrip("+-") in ("inf", "infinity"):
+        return "is not a finite number"
     if not DECIMAL.fullmatch(raw.strip()):
         return "is not a number"
     value = float(raw)

@@ -10,7 +10,7 @@ from gradlab.fmt import num
 from gradlab.lesson.net_step_prompts import net_loss_direction
 from gradlab.runs.trace import Trace
 from ui.lab.net_lifecycle import grad_text
-from ui.predictions import gate
+from ui.predictions import committed, gate
 
 EPOCH = "lab_net_step_epoch"  # session key: (the run's config repr, the epoch shown)
 
@@ -60,6 +60,9 @@ def net_stepper_panel(trace: Trace, *, present: bool = False, predict: bool = Tr
         f"`y_hat = model(X)`, the loss, `loss.backward()`, {step}, then {zero}. Before each new loss, say "
         "whether it goes up or down."
     )
+    asking = net_loss_direction(trace, epoch) if epoch > 1 else None
+    # While this epoch's up-or-down is open, stepping on would show its loss (the answer) above the next question.
+    waiting = predict and asking is not None and committed(asking) is None
     with st.container(horizontal=True, gap="small"):
         st.button(
             "◀ Previous epoch", key="lab_net_step_prev", disabled=epoch <= 1, on_click=_go, args=(trace, epoch - 1)
@@ -67,7 +70,8 @@ def net_stepper_panel(trace: Trace, *, present: bool = False, predict: bool = Tr
         st.button(
             "Next epoch ▶",
             key="lab_net_step_next",
-            disabled=epoch >= len(trace),
+            disabled=epoch >= len(trace) or waiting,
+            help="Answer up or down first (or Reveal it to the room)." if waiting else None,
             on_click=_go,
             args=(trace, epoch + 1),
             type="primary",
@@ -77,7 +81,8 @@ def net_stepper_panel(trace: Trace, *, present: bool = False, predict: bool = Tr
         prev = trace.index(epoch - 1)
         st.markdown(f"**Epoch {epoch - 1}:** loss = {num(float(trace.loss[prev]))}; the update used this `.grad`:")
         st.table(params_frame(trace, epoch - 1))
-        if not gate(net_loss_direction(trace, epoch), predict=predict, present=present):
+        assert asking is not None
+        if not gate(asking, predict=predict, present=present):
             return  # the loss of this epoch waits for the prediction
     i = trace.index(epoch)
     st.markdown(f"**Epoch {epoch}:** loss = {num(float(trace.loss[i]))}")
