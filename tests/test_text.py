@@ -342,7 +342,9 @@ def test_the_last_epochs_loss_says_it_comes_before_that_epochs_update_and_gives_
     assert loss_at_epoch_help(trace).startswith("Epoch 5's loss, computed by its forward pass before its update")
     assert f"gives {num(after)}. That is the loss after 5 updates;" in loss_after_help(trace, loss_after(trace))
     stopped = train(CARD.with_(lr=1.0, epochs=100))
-    assert loss_after(stopped) is None and "no update after it" in loss_after_help(stopped, None)
+    said = loss_after_help(stopped, None)
+    assert loss_after(stopped) is None and stopped.stop is not None and stopped.stop.epoch == len(stopped) + 1
+    assert f"Epoch {len(stopped):,}'s update led to epoch {len(stopped) + 1:,}, where loss was" in said
 
 
 def test_the_home_pages_update_code_updates_and_clears_both_parameters():

@@ -129,8 +129,15 @@ def loss_at_epoch_help(trace: Trace) -> str:
 def loss_after_help(trace: Trace, after: float | None) -> str:
     """What the loss after the last update is (`after`: None when the run was stopped before that update)."""
     e = len(trace)
+    if trace.stop is not None:  # the run stopped at the first epoch that was not finite: the one after the table's last
+        stop = trace.stop
+        return (
+            f"Epoch {e:,}'s update led to epoch {stop.epoch:,}, where {' and '.join(stop.nonfinite)} "
+            f"{'was' if len(stop.nonfinite) == 1 else 'were'} not finite in float32, so the run was stopped there: "
+            f"there is no finite loss after epoch {e:,}'s update to show."
+        )
     if after is None:
-        return f"The run was stopped at epoch {e:,}, so there is no update after it to take a loss at."
+        return f"There is no loss after epoch {e:,}'s update to show."
     return (
         f"Epoch {e:,}'s update moved w and b once more; one more forward pass at those weights gives {num(after)}. "
         f"That is the loss after {e:,} update{'s' * (e != 1)}; the table's last row is the loss before the last update."
