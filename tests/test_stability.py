@@ -61,3 +61,23 @@ def test_the_sidebar_shows_the_limit_and_warns_above_it():
     assert any(f"stable below lr ≈ {shown}" in c.value for c in at.sidebar.caption)
     at = open_page("home", {"lr": "0.05"})
     assert any(f"diverges above lr ≈ {shown}" in c.value for c in at.sidebar.caption)
+
+
+@pytest.mark.parametrize(
+    ("page", "query", "withheld"),
+    [
+        ("grad_lab", {"lr": "0.05"}, True),  # ② asks up or down before each epoch
+        ("grad_lab", {"lr": "0.05", "predict": "0"}, False),  # no question asked: the limit is shown
+        ("quiz", {"lr": "0.05"}, True),  # the live question asks what happens at this lr
+        ("quiz", {"lr": "0.05", "predict": "0"}, True),  # the quiz asks whatever Predict first says
+        ("training_trace", {"lr": "0.05"}, False),  # the page names divergence itself
+    ],
+)
+def test_a_page_that_asks_whether_this_lr_diverges_keeps_the_limit_back(page, query, withheld):
+    from ui.sidebar import WITHHELD_NOTE
+
+    at = open_page(page, query)
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    shown = f"{stable_limit(RunConfig()):.3g}"
+    assert (WITHHELD_NOTE in captions) is withheld
+    assert (f"diverges above lr ≈ {shown}" in captions) is not withheld

@@ -30,7 +30,7 @@ def page(title: str, intro: str, *, step: str, net_intro: str | None = None) -> 
     `net_intro`, when given, replaces `intro` while the sidebar's model is the network (`model=net`).
     """
     st.set_page_config(page_title=f"{title} · GradLab", page_icon=_FAVICON, layout="wide")
-    settings = sidebar()
+    settings = sidebar(step)
     if settings.present and not st.session_state.get(SIDEBAR_FOLDED):
         # A projector shows the lesson, not the settings (still one click away). Only when a session opens in
         # presentation mode: a teacher who turns it on in the sidebar keeps the sidebar open.

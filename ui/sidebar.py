@@ -46,8 +46,21 @@ def _run_context() -> tuple[str, bool]:
     return ctx.page_script_hash, bool(ctx.is_history_navigation)
 
 
-def _stable_note(lr: float, data: Dataset | None, model: object = "linear") -> None:
-    """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads)."""
+# Pages that ask whether this learning rate diverges: the quiz's live question always, Grad Lab's step-through (up or
+# down before each epoch) while *Predict first* is on. There the limit would answer the question beside it.
+ASKS_DIVERGENCE = {"Quiz": False, "Grad Lab": True}  # page step → asks only with Predict first on
+WITHHELD_NOTE = (
+    "This page asks whether this learning rate makes the loss rise, so the stable limit waits: Training Trace "
+    "names it."
+)
+
+
+def _stable_note(lr: float, data: Dataset | None, model: object = "linear", *, withhold: bool = False) -> None:
+    """The stable limit next to the learning rate (plain Python: the sidebar draws before torch loads); `withhold`:
+    a page that asks whether this learning rate diverges gets a note that the limit waits, not the limit."""
+    if withhold:
+        st.caption(WITHHELD_NOTE)
+        return
     if model == "net":  # the network's curvature is not constant: no single limit to show
         st.caption(NET_LIMIT_NOTE)  # Training Trace gives 2/λmax at the run's start and last epoch
         return
@@ -60,8 +73,9 @@ def _stable_note(lr: float, data: Dataset | None, model: object = "linear") -> N
         st.caption(f"Gradient descent on this data is stable below lr ≈ {limit:.3g} (with .grad zeroed each step).")
 
 
-def sidebar() -> Settings:
-    """Draw the shared sidebar and return this rerun's settings."""
+def sidebar(step: str | None = None) -> Settings:
+    """Draw the shared sidebar and return this rerun's settings. `step`: the page's label on the guided path, so the
+    sidebar can keep the stable limit back on a page that asks whether this learning rate diverges."""
     page_id, history = _run_context()
     state.read_link(history)
     fresh = state.reseed(page_id, repaired=bool(state.repair()))
@@ -69,7 +83,9 @@ def sidebar() -> Settings:
     wanted = state.keep_url_in_step(values, data)
     with st.sidebar:
         _navigation(wanted)
-        cpu_note = _widgets(fresh, values, data)
+        only_predicting = ASKS_DIVERGENCE.get(step or "")
+        withhold = only_predicting is not None and (bool(values["predict"]) or not only_predicting)
+        cpu_note = _widgets(fresh, values, data, withhold=withhold)
     return Settings(
         config=state.run_config(values, data),
         present=bool(values["present"]),
@@ -87,7 +103,7 @@ def _navigation(query: dict[str, str]) -> None:
             st.page_link(path, label=label, icon=icon, query_params=query)
 
 
-def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) -> str | None:
+def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None, *, withhold: bool = False) -> str | None:
     """The settings' widgets, each bound to its setting; returns the note when CUDA was asked for but is missing."""
     st.markdown("---\n### Settings")
     st.radio(
@@ -106,7 +122,7 @@ def _widgets(fresh: bool, values: Mapping[str, object], data: Dataset | None) ->
         help="Step size of each update: w ← w − lr·w.grad for the linear model, p ← p − lr·p.grad for each of the "
         "network's parameters p. Log-spaced from 0.001 to 1.",
     )
-    _stable_note(float(values["lr"]), data, values["model"])  # type: ignore[arg-type]
+    _stable_note(float(values["lr"]), data, values["model"], withhold=withhold)  # type: ignore[arg-type]
     st.select_slider(
         "Epochs",
         options=state.options("epochs"),
