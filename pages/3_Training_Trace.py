@@ -20,35 +20,18 @@ if settings.config.is_net:  # the network's view of this page (issue 21)
     st.stop()
 
 # The lesson's modules, and with them PyTorch, load after the sidebar and title are on screen.
-from gradlab.fmt import num
-from gradlab.lesson.observations import convergence_text, summary
-from gradlab.lesson.sentences import loop_text, loss_after_help, loss_after_updates, loss_at_epoch, loss_at_epoch_help
-from gradlab.runs.trace import CONVERGED_LOSS
+from gradlab.lesson.sentences import loop_text
 from ui.cache import get_trace, show_chart, trace_table
-from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, landscape_panel
+from ui.panels import CHECK_EPOCH_DEFAULT, divergence_box, downloads, grad_check_panel, headline, landscape_panel
 from ui.render import number_columns, text_frame, thinned_caption
 
 cfg, present = settings.config, settings.present
 trace = get_trace(cfg)
 st.markdown(loop_text(cfg))
-head = summary(trace)
-after = head["after_loss"]
 divergence_box(trace)  # above the numbers it explains, so that the numbers and the chart stay side by side
 
 # The headline numbers and the loss chart sit together: on a projector both fit one screen (1280×720).
-with st.container(key="tt-headline"):
-    c1, c2, c3, c4, c5 = st.columns(5)
-    c1.metric("start loss", num(head["start_loss"]))
-    # The last row's loss and the loss after the last update are different numbers: both named, side by side.
-    c2.metric(loss_at_epoch(len(trace)), num(head["end_loss"]), help=loss_at_epoch_help(trace))
-    c3.metric(
-        loss_after_updates(len(trace)),
-        "stopped" if after is None else num(after),
-        help=loss_after_help(trace, None if after is None else float(after)),
-    )
-    reached, reached_help = convergence_text(trace)
-    c4.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
-    c5.metric("final ‖.grad‖", num(head["final_grad_norm"], 4))
+headline(trace)
 
 
 @st.fragment

@@ -111,3 +111,31 @@ def downloads(trace: Trace) -> None:
             "text/markdown",
             width="stretch",
         )
+
+
+def headline(trace: Trace) -> None:
+    """Training Trace's headline figures, for either model: start loss, the last epoch's loss (before its update) and
+    the loss after the last update, named side by side; epochs to loss < 0.01 and the last ‖.grad‖. On a projector
+    they and the loss chart below fit one screen (1280×720)."""
+    from gradlab.lesson.net_observations import net_loss_after_help
+    from gradlab.lesson.observations import convergence_text, summary
+    from gradlab.lesson.sentences import loss_after_help, loss_after_updates, loss_at_epoch, loss_at_epoch_help
+    from gradlab.runs.trace import CONVERGED_LOSS
+
+    net = trace.model == "net"
+    head = summary(trace)
+    after = head["after_loss"]
+    after_help = (net_loss_after_help if net else loss_after_help)(trace, None if after is None else float(after))
+    with st.container(key="tt-headline"):
+        c1, c2, c3, c4, c5 = st.columns(5)
+        c1.metric("start loss", num(head["start_loss"]))
+        # The last row's loss and the loss after the last update are different numbers: both named, side by side.
+        c2.metric(loss_at_epoch(len(trace)), num(head["end_loss"]), help=loss_at_epoch_help(trace))
+        c3.metric(loss_after_updates(len(trace)), "stopped" if after is None else num(after), help=after_help)
+        reached, reached_help = convergence_text(trace)
+        c4.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
+        c5.metric(
+            "final ‖.grad‖",
+            num(head["final_grad_norm"], 4),
+            help="‖every parameter's .grad together‖₂ after the last backward()." if net else None,
+        )

@@ -15,15 +15,12 @@ from gradlab.lesson.net_observations import (
     local_limit_text,
     net_divergence,
     net_loop_text,
-    net_loss_after_help,
     saturating_lr_text,
     saturation_text,
 )
-from gradlab.lesson.observations import convergence_text, summary
-from gradlab.lesson.sentences import loss_after_updates, loss_at_epoch, loss_at_epoch_help
 from gradlab.probes.net_saturation import SCAN_EPOCHS, saturating_lrs, saturation
 from gradlab.probes.net_verify import NetGradCheck, check_epoch_net
-from gradlab.runs.trace import CONVERGED_LOSS, Trace
+from gradlab.runs.trace import Trace
 from gradlab.settings.links import format_lr, lr_options
 from ui.cache import (
     chart_spec,
@@ -34,7 +31,7 @@ from ui.cache import (
     trace_table,
 )
 from ui.guide import Experiment
-from ui.panels import CHECK_EPOCH_DEFAULT, downloads
+from ui.panels import CHECK_EPOCH_DEFAULT, downloads, headline
 from ui.render import number_columns, text_frame, thinned_caption
 from ui.sidebar import Settings
 
@@ -59,29 +56,6 @@ def divergence_box(trace: Trace) -> None:
         st.error(text + f"\n\nThe table and charts end at epoch {len(trace):,}.", icon=":material/warning:")
     else:
         st.warning(text, icon=":material/trending_up:")
-
-
-def headline(trace: Trace) -> None:
-    """Start loss, the last epoch's loss and the loss after the last update (named as the linear page names them),
-    epochs to convergence and the last ‖.grad‖."""
-    head = summary(trace)
-    after = head["after_loss"]
-    with st.container(key="tt-headline"):
-        c1, c2, c3, c4, c5 = st.columns(5)
-        c1.metric("start loss", num(head["start_loss"]))
-        c2.metric(loss_at_epoch(len(trace)), num(head["end_loss"]), help=loss_at_epoch_help(trace))
-        c3.metric(
-            loss_after_updates(len(trace)),
-            "stopped" if after is None else num(after),
-            help=net_loss_after_help(trace, None if after is None else float(after)),
-        )
-        reached, reached_help = convergence_text(trace)
-        c4.metric(f"epochs to loss < {CONVERGED_LOSS:g}", reached, help=reached_help)
-        c5.metric(
-            "final ‖.grad‖",
-            num(head["final_grad_norm"], 4),
-            help="‖every parameter's .grad together‖₂ after the last backward().",
-        )
 
 
 def charts(trace: Trace, present: bool) -> None:
